@@ -1,0 +1,70 @@
+# Shared by scripts/test, scripts/demo and bench/run: installs what is
+# missing on a Debian 12 machine and runs commands as the right user.
+# shellcheck shell=bash
+
+PG_MAJOR=15
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+export PATH="$PG_BIN:$PATH"
+
+# Everything the build, the tests, the demo and the benchmarks need.
+PACKAGES=(
+	g++ make cmake pkg-config
+	postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-contrib
+	libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+	clang libclang-rt-14-dev clang-format
+	libipc-run-perl
+)
+
+log() { printf '\n== %s\n' "$*"; }
+
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+ensure_packages() {
+	local missing=()
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		log "installing ${missing[*]}"
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	fi
+	# Debian creates and starts a default cluster on port 5432; ours are throwaway ones.
+	if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q online; then
+		:
+	fi
+}
+
+# PostgreSQL refuses to run as root: tests and the demo run as this user.
+test_user() {
+	if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi
+}
+
+as_test_user() {
+	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Builds and installs the extension into the system PostgreSQL.
+build_and_install() {
+	log "building the extension"
+	make -s -j2 ERROR_ON_WARNING=1
+	log "installing the extension"
+	as_root make -s install
+}
+
+# A copy of the tree the test user owns (pg_regress writes results next to the tests).
+test_tree() {
+	local src=$1 dst=$2
+	if [ "$(id -u)" -eq 0 ]; then
+		rm -rf "$dst"
+		mkdir -p "$dst"
+		(cd "$src" && tar --exclude=./build --exclude=./.git -cf - .) | (cd "$dst" && tar -xf -)
+		chown -R postgres: "$dst"
+		echo "$dst"
+	else
+		echo "$src"
+	fi
+}

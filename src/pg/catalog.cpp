@@ -1,0 +1,360 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.cpp
+ *		Catalog access for declared tables (see catalog.hpp).
+ *
+ *		Each PostgreSQL call sits in a PgCall lambda that only touches
+ *		PostgreSQL data (palloc'd arrays, Datums); the C++ containers are
+ *		filled outside the lambdas.
+ *
+ * IDENTIFICATION
+ *		src/pg/catalog.cpp
+ *-------------------------------------------------------------------------
+ */
+#include <string>
+#include <vector>
+
+#include "catalog.hpp"
+#include "guard.hpp"
+
+extern "C" {
+#include "catalog/pg_index.h"
+#include "utils/array.h"
+}
+
+namespace pg_retention::pg {
+
+namespace {
+
+/* A column as read under PgCall: plain data only. */
+struct RawColumn {
+	NameData name;
+	AttrNumber attnum;
+	Oid type_oid;
+	Oid base_type_oid;
+	bool not_null;
+	char *type_name;
+};
+
+struct RawTable {
+	char *schema;
+	char *name;
+	char relkind;
+	bool is_partition;
+	int ncolumns;
+	RawColumn *columns;
+};
+
+RawTable *ReadRawTable(Oid relid)
+{
+	RawTable *raw = static_cast<RawTable *>(palloc0(sizeof(RawTable)));
+	Relation rel = try_relation_open(relid, AccessShareLock);
+	if (rel == nullptr)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+						errmsg("relation with OID %u does not exist", relid)));
+	TupleDesc desc = RelationGetDescr(rel);
+	raw->schema = get_namespace_name(RelationGetNamespace(rel));
+	raw->name = pstrdup(RelationGetRelationName(rel));
+	raw->relkind = rel->rd_rel->relkind;
+	raw->is_partition = rel->rd_rel->relispartition;
+	raw->columns = static_cast<RawColumn *>(palloc0(sizeof(RawColumn) * (desc->natts + 1)));
+	for (int i = 0; i < desc->natts; i++) {
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		if (att->attisdropped)
+			continue;
+		RawColumn *col = &raw->columns[raw->ncolumns++];
+		col->name = att->attname;
+		col->attnum = att->attnum;
+		col->type_oid = att->atttypid;
+		col->base_type_oid = getBaseType(att->atttypid);
+		col->not_null = att->attnotnull;
+		col->type_name = format_type_be(att->atttypid);
+	}
+	relation_close(rel, AccessShareLock);
+	return raw;
+}
+
+/* Text of a Datum array of attnums as column names of relid. */
+std::vector<std::string> AttnumsToNames(Oid relid, const std::vector<AttrNumber> &attnums)
+{
+	std::vector<std::string> names;
+	for (AttrNumber attnum : attnums) {
+		char *name = PgCall([&] { return get_attname(relid, attnum, false); });
+		names.emplace_back(name);
+	}
+	return names;
+}
+
+struct RawForeignKey {
+	Oid oid;
+	NameData name;
+	Oid confrelid;
+	int nkeys;
+	AttrNumber conkey[INDEX_MAX_KEYS];
+	AttrNumber confkey[INDEX_MAX_KEYS];
+};
+
+/* Reads an int2[] constraint column into `out`. */
+int ReadKeyArray(HeapTuple tuple, AttrNumber column, AttrNumber *out)
+{
+	bool isnull;
+	Datum datum = SysCacheGetAttr(CONSTROID, tuple, column, &isnull);
+	if (isnull)
+		return 0;
+	ArrayType *arr = DatumGetArrayTypeP(datum);
+	int n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	n = Min(n, INDEX_MAX_KEYS);
+	memcpy(out, ARR_DATA_PTR(arr), sizeof(int16) * n);
+	return n;
+}
+
+List *ReadRawForeignKeys(Oid relid)
+{
+	List *result = NIL;
+	Relation conrel = table_open(ConstraintRelationId, AccessShareLock);
+	ScanKeyData key;
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	SysScanDesc scan =
+		systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true, NULL, 1, &key);
+	HeapTuple tuple;
+	while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
+		Form_pg_constraint con = (Form_pg_constraint)GETSTRUCT(tuple);
+		if (con->contype != CONSTRAINT_FOREIGN)
+			continue;
+		/* a partition's copy of its parent's key is not a path of its own */
+		if (OidIsValid(con->conparentid))
+			continue;
+		RawForeignKey *fk = static_cast<RawForeignKey *>(palloc0(sizeof(RawForeignKey)));
+		fk->oid = con->oid;
+		fk->name = con->conname;
+		fk->confrelid = con->confrelid;
+		fk->nkeys = ReadKeyArray(tuple, Anum_pg_constraint_conkey, fk->conkey);
+		ReadKeyArray(tuple, Anum_pg_constraint_confkey, fk->confkey);
+		result = lappend(result, fk);
+	}
+	systable_endscan(scan);
+	table_close(conrel, AccessShareLock);
+	return result;
+}
+
+struct RawLabel {
+	Oid objoid;
+	int32 objsubid;
+	char *label;
+};
+
+/* Scans pg_seclabel for our provider's labels on pg_class objects. */
+List *ReadRawLabels(Oid only_relid)
+{
+	List *result = NIL;
+	Relation rel = table_open(SecLabelRelationId, AccessShareLock);
+	ScanKeyData keys[2];
+	int nkeys = 0;
+	if (OidIsValid(only_relid))
+		ScanKeyInit(&keys[nkeys++], Anum_pg_seclabel_objoid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(only_relid));
+	ScanKeyInit(&keys[nkeys++], Anum_pg_seclabel_classoid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(RelationRelationId));
+	SysScanDesc scan = systable_beginscan(rel, SecLabelObjectIndexId, OidIsValid(only_relid),
+										  NULL, nkeys, keys);
+	HeapTuple tuple;
+	while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
+		FormData_pg_seclabel *form = (FormData_pg_seclabel *)GETSTRUCT(tuple);
+		bool isnull;
+		Datum provider = heap_getattr(tuple, Anum_pg_seclabel_provider, RelationGetDescr(rel),
+									  &isnull);
+		if (isnull || strcmp(TextDatumGetCString(provider), kLabelProvider) != 0)
+			continue;
+		Datum label = heap_getattr(tuple, Anum_pg_seclabel_label, RelationGetDescr(rel), &isnull);
+		if (isnull)
+			continue;
+		RawLabel *raw = static_cast<RawLabel *>(palloc(sizeof(RawLabel)));
+		raw->objoid = form->objoid;
+		raw->objsubid = form->objsubid;
+		raw->label = TextDatumGetCString(label);
+		result = lappend(result, raw);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+std::vector<StoredLabel> LoadLabels(Oid only_relid)
+{
+	List *raw = PgCall([&] { return ReadRawLabels(only_relid); });
+	std::vector<StoredLabel> labels;
+	ListCell *lc;
+	foreach (lc, raw) {
+		RawLabel *l = static_cast<RawLabel *>(lfirst(lc));
+		labels.push_back(StoredLabel{l->objoid, l->objsubid, l->label});
+	}
+	return labels;
+}
+
+} // namespace
+
+std::string QuoteIdent(const std::string &name)
+{
+	const char *quoted = PgCall([&] { return quote_identifier(name.c_str()); });
+	return quoted;
+}
+
+TypeCategory CategoryOfType(Oid type_oid)
+{
+	switch (type_oid) {
+	case TEXTOID:
+	case VARCHAROID:
+	case BPCHAROID:
+		return TypeCategory::Text;
+	case INT2OID:
+	case INT4OID:
+	case INT8OID:
+		return TypeCategory::Integer;
+	case NUMERICOID:
+	case FLOAT4OID:
+	case FLOAT8OID:
+		return TypeCategory::Numeric;
+	case DATEOID:
+		return TypeCategory::Date;
+	case TIMESTAMPOID:
+	case TIMESTAMPTZOID:
+		return TypeCategory::Timestamp;
+	case INETOID:
+	case CIDROID:
+		return TypeCategory::Inet;
+	default:
+		break;
+	}
+	return TypeCategory::Other;
+}
+
+TableFacts TableInfo::Facts() const
+{
+	TableFacts facts;
+	facts.qualified_name = qualified;
+	for (const ColumnInfo &c : columns)
+		facts.columns.push_back(c.facts);
+	return facts;
+}
+
+const ColumnInfo *TableInfo::FindColumn(const std::string &column) const
+{
+	for (const ColumnInfo &c : columns)
+		if (c.facts.name == column)
+			return &c;
+	return nullptr;
+}
+
+const ColumnInfo *TableInfo::FindColumn(AttrNumber attnum) const
+{
+	for (const ColumnInfo &c : columns)
+		if (c.attnum == attnum)
+			return &c;
+	return nullptr;
+}
+
+TableInfo LoadTableInfo(Oid relid)
+{
+	RawTable *raw = PgCall([&] { return ReadRawTable(relid); });
+	TableInfo info;
+	info.relid = relid;
+	info.schema = raw->schema;
+	info.name = raw->name;
+	info.relkind = raw->relkind;
+	info.is_partition = raw->is_partition;
+	info.qualified = PgCall([&] { return quote_qualified_identifier(raw->schema, raw->name); });
+	for (int i = 0; i < raw->ncolumns; i++) {
+		const RawColumn &rc = raw->columns[i];
+		ColumnInfo c;
+		c.facts.name = NameStr(rc.name);
+		c.facts.category = CategoryOfType(rc.base_type_oid);
+		c.facts.type_name = rc.type_name;
+		c.facts.not_null = rc.not_null;
+		c.attnum = rc.attnum;
+		c.type_oid = rc.type_oid;
+		info.columns.push_back(std::move(c));
+	}
+	return info;
+}
+
+std::vector<StoredLabel> LoadAllLabels() { return LoadLabels(InvalidOid); }
+
+std::vector<StoredLabel> LoadLabelsOf(Oid relid) { return LoadLabels(relid); }
+
+std::vector<ForeignKey> LoadForeignKeys(Oid relid)
+{
+	List *raw = PgCall([&] { return ReadRawForeignKeys(relid); });
+	std::vector<ForeignKey> keys;
+	ListCell *lc;
+	foreach (lc, raw) {
+		RawForeignKey *r = static_cast<RawForeignKey *>(lfirst(lc));
+		ForeignKey fk;
+		fk.constraint_oid = r->oid;
+		fk.constraint_name = NameStr(r->name);
+		fk.referenced_relid = r->confrelid;
+		fk.columns = AttnumsToNames(relid, std::vector<AttrNumber>(r->conkey, r->conkey + r->nkeys));
+		fk.referenced_columns =
+			AttnumsToNames(r->confrelid, std::vector<AttrNumber>(r->confkey, r->confkey + r->nkeys));
+		keys.push_back(std::move(fk));
+	}
+	return keys;
+}
+
+bool HasLeadingIndex(Oid relid, const std::string &column)
+{
+	return PgCall([&] {
+		AttrNumber attnum = get_attnum(relid, column.c_str());
+		if (attnum == InvalidAttrNumber)
+			return false;
+		Relation rel = relation_open(relid, AccessShareLock);
+		List *indexes = RelationGetIndexList(rel);
+		bool found = false;
+		ListCell *lc;
+		foreach (lc, indexes) {
+			HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+			if (!HeapTupleIsValid(tuple))
+				continue;
+			Form_pg_index index = (Form_pg_index)GETSTRUCT(tuple);
+			if (index->indisvalid && index->indnatts > 0 && index->indkey.values[0] == attnum)
+				found = true;
+			ReleaseSysCache(tuple);
+		}
+		relation_close(rel, AccessShareLock);
+		return found;
+	});
+}
+
+Oid PartitionRoot(Oid relid)
+{
+	return PgCall([&] {
+		Oid root = relid;
+		while (get_rel_relispartition(root))
+			root = get_partition_parent(root, true);
+		return root;
+	});
+}
+
+std::vector<Oid> LeafPartitions(Oid relid)
+{
+	List *all = PgCall([&] {
+		if (get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
+			return list_make1_oid(relid);
+		List *inheritors = find_all_inheritors(relid, AccessShareLock, NULL);
+		List *leaves = NIL;
+		ListCell *lc;
+		foreach (lc, inheritors) {
+			Oid child = lfirst_oid(lc);
+			if (get_rel_relkind(child) == RELKIND_RELATION)
+				leaves = lappend_oid(leaves, child);
+		}
+		return leaves;
+	});
+	std::vector<Oid> result;
+	ListCell *lc;
+	foreach (lc, all)
+		result.push_back(lfirst_oid(lc));
+	return result;
+}
+
+} // namespace pg_retention::pg

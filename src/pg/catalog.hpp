@@ -1,0 +1,81 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.hpp
+ *		Reading what the catalogs say about declared tables: columns and
+ *		their type categories, retention labels, foreign keys, indexes.
+ *
+ *		Every function here is safe to call with C++ objects alive: the
+ *		PostgreSQL calls run under PgCall, so an error arrives as PgError.
+ *
+ * IDENTIFICATION
+ *		src/pg/catalog.hpp
+ *-------------------------------------------------------------------------
+ */
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy.hpp"
+
+#include "pg_headers.hpp"
+
+namespace pg_retention::pg {
+
+constexpr const char *kLabelProvider = "retention";
+
+struct ColumnInfo {
+	ColumnFacts facts;
+	AttrNumber attnum = InvalidAttrNumber;
+	Oid type_oid = InvalidOid;
+};
+
+/* A table as the catalogs describe it (live columns only). */
+struct TableInfo {
+	Oid relid = InvalidOid;
+	std::string schema;
+	std::string name;
+	std::string qualified; /* quoted, for SQL and messages */
+	char relkind = 0;
+	bool is_partition = false;
+	std::vector<ColumnInfo> columns;
+
+	TableFacts Facts() const;
+	const ColumnInfo *FindColumn(const std::string &name) const;
+	const ColumnInfo *FindColumn(AttrNumber attnum) const;
+};
+
+/* One retention label as stored in pg_seclabel. */
+struct StoredLabel {
+	Oid relid;
+	int32 subid; /* 0 = table, else attnum */
+	std::string label;
+};
+
+/* A foreign key from a table to another one. */
+struct ForeignKey {
+	Oid constraint_oid;
+	std::string constraint_name;
+	Oid referenced_relid;
+	std::vector<std::string> columns;            /* referencing columns, in key order */
+	std::vector<std::string> referenced_columns; /* referenced columns, same order */
+};
+
+TypeCategory CategoryOfType(Oid type_oid);
+TableInfo LoadTableInfo(Oid relid);
+/* Every retention label of every table and column in this database. */
+std::vector<StoredLabel> LoadAllLabels();
+/* The retention labels of one table and its columns. */
+std::vector<StoredLabel> LoadLabelsOf(Oid relid);
+std::vector<ForeignKey> LoadForeignKeys(Oid relid);
+/* True when some valid index of `relid` has `column` as its first key. */
+bool HasLeadingIndex(Oid relid, const std::string &column);
+/* The topmost partitioned ancestor of a partition, or relid itself. */
+Oid PartitionRoot(Oid relid);
+/* The leaf partitions of a partitioned table (relid itself when it is a plain table). */
+std::vector<Oid> LeafPartitions(Oid relid);
+/* quote_identifier as a std::string. */
+std::string QuoteIdent(const std::string &name);
+
+} // namespace pg_retention::pg

@@ -1,0 +1,146 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard.hpp
+ *		The C++/PostgreSQL boundary, in both directions.
+ *
+ *		1. Entry guard (PGR_FUNCTION, InvokeGuarded): every function that
+ *		   PostgreSQL calls runs its body inside a catch-all.  A C++
+ *		   exception becomes an ereport *after* the catch block has ended
+ *		   and every C++ object of the body is destroyed; a PostgreSQL error
+ *		   carried as PgError is re-thrown with ReThrowError, so the client
+ *		   sees the original SQLSTATE, detail and hint.
+ *		2. Call guard (PgCall): a call into PostgreSQL made while C++
+ *		   objects are alive runs under its own sigsetjmp; an ereport becomes
+ *		   a PgError exception, so C++ destructors run normally.
+ *
+ *		Rules (STYLE.md): no throw crosses a PG_TRY, no ereport(ERROR)
+ *		inside a catch or a destructor, destructors do not call PostgreSQL.
+ *
+ * IDENTIFICATION
+ *		src/pg/guard.hpp
+ *-------------------------------------------------------------------------
+ */
+#pragma once
+
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+#include "pg_headers.hpp"
+
+namespace pg_retention::pg {
+
+/* A PostgreSQL error caught by PgCall, travelling through C++ frames. */
+class PgError : public std::exception {
+public:
+	explicit PgError(ErrorData *edata) noexcept : edata_(edata) {}
+	ErrorData *edata() const noexcept { return edata_; }
+	const char *what() const noexcept override;
+
+private:
+	ErrorData *edata_;
+};
+
+/*
+ * What the entry guard captured from a C++ exception: fixed buffers, so
+ * capturing inside a catch block never allocates nor calls PostgreSQL.
+ */
+struct CaughtError {
+	ErrorData *pg_error;
+	int sqlerrcode;
+	bool caught;
+	char message[1024];
+	char detail[4096];
+	char hint[1024];
+};
+
+/* Fills `out` from the exception being handled; noexcept, no PostgreSQL call. */
+void CaptureCurrentException(CaughtError &out) noexcept;
+
+/* Raises what CaptureCurrentException captured.  Never returns. */
+[[noreturn]] void ReportCaught(const CaughtError &caught, const char *where);
+
+/*
+ * Runs fn(args...) and converts any exception into a PostgreSQL error.
+ * Nothing C++ lives in this frame when ReportCaught longjmps.
+ */
+template <typename Fn, typename... Args>
+auto InvokeGuarded(const char *where, Fn &&fn, Args &&...args) -> decltype(fn(args...))
+{
+	CaughtError caught;
+	caught.caught = false;
+	void *exception_stack = PG_exception_stack;
+	try {
+		return fn(std::forward<Args>(args)...);
+	} catch (...) {
+		CaptureCurrentException(caught);
+	}
+	/* A PG_TRY left by a C++ throw would leave a dangling jump target. */
+	if (PG_exception_stack != exception_stack)
+		PG_exception_stack = static_cast<sigjmp_buf *>(exception_stack);
+	ReportCaught(caught, where);
+}
+
+/*
+ * Runs fn() -- which must only call PostgreSQL (C) code and must not throw --
+ * and turns an ereport(ERROR) inside it into a PgError exception.  The error
+ * is copied into the memory context that was current at the call.
+ */
+template <typename Fn>
+auto PgCall(Fn &&fn) -> decltype(fn())
+{
+	using Result = decltype(fn());
+	MemoryContext volatile caller_context = CurrentMemoryContext;
+	ErrorData *volatile edata = nullptr;
+
+	if constexpr (std::is_void_v<Result>) {
+		PG_TRY();
+		{
+			fn();
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(caller_context);
+			edata = CopyErrorData();
+			FlushErrorState();
+		}
+		PG_END_TRY();
+		if (edata != nullptr)
+			throw PgError(edata);
+	} else {
+		static_assert(std::is_trivially_copyable_v<Result>,
+					  "PgCall returns PostgreSQL values (pointers, Datums, scalars) only");
+		Result volatile result{};
+		PG_TRY();
+		{
+			result = fn();
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(caller_context);
+			edata = CopyErrorData();
+			FlushErrorState();
+		}
+		PG_END_TRY();
+		if (edata != nullptr)
+			throw PgError(edata);
+		return result;
+	}
+}
+
+} // namespace pg_retention::pg
+
+/*
+ * Defines a SQL-callable function `name` whose body runs under the entry
+ * guard: PGR_FUNCTION(retention_hash) { ... return datum; }
+ */
+#define PGR_FUNCTION(name)                                                                        \
+	extern "C" {                                                                                  \
+	PG_FUNCTION_INFO_V1(name);                                                                    \
+	}                                                                                             \
+	static Datum name##_body(FunctionCallInfo fcinfo);                                            \
+	extern "C" Datum name(PG_FUNCTION_ARGS)                                                       \
+	{                                                                                             \
+		return ::pg_retention::pg::InvokeGuarded(#name, name##_body, fcinfo);                     \
+	}                                                                                             \
+	static Datum name##_body(FunctionCallInfo fcinfo)

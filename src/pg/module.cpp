@@ -1,0 +1,44 @@
+/*-------------------------------------------------------------------------
+ *
+ * module.cpp
+ *		Library entry point: _PG_init only registers.
+ *
+ *		pg_retention needs shared_preload_libraries: the server key is read
+ *		once by the postmaster, the label provider must exist before any
+ *		label is restored, and the background worker is registered here.
+ *
+ * IDENTIFICATION
+ *		src/pg/module.cpp
+ *-------------------------------------------------------------------------
+ */
+#include "guard.hpp"
+#include "module.hpp"
+
+extern "C" {
+PG_MODULE_MAGIC;
+
+void _PG_init(void);
+}
+
+namespace {
+
+void RegisterEverything()
+{
+	pg_retention::pg::LoadServerKey();
+	pg_retention::pg::RegisterLabelProvider();
+	MarkGUCPrefixReserved("retention");
+}
+
+} // namespace
+
+void _PG_init(void)
+{
+	if (IsBinaryUpgrade)
+		return;
+	if (!process_shared_preload_libraries_in_progress)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("pg_retention must be loaded via shared_preload_libraries"),
+						errhint("Add pg_retention to shared_preload_libraries in postgresql.conf "
+								"and restart the server.")));
+	pg_retention::pg::InvokeGuarded("_PG_init", RegisterEverything);
+}

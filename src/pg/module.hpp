@@ -1,0 +1,19 @@
+/*-------------------------------------------------------------------------
+ *
+ * module.hpp
+ *		What _PG_init registers, one function per concern.
+ *
+ * IDENTIFICATION
+ *		src/pg/module.hpp
+ *-------------------------------------------------------------------------
+ */
+#pragma once
+
+namespace pg_retention::pg {
+
+/* label_provider.cpp: the "retention" provider, cache callback, rename hook. */
+void RegisterLabelProvider();
+/* server_key.cpp: reads the server key once, in the postmaster. */
+void LoadServerKey();
+
+} // namespace pg_retention::pg

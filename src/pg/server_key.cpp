@@ -1,0 +1,145 @@
+/*-------------------------------------------------------------------------
+ *
+ * server_key.cpp
+ *		Loading the server key in the postmaster (see server_key.hpp).
+ *
+ *		Like pgsodium, the key comes from a file or from a command's output,
+ *		read while shared_preload_libraries are loaded; backends inherit it
+ *		through fork.  The settings hold a path or a command, never the key,
+ *		and are visible to superusers only.  A missing or invalid key does
+ *		not stop the server: it is logged (without key material) and the
+ *		functions that need it fail with a hint.
+ *
+ * IDENTIFICATION
+ *		src/pg/server_key.cpp
+ *-------------------------------------------------------------------------
+ */
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <openssl/crypto.h>
+
+#include "error.hpp"
+#include "keys.hpp"
+
+#include "guard.hpp"
+#include "server_key.hpp"
+
+extern "C" {
+#include "storage/fd.h"
+#include <sys/stat.h>
+}
+
+namespace pg_retention::pg {
+
+namespace {
+
+char *key_file_setting = nullptr;
+char *key_command_setting = nullptr;
+int key_version_setting = 1;
+
+std::optional<KeyRing> server_key;
+
+/* Largest key source we read: a key is 64 characters; leave room for comments. */
+constexpr size_t kMaxKeySource = 4096;
+
+/* Reads the whole key source into a wiped buffer; "" on failure (with `why`). */
+SecureBytes ReadSource(std::string &why)
+{
+	SecureBytes content(kMaxKeySource);
+	size_t used = 0;
+	bool from_command = key_command_setting != nullptr && key_command_setting[0] != '\0';
+	FILE *f = nullptr;
+	if (from_command) {
+		f = popen(key_command_setting, "r");
+	} else {
+		struct stat st;
+		if (stat(key_file_setting, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+			why = "key file \"" + std::string(key_file_setting) +
+				  "\" is accessible to other users: chmod 600 it";
+			return SecureBytes();
+		}
+		f = fopen(key_file_setting, "r");
+	}
+	if (f == nullptr) {
+		why = from_command ? "could not run retention.key_command"
+						   : "could not open key file \"" + std::string(key_file_setting) + "\"";
+		return SecureBytes();
+	}
+	size_t n;
+	while (used < content.size() &&
+		   (n = fread(content.data() + used, 1, content.size() - used, f)) > 0)
+		used += n;
+	int status = from_command ? pclose(f) : fclose(f);
+	if (from_command && status != 0) {
+		why = "retention.key_command exited with status " + std::to_string(status);
+		return SecureBytes();
+	}
+	return SecureBytes(content.data(), used);
+}
+
+void Load()
+{
+	bool has_file = key_file_setting != nullptr && key_file_setting[0] != '\0';
+	bool has_command = key_command_setting != nullptr && key_command_setting[0] != '\0';
+	if (!has_file && !has_command)
+		return;
+	if (has_file && has_command)
+		throw Error(ErrorKind::ConfigFileError,
+					"retention.key_file and retention.key_command are both set",
+					"", "set only one of them");
+	std::string why;
+	SecureBytes source = ReadSource(why);
+	if (!why.empty())
+		throw Error(ErrorKind::ConfigFileError, "could not load the retention server key", why);
+	server_key.emplace(ParseKeyMaterial(std::string_view(
+						   reinterpret_cast<const char *>(source.data()), source.size())),
+					   static_cast<uint32_t>(key_version_setting));
+}
+
+} // namespace
+
+bool ServerKeyLoaded() noexcept { return server_key.has_value(); }
+
+const KeyRing &RequireServerKey()
+{
+	if (!server_key)
+		throw Error(ErrorKind::ObjectNotInPrerequisiteState, "no retention server key is loaded",
+					"anonymization methods that use a key and the archive need the server key",
+					"set retention.key_file (or retention.key_command) in postgresql.conf and "
+					"restart the server");
+	return *server_key;
+}
+
+void LoadServerKey()
+{
+	PgCall([] {
+		DefineCustomStringVariable(
+			"retention.key_file", "File holding the retention server key (64 hex characters).",
+			"Read once at server start; the key itself is never visible to SQL.",
+			&key_file_setting, "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+		DefineCustomStringVariable(
+			"retention.key_command", "Command whose output is the retention server key.",
+			"Run once at server start, like pgsodium's getkey script.", &key_command_setting, "",
+			PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+		DefineCustomIntVariable("retention.key_version", "Version number of the server key.",
+								"Raise it when rotating the key; see the README.",
+								&key_version_setting, 1, 1, INT_MAX, PGC_POSTMASTER,
+								GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	});
+	try {
+		Load();
+	} catch (const Error &e) {
+		std::string message = e.what();
+		std::string detail = e.detail();
+		PgCall([&] {
+			ereport(WARNING, (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg("%s", message.c_str()),
+							  detail.empty() ? 0 : errdetail("%s", detail.c_str()),
+							  errhint("Functions that need the key will fail until it loads.")));
+		});
+	}
+}
+
+} // namespace pg_retention::pg
