@@ -49,3 +49,5 @@ ALTER TABLE shop.invoice ADD FOREIGN KEY (client_id) REFERENCES shop.client(id);
 -- the register of processing (GDPR Art. 30), generated from the declarations
 SELECT * FROM retention.processing_register()
 WHERE table_name::text LIKE 'shop.%' ORDER BY table_name::text, column_name NULLS FIRST;
+
+DROP SCHEMA shop CASCADE;

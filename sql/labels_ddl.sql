@@ -60,16 +60,26 @@ CREATE TABLE "Ventes Europe"."Client ""VIP""" (
     "Numéro" int PRIMARY KEY,
     "Adresse e-mail" text,
     "Dernière visite" timestamptz,
-    "état" text
+    "état" text,
+    créé_le timestamptz
 );
 SECURITY LABEL FOR retention ON TABLE "Ventes Europe"."Client ""VIP""" IS
-  'subject client("Numéro"); age from "Dernière visite"; purge after 5 years; purpose ''fidélité''';
+  'subject vip_client("Numéro"); age from "Dernière visite"; purge after 5 years; purpose ''fidélité''';
 SECURITY LABEL FOR retention ON COLUMN "Ventes Europe"."Client ""VIP"""."Adresse e-mail" IS
   'anonymize after 2 years using fake_email(fr)';
--- unquoted non-ASCII identifiers fold like SQL's
 SECURITY LABEL FOR retention ON COLUMN "Ventes Europe"."Client ""VIP"""."état" IS 'personal';
 SELECT table_name, column_name, stage, age_column, purpose FROM retention.policies
 WHERE table_name = '"Ventes Europe"."Client ""VIP"""'::regclass ORDER BY 2 NULLS FIRST, 3;
 ALTER TABLE "Ventes Europe"."Client ""VIP""" RENAME COLUMN "Dernière visite" TO "vu le";
 SELECT age_column FROM retention.policies
 WHERE table_name = '"Ventes Europe"."Client ""VIP"""'::regclass AND stage = 'purge';
+-- unquoted non-ASCII identifiers are taken as written, like SQL's (only ASCII letters fold)
+SECURITY LABEL FOR retention ON TABLE "Ventes Europe"."Client ""VIP""" IS
+  'subject vip_client("Numéro"); age from créé_le; purge after 5 years';
+SELECT age_column FROM retention.policies
+WHERE table_name = '"Ventes Europe"."Client ""VIP"""'::regclass AND stage = 'purge';
+SECURITY LABEL FOR retention ON TABLE "Ventes Europe"."Client ""VIP""" IS
+  'subject vip_client(NUMÉRO); age from créé_le; purge after 5 years';
+
+DROP SCHEMA ddl CASCADE;
+DROP SCHEMA "Ventes Europe" CASCADE;

@@ -43,7 +43,8 @@ SECURITY LABEL FOR retention ON COLUMN crm.orders.amount IS 'anonymize after 5 y
 SECURITY LABEL FOR retention ON COLUMN crm.orders.ordered_at IS 'MINIMIZE TO   Month ;';
 
 SELECT table_name, column_name, stage, after, method, subject, age_column, purpose, basis
-FROM retention.policies ORDER BY table_name::text, column_name NULLS FIRST, stage;
+FROM retention.policies WHERE table_name::text LIKE 'crm.%'
+ORDER BY table_name::text, column_name NULLS FIRST, stage;
 
 -- the label as stored is the text as written; the view shows the canonical form
 SELECT label FROM retention.policies
@@ -69,3 +70,5 @@ SECURITY LABEL FOR retention ON TABLE crm.ticket IS
 SECURITY LABEL FOR retention ON COLUMN crm.ticket.body IS 'anonymize after 1 year using redact; purge after 2 years';
 SELECT table_name, column_name, stage, after, method FROM retention.policies
 WHERE table_name = 'crm.ticket'::regclass ORDER BY column_name NULLS FIRST, stage;
+
+DROP SCHEMA crm CASCADE;

@@ -86,6 +86,7 @@ CREATE TABLE bad.pair (
     c int REFERENCES bad.no_age(id)
 );
 SECURITY LABEL FOR retention ON TABLE bad.pair IS 'subject person';
+-- via a foreign key to a table that is not declared for the subject (yet): a warning
 SECURITY LABEL FOR retention ON TABLE bad.pair IS 'subject person via c';
 SECURITY LABEL FOR retention ON TABLE bad.pair IS 'subject person via a';
 -- a second subject table for the same subject
@@ -93,9 +94,11 @@ SECURITY LABEL FOR retention ON TABLE bad.no_age IS 'subject person(id)';
 
 -- only the owner may label a table
 CREATE ROLE retention_app_role;
+GRANT USAGE ON SCHEMA bad TO retention_app_role;
 SET ROLE retention_app_role;
 SECURITY LABEL FOR retention ON TABLE bad.no_age IS 'personal';
 RESET ROLE;
+REVOKE USAGE ON SCHEMA bad FROM retention_app_role;
 DROP ROLE retention_app_role;
 
 -- each class of error has its own SQLSTATE, for applications that catch them
@@ -107,3 +110,5 @@ SECURITY LABEL FOR retention ON TABLE bad.person IS 'age from last_login; purge 
 SECURITY LABEL FOR retention ON TABLE bad.person IS 'age from seen_at; archive after 3 years; purge after 2 years';
 SECURITY LABEL FOR retention ON TABLE bad.person IS 'age from seen_at; purge after 0 days';
 \set VERBOSITY default
+
+DROP SCHEMA bad CASCADE;

@@ -158,8 +158,21 @@ void CheckSubjectDeclaration(const DeclaredTable &table)
 
 	std::vector<ForeignKey> keys = LoadForeignKeys(table.info.relid);
 	std::vector<ForeignKey> candidates = CandidateHops(table, *all, keys);
-	if (candidates.size() == 1)
+	if (candidates.size() == 1) {
+		const DeclaredTable *parent = FindByRelid(*all, candidates.front().referenced_relid);
+		std::string columns = ColumnList(s.columns);
+		if (parent == nullptr || !DeclaresSubject(*parent, s.subject))
+			PgCall([&] {
+				ereport(WARNING,
+						(errmsg("the table referenced by %s is not declared for subject \"%s\"",
+								columns.c_str(), s.subject.c_str()),
+						 errhint("Declare it with \"subject %s(<key>)\" or \"subject %s via "
+								 "<column>\"; retention.check() reports the path until then.",
+								 s.subject.c_str(), s.subject.c_str())));
+			});
 		return;
+	}
+
 	if (candidates.size() > 1)
 		throw Error(ErrorKind::InvalidObjectDefinition,
 					"subject path of " + table.info.qualified + " is ambiguous",

@@ -1,0 +1,29 @@
+# RetentionNode: a PostgreSQL::Test::Cluster with pg_retention preloaded and
+# a throwaway server key, for the TAP tests in test/t.
+package RetentionNode;
+
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+
+# A new node, initialized, preloading pg_retention with the test key.
+# Options: key => 0 to start without a key, conf => extra postgresql.conf lines.
+sub new_node
+{
+	my ($name, %opts) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	my $key = abs_path(dirname(__FILE__) . '/../keys/test.key');
+	chmod 0600, $key;
+	my $conf = "shared_preload_libraries = 'pg_retention'\n";
+	$conf .= "retention.key_file = '$key'\n" unless defined $opts{key} && !$opts{key};
+	$conf .= "lc_messages = 'C'\n";
+	$conf .= $opts{conf} if $opts{conf};
+	$node->append_conf('postgresql.conf', $conf);
+	return $node;
+}
+
+1;
