@@ -33,7 +33,7 @@ SECURITY LABEL FOR retention ON COLUMN crm.event.note IS 'anonymize after 3 mont
 });
 
 my $policies = q{SELECT table_name, column_name, stage, after, method, subject, age_column, purpose, basis
-                 FROM retention.policies ORDER BY 1::text, 2 NULLS FIRST, 3};
+                 FROM retention.policies ORDER BY table_name::text, column_name NULLS FIRST, stage};
 my $before = $node->safe_psql('source', $policies);
 ok(length($before) > 0, 'source has policies');
 
