@@ -21,6 +21,7 @@
 
 #include "catalog.hpp"
 #include "guard.hpp"
+#include "minimize.hpp"
 #include "module.hpp"
 #include "policy_store.hpp"
 
@@ -60,7 +61,8 @@ void CheckLabelTarget(const ObjectAddress &object)
 void Relabel(const ObjectAddress &object, const char *seclabel)
 {
 	CheckLabelTarget(object);
-	ValidateProposedLabel(object.objectId, object.objectSubId, seclabel);
+	DeclaredTable table = ValidateProposedLabel(object.objectId, object.objectSubId, seclabel);
+	SyncMinimizeTrigger(table);
 	PgCall([&] { CacheInvalidateRelcacheByRelid(object.objectId); });
 	InvalidatePolicyCache();
 }
@@ -106,6 +108,21 @@ extern "C" void RetentionProcessUtility(PlannedStmt *pstmt, const char *query_st
 										DestReceiver *dest, QueryCompletion *qc)
 {
 	Node *parsetree = pstmt->utilityStmt;
+	/*
+	 * The minimize trigger is created with its label; pg_restore replays
+	 * labels before triggers, so its CREATE TRIGGER finds it already there.
+	 */
+	if (IsA(parsetree, CreateTrigStmt)) {
+		CreateTrigStmt *trig = castNode(CreateTrigStmt, parsetree);
+		if (strcmp(trig->trigname, kMinimizeTrigger) == 0 && !trig->replace) {
+			Oid relid = RangeVarGetRelid(trig->relation, NoLock, true);
+			if (OidIsValid(relid) && OidIsValid(get_trigger_oid(relid, kMinimizeTrigger, true))) {
+				ereport(NOTICE, (errmsg("trigger \"%s\" already exists, skipping", kMinimizeTrigger),
+								 errdetail("It was created with the table's minimize rules.")));
+				return;
+			}
+		}
+	}
 	if (prev_process_utility != nullptr)
 		prev_process_utility(pstmt, query_string, read_only_tree, context, params, query_env, dest,
 							 qc);

@@ -34,6 +34,7 @@ extern "C" {
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_seclabel.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "commands/extension.h"
 #include "commands/seclabel.h"
 #include "executor/spi.h"

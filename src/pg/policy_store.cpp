@@ -23,6 +23,7 @@ namespace pg_retention::pg {
 namespace {
 
 bool cache_valid = false;
+uint64_t generation = 1;
 DeclaredTables cache;
 
 /*
@@ -126,6 +127,12 @@ std::optional<DeclaredTable> FindDeclaredTable(Oid relid)
 	return std::nullopt;
 }
 
-void InvalidatePolicyCache() noexcept { cache_valid = false; }
+void InvalidatePolicyCache() noexcept
+{
+	cache_valid = false;
+	generation++;
+}
+
+uint64_t PolicyGeneration() noexcept { return generation; }
 
 } // namespace pg_retention::pg

@@ -61,6 +61,9 @@ DeclaredTables AllDeclaredTables();
 /* The declaration governing relid (its partition root's), or nullopt. */
 std::optional<DeclaredTable> FindDeclaredTable(Oid relid);
 
+/* Bumped at every invalidation: derived caches compare it to know they are stale. */
+uint64_t PolicyGeneration() noexcept;
+
 /* Marks the cache stale; safe to call from a cache callback. */
 void InvalidatePolicyCache() noexcept;
 

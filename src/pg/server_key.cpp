@@ -143,3 +143,24 @@ void LoadServerKey()
 }
 
 } // namespace pg_retention::pg
+
+namespace pg_retention::pg {
+
+/* key_info() -> (loaded, version, fingerprint): never the key itself. */
+PGR_FUNCTION(retention_key_info)
+{
+	TupleDesc desc;
+	if (PgCall([&] { return get_call_result_type(fcinfo, nullptr, &desc); }) != TYPEFUNC_COMPOSITE)
+		throw Error(ErrorKind::Internal, "key_info must return a record");
+	bool loaded = ServerKeyLoaded();
+	std::string fingerprint = loaded ? server_key->Fingerprint() : std::string();
+	int32 version = loaded ? static_cast<int32>(server_key->version()) : 0;
+	return PgCall([&] {
+		Datum values[3] = {BoolGetDatum(loaded), Int32GetDatum(version),
+						   loaded ? CStringGetTextDatum(fingerprint.c_str()) : (Datum)0};
+		bool nulls[3] = {false, !loaded, !loaded};
+		return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
+	});
+}
+
+} // namespace pg_retention::pg

@@ -1,0 +1,344 @@
+/*-------------------------------------------------------------------------
+ *
+ * anon_functions.cpp
+ *		The anonymization methods as SQL functions (schema retention).
+ *
+ *		Thin: read the arguments, call the kernel in src/core/anon*.cpp,
+ *		return the result.  These run once per row, so each body reads its
+ *		arguments first, keeps only trivially destructible locals (an
+ *		ereport may skip them harmlessly) and writes into a reused buffer.
+ *		The same functions serve labels: the lifecycle calls them, and the
+ *		minimize trigger calls them directly (minimize.cpp).
+ *
+ * IDENTIFICATION
+ *		src/pg/anon_functions.cpp
+ *-------------------------------------------------------------------------
+ */
+#include <cmath>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "anon.hpp"
+#include "calendar.hpp"
+#include "error.hpp"
+
+#include "anon_functions.hpp"
+#include "guard.hpp"
+#include "server_key.hpp"
+
+#include <sys/socket.h>
+
+extern "C" {
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/inet.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+}
+
+namespace pg_retention::pg {
+
+namespace {
+
+/* The one output buffer of the text methods: no allocation per row once warm. */
+std::string &OutputBuffer()
+{
+	static std::string buffer;
+	buffer.clear();
+	return buffer;
+}
+
+std::string_view TextOf(const text *t) { return {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)}; }
+
+Datum TextDatum(std::string_view s)
+{
+	return PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size())));
+}
+
+/* Reads an optional text argument (absent or NULL: "") */
+std::string_view OptionalText(FunctionCallInfo fcinfo, int n)
+{
+	if (PG_NARGS() <= n || PG_ARGISNULL(n))
+		return {};
+	return TextOf(PG_GETARG_TEXT_PP(n));
+}
+
+[[noreturn]] void BadArgument(const std::string &message, const std::string &hint)
+{
+	throw Error(ErrorKind::InvalidParameterValue, message, "", hint);
+}
+
+FakeLocale LocaleArgument(FunctionCallInfo fcinfo, int n)
+{
+	std::string_view name = OptionalText(fcinfo, n);
+	if (name.empty())
+		return FakeLocale::En;
+	std::optional<FakeLocale> locale = ParseFakeLocale(name);
+	if (!locale)
+		BadArgument("unknown locale \"" + std::string(name) + "\"", "locales are en and fr");
+	return *locale;
+}
+
+/* Day numbers: PostgreSQL counts from 2000-01-01, the kernels from 1970-01-01. */
+constexpr int64_t kMinDate = DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE + kPgEpochOffsetDays;
+constexpr int64_t kMaxDate = DATE_END_JULIAN - POSTGRES_EPOCH_JDATE - 1 + kPgEpochOffsetDays;
+constexpr int64_t kMicrosPerDay = USECS_PER_DAY;
+constexpr int64_t kEpochShiftMicros = kPgEpochOffsetDays * kMicrosPerDay;
+
+DateGranularity GranularityArgument(FunctionCallInfo fcinfo, int n)
+{
+	std::string_view name = TextOf(PG_GETARG_TEXT_PP(n));
+	std::optional<DateGranularity> g = ParseDateGranularity(name);
+	if (!g)
+		BadArgument("unknown granularity \"" + std::string(name) + "\"",
+					"dates generalize to year, month, month_day or decade");
+	return *g;
+}
+
+Datum GeneralizeTimestampDatum(FunctionCallInfo fcinfo)
+{
+	int64_t ts = PG_GETARG_INT64(0);
+	DateGranularity g = GranularityArgument(fcinfo, 1);
+	if (TIMESTAMP_NOT_FINITE(ts))
+		return Int64GetDatum(ts);
+	int64_t shifted = GeneralizeTimestamp(ts + kEpochShiftMicros, g, MIN_TIMESTAMP + kEpochShiftMicros);
+	return Int64GetDatum(shifted - kEpochShiftMicros);
+}
+
+Datum JitterTimestampDatum(FunctionCallInfo fcinfo)
+{
+	int64_t ts = PG_GETARG_INT64(0);
+	Interval *range = PG_GETARG_INTERVAL_P(1);
+	if (TIMESTAMP_NOT_FINITE(ts))
+		return Int64GetDatum(ts);
+	int64_t shifted =
+		JitterTimestamp(ts + kEpochShiftMicros, range->month, range->day, range->time,
+						MIN_TIMESTAMP + kEpochShiftMicros, END_TIMESTAMP - 1 + kEpochShiftMicros);
+	return Int64GetDatum(shifted - kEpochShiftMicros);
+}
+
+} // namespace
+
+const KeyedHasher &HasherFor(KeyPurpose purpose)
+{
+	static std::unique_ptr<KeyedHasher> hash_hasher;
+	static std::unique_ptr<KeyedHasher> fake_hasher;
+	std::unique_ptr<KeyedHasher> &slot = purpose == KeyPurpose::Hash ? hash_hasher : fake_hasher;
+	if (!slot) {
+		SecureBytes key = RequireServerKey().Derive(purpose);
+		slot = std::make_unique<KeyedHasher>(key.data(), key.size());
+	}
+	return *slot;
+}
+
+/* hash(value text [, encoding text [, length int]]) -> text */
+PGR_FUNCTION(retention_hash)
+{
+	std::string_view value = TextOf(PG_GETARG_TEXT_PP(0));
+	std::string_view encoding_name = OptionalText(fcinfo, 1);
+	int32 length = PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_INT32(2) : 0;
+	HashEncoding encoding = HashEncoding::Hex;
+	if (!encoding_name.empty()) {
+		std::optional<HashEncoding> e = ParseHashEncoding(encoding_name);
+		if (!e)
+			BadArgument("unknown hash encoding \"" + std::string(encoding_name) + "\"",
+						"encodings are hex, base64 and base32");
+		encoding = *e;
+	}
+	if (length != 0 && (length < 8 || length > static_cast<int32>(HashEncodedLength(encoding))))
+		BadArgument("hash length must be between 8 and " +
+						std::to_string(HashEncodedLength(encoding)) + " characters",
+					"leave it out for the full digest");
+	std::string &out = OutputBuffer();
+	HashText(HasherFor(KeyPurpose::Hash), value, encoding, static_cast<size_t>(length), out);
+	return TextDatum(out);
+}
+
+PGR_FUNCTION(retention_mask_email)
+{
+	std::string_view value = TextOf(PG_GETARG_TEXT_PP(0));
+	std::string &out = OutputBuffer();
+	MaskEmail(value, out);
+	return TextDatum(out);
+}
+
+/* partial(value, prefix, padding, suffix) */
+PGR_FUNCTION(retention_partial)
+{
+	std::string_view value = TextOf(PG_GETARG_TEXT_PP(0));
+	int32 prefix = PG_GETARG_INT32(1);
+	std::string_view padding = TextOf(PG_GETARG_TEXT_PP(2));
+	int32 suffix = PG_GETARG_INT32(3);
+	std::string &out = OutputBuffer();
+	PartialText(value, prefix, padding, suffix, out);
+	return TextDatum(out);
+}
+
+PGR_FUNCTION(retention_redact)
+{
+	std::string_view value = TextOf(PG_GETARG_TEXT_PP(0));
+	std::string &out = OutputBuffer();
+	RedactText(value, out);
+	return TextDatum(out);
+}
+
+/*
+ * fake_<kind>(value text [, locale text]): deterministic, keyed by value.
+ * The kind comes from the SQL function's name, so one C function serves all.
+ */
+PGR_FUNCTION(retention_fake)
+{
+	std::string_view value = TextOf(PG_GETARG_TEXT_PP(0));
+	FakeLocale locale = LocaleArgument(fcinfo, 1);
+	FakeKind kind = FakeKindOfCall(fcinfo, "fake_");
+	std::string &out = OutputBuffer();
+	FakeDeterministic(kind, locale, HasherFor(KeyPurpose::Fake), value, out);
+	return TextDatum(out);
+}
+
+/* random_<kind>([locale text]): a new fake at every call. */
+PGR_FUNCTION(retention_random_fake)
+{
+	FakeLocale locale = LocaleArgument(fcinfo, 0);
+	FakeKind kind = FakeKindOfCall(fcinfo, "random_");
+	std::string &out = OutputBuffer();
+	FakeRandom(kind, locale, out);
+	return TextDatum(out);
+}
+
+PGR_FUNCTION(retention_noise_int4)
+{
+	int32 value = PG_GETARG_INT32(0);
+	double ratio = PG_GETARG_FLOAT8(1);
+	return Int32GetDatum(static_cast<int32>(NoiseInteger(value, ratio, PG_INT32_MIN, PG_INT32_MAX)));
+}
+
+PGR_FUNCTION(retention_noise_int8)
+{
+	int64 value = PG_GETARG_INT64(0);
+	double ratio = PG_GETARG_FLOAT8(1);
+	return Int64GetDatum(NoiseInteger(value, ratio));
+}
+
+PGR_FUNCTION(retention_noise_float8)
+{
+	double value = PG_GETARG_FLOAT8(0);
+	double ratio = PG_GETARG_FLOAT8(1);
+	return Float8GetDatum(NoiseDouble(value, ratio));
+}
+
+/* numeric: noise on the float8 value, rounded back to the input's scale. */
+PGR_FUNCTION(retention_noise_numeric)
+{
+	Datum value = PG_GETARG_DATUM(0);
+	double ratio = PG_GETARG_FLOAT8(1);
+	double as_double = DatumGetFloat8(DirectFunctionCall1(numeric_float8, value));
+	if (std::isnan(as_double) || std::isinf(as_double))
+		return value;
+	double noisy = NoiseDouble(as_double, ratio);
+	int32 scale = DatumGetInt32(DirectFunctionCall1(numeric_scale, value));
+	Datum result = DirectFunctionCall1(float8_numeric, Float8GetDatum(noisy));
+	return DirectFunctionCall2(numeric_round, result, Int32GetDatum(scale));
+}
+
+PGR_FUNCTION(retention_jitter_date)
+{
+	DateADT date = PG_GETARG_DATEADT(0);
+	Interval *range = PG_GETARG_INTERVAL_P(1);
+	if (DATE_NOT_FINITE(date))
+		return DateADTGetDatum(date);
+	int64_t days = JitterDate(date + kPgEpochOffsetDays, range->month,
+							  range->day + static_cast<int32_t>(range->time / USECS_PER_DAY),
+							  kMinDate, kMaxDate);
+	return DateADTGetDatum(static_cast<DateADT>(days - kPgEpochOffsetDays));
+}
+
+PGR_FUNCTION(retention_jitter_timestamp) { return JitterTimestampDatum(fcinfo); }
+
+PGR_FUNCTION(retention_generalize_date)
+{
+	DateADT date = PG_GETARG_DATEADT(0);
+	DateGranularity g = GranularityArgument(fcinfo, 1);
+	if (DATE_NOT_FINITE(date))
+		return DateADTGetDatum(date);
+	int64_t days = GeneralizeDate(date + kPgEpochOffsetDays, g, kMinDate);
+	return DateADTGetDatum(static_cast<DateADT>(days - kPgEpochOffsetDays));
+}
+
+PGR_FUNCTION(retention_generalize_timestamp) { return GeneralizeTimestampDatum(fcinfo); }
+
+PGR_FUNCTION(retention_generalize_int4)
+{
+	int32 value = PG_GETARG_INT32(0);
+	int32 step = PG_GETARG_INT32(1);
+	if (step <= 0)
+		BadArgument("generalize step must be positive", "use a step such as 10 or 1000");
+	return Int32GetDatum(
+		static_cast<int32>(GeneralizeInteger(value, step, PG_INT32_MIN, PG_INT32_MAX)));
+}
+
+PGR_FUNCTION(retention_generalize_int8)
+{
+	int64 value = PG_GETARG_INT64(0);
+	int64 step = PG_GETARG_INT64(1);
+	if (step <= 0)
+		BadArgument("generalize step must be positive", "use a step such as 10 or 1000");
+	return Int64GetDatum(GeneralizeInteger(value, step));
+}
+
+PGR_FUNCTION(retention_generalize_float8)
+{
+	double value = PG_GETARG_FLOAT8(0);
+	double step = PG_GETARG_FLOAT8(1);
+	if (!(step > 0))
+		BadArgument("generalize step must be positive", "use a step such as 10 or 0.5");
+	return Float8GetDatum(GeneralizeDouble(value, step));
+}
+
+/* numeric: floor(value / step) * step, exactly, in numeric arithmetic. */
+PGR_FUNCTION(retention_generalize_numeric)
+{
+	Datum value = PG_GETARG_DATUM(0);
+	Datum step = PG_GETARG_DATUM(1);
+	Datum zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+	if (!DatumGetBool(DirectFunctionCall2(numeric_gt, step, zero)))
+		BadArgument("generalize step must be positive", "use a step such as 10 or 0.5");
+	Datum quotient = DirectFunctionCall2(numeric_div, value, step);
+	Datum floored = DirectFunctionCall1(numeric_floor, quotient);
+	return DirectFunctionCall2(numeric_mul, floored, step);
+}
+
+/* ip_prefix(address inet, bits int) -> the network of the first `bits` bits */
+PGR_FUNCTION(retention_ip_prefix)
+{
+	inet *address = PG_GETARG_INET_PP(0);
+	int32 bits = PG_GETARG_INT32(1);
+	if (bits < 0)
+		BadArgument("ip_prefix bits must not be negative", "use 0 to 32 for IPv4, 0 to 128 for IPv6");
+	inet *result = static_cast<inet *>(palloc0(sizeof(inet)));
+	ip_family(result) = ip_family(address);
+	memcpy(ip_addr(result), ip_addr(address), ip_addrsize(address));
+	int kept = IpPrefix(ip_addr(result), ip_addrsize(result), bits);
+	ip_bits(result) = static_cast<unsigned char>(std::min<int>(kept, ip_bits(address)));
+	SET_INET_VARSIZE(result);
+	return InetPGetDatum(result);
+}
+
+FakeKind FakeKindOfCall(FunctionCallInfo fcinfo, const char *prefix)
+{
+	/* cached per call site: the name never changes for a given FmgrInfo */
+	if (fcinfo->flinfo->fn_extra != nullptr)
+		return static_cast<FakeKind>(reinterpret_cast<uintptr_t>(fcinfo->flinfo->fn_extra) - 1);
+	const char *name = PgCall([&] { return get_func_name(fcinfo->flinfo->fn_oid); });
+	std::string method = name == nullptr ? "" : name;
+	if (method.rfind(prefix, 0) == 0)
+		method = "fake_" + method.substr(strlen(prefix));
+	std::optional<FakeKind> kind = FakeKindFromMethod(method);
+	if (!kind)
+		throw Error(ErrorKind::Internal, "function " + method + " is not a fake method");
+	fcinfo->flinfo->fn_extra = reinterpret_cast<void *>(static_cast<uintptr_t>(*kind) + 1);
+	return *kind;
+}
+
+} // namespace pg_retention::pg

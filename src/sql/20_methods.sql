@@ -1,0 +1,149 @@
+-- Anonymization methods, usable in labels (anonymize after ... using M,
+-- minimize to M) and as plain SQL functions.  The same table of methods
+-- (src/core/methods.cpp) governs both.  Functions that use the server key
+-- are STABLE: the key is fixed for the server's lifetime but not forever.
+
+CREATE FUNCTION retention.hash(value text) RETURNS text
+LANGUAGE C STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_hash';
+CREATE FUNCTION retention.hash(value text, encoding text, length integer DEFAULT NULL) RETURNS text
+LANGUAGE C STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_hash';
+COMMENT ON FUNCTION retention.hash(text) IS
+'keyed HMAC-SHA-256 pseudonym of value (hex): same input, same output; the key never reaches SQL';
+COMMENT ON FUNCTION retention.hash(text, text, integer) IS
+'keyed HMAC-SHA-256 pseudonym of value in hex, base64 or base32, optionally truncated to length characters';
+
+CREATE FUNCTION retention.mask_email(value text) RETURNS text
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_mask_email';
+COMMENT ON FUNCTION retention.mask_email(text) IS 'j***@example.com: first character and domain kept';
+
+CREATE FUNCTION retention.partial(value text, prefix integer, padding text, suffix integer) RETURNS text
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_partial';
+COMMENT ON FUNCTION retention.partial(text, integer, text, integer) IS
+'keeps prefix leading and suffix trailing characters, padding between (padding alone when the value is too short)';
+
+CREATE FUNCTION retention.redact(value text) RETURNS text
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_redact';
+COMMENT ON FUNCTION retention.redact(text) IS 'letters become x, digits 0; punctuation and spaces stay';
+
+DO $$
+DECLARE
+    kind text;
+BEGIN
+    FOREACH kind IN ARRAY ARRAY['first_name', 'last_name', 'email', 'phone', 'city', 'address', 'company'] LOOP
+        EXECUTE format($f$
+            CREATE FUNCTION retention.%1$I(value text, locale text DEFAULT 'en') RETURNS text
+            LANGUAGE C STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_fake';
+            COMMENT ON FUNCTION retention.%1$I(text, text) IS
+            'a realistic fake %3$s derived from value and the server key: same value, same fake';
+            CREATE FUNCTION retention.%2$I(locale text DEFAULT 'en') RETURNS text
+            LANGUAGE C VOLATILE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_random_fake';
+            COMMENT ON FUNCTION retention.%2$I(text) IS 'a random realistic fake %3$s';
+        $f$, 'fake_' || kind, 'random_' || kind, replace(kind, '_', ' '));
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION retention.noise(value integer, ratio double precision) RETURNS integer
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_noise_int4';
+CREATE FUNCTION retention.noise(value bigint, ratio double precision) RETURNS bigint
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_noise_int8';
+CREATE FUNCTION retention.noise(value double precision, ratio double precision) RETURNS double precision
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_noise_float8';
+CREATE FUNCTION retention.noise(value numeric, ratio double precision) RETURNS numeric
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_noise_numeric';
+COMMENT ON FUNCTION retention.noise(numeric, double precision) IS
+'adds uniform random noise of at most ratio * |value|, keeping the scale';
+
+CREATE FUNCTION retention.jitter(value date, range interval) RETURNS date
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_jitter_date';
+CREATE FUNCTION retention.jitter(value timestamptz, range interval) RETURNS timestamptz
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_jitter_timestamp';
+CREATE FUNCTION retention.jitter(value timestamp, range interval) RETURNS timestamp
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_jitter_timestamp';
+COMMENT ON FUNCTION retention.jitter(date, interval) IS
+'moves the date by a uniform random amount within +/- range (a month counts 30 days)';
+
+CREATE FUNCTION retention.generalize(value date, granularity text) RETURNS date
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_generalize_date';
+CREATE FUNCTION retention.generalize(value timestamptz, granularity text) RETURNS timestamptz
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_generalize_timestamp';
+CREATE FUNCTION retention.generalize(value timestamp, granularity text) RETURNS timestamp
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_generalize_timestamp';
+CREATE FUNCTION retention.generalize(value integer, step integer) RETURNS integer
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_generalize_int4';
+CREATE FUNCTION retention.generalize(value bigint, step bigint) RETURNS bigint
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_generalize_int8';
+CREATE FUNCTION retention.generalize(value double precision, step double precision) RETURNS double precision
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_generalize_float8';
+CREATE FUNCTION retention.generalize(value numeric, step numeric) RETURNS numeric
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_generalize_numeric';
+COMMENT ON FUNCTION retention.generalize(date, text) IS
+'year, month (first day), decade, or month_day (same day and month in year 4, a leap year)';
+COMMENT ON FUNCTION retention.generalize(timestamptz, text) IS
+'like generalize(date, text) on the UTC date, time set to midnight UTC';
+COMMENT ON FUNCTION retention.generalize(numeric, numeric) IS 'floor(value / step) * step';
+
+CREATE FUNCTION retention.ip_prefix(address inet, bits integer) RETURNS inet
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_ip_prefix';
+COMMENT ON FUNCTION retention.ip_prefix(inet, integer) IS
+'the network of the first bits bits: 192.0.2.77 -> 192.0.2.0/24 (bits clamped to the family)';
+
+CREATE FUNCTION retention.nullify(value anyelement) RETURNS anyelement
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT CASE WHEN false THEN value END';
+COMMENT ON FUNCTION retention.nullify(anyelement) IS 'NULL, whatever the value';
+
+CREATE FUNCTION retention.constant(value anyelement, replacement anyelement) RETURNS anyelement
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT replacement';
+COMMENT ON FUNCTION retention.constant(anyelement, anyelement) IS 'replacement, whatever the value';
+
+-- k-anonymity: the size of the smallest group of rows sharing the same
+-- quasi-identifiers.  Runs with the caller's privileges.
+CREATE FUNCTION retention.k_anonymity(relation regclass, quasi_identifiers name[])
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    column_list text;
+    missing name;
+    k bigint;
+BEGIN
+    IF relation IS NULL OR quasi_identifiers IS NULL OR cardinality(quasi_identifiers) = 0 THEN
+        RAISE EXCEPTION 'k_anonymity needs a table and at least one quasi-identifier'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'call retention.k_anonymity(''schema.table'', ARRAY[''zip'', ''birth_year''])';
+    END IF;
+    SELECT q INTO missing FROM unnest(quasi_identifiers) AS q
+    WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
+                      WHERE a.attrelid = relation AND a.attname = q AND a.attnum > 0 AND NOT a.attisdropped)
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'column "%" of relation % does not exist', missing, relation
+            USING ERRCODE = 'undefined_column';
+    END IF;
+    SELECT string_agg(quote_ident(q), ', ') INTO column_list FROM unnest(quasi_identifiers) AS q;
+    EXECUTE format('SELECT min(n) FROM (SELECT count(*) AS n FROM %s GROUP BY %s) AS groups',
+                   relation, column_list) INTO k;
+    RETURN k;
+END
+$$;
+COMMENT ON FUNCTION retention.k_anonymity(regclass, name[]) IS
+'the k of a table over the quasi-identifiers: size of the smallest group sharing their values (NULL when empty)';
+
+CREATE FUNCTION retention.key_info(OUT loaded boolean, OUT version integer, OUT fingerprint text)
+RETURNS record
+LANGUAGE C STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_key_info';
+COMMENT ON FUNCTION retention.key_info() IS
+'whether a server key is loaded, its version and a fingerprint to tell keys apart (never the key)';
+
+-- minimize to: applied on every write by this trigger, which the label
+-- provider creates with a table's first minimize rule and drops with its last.
+CREATE FUNCTION retention.minimize_trigger() RETURNS trigger
+LANGUAGE C AS 'MODULE_PATHNAME', 'retention_minimize_trigger';
+COMMENT ON FUNCTION retention.minimize_trigger() IS
+'BEFORE INSERT OR UPDATE trigger applying the table''s "minimize to" rules (created by the label provider)';
+
+CREATE FUNCTION retention.minimize_existing(relation regclass) RETURNS bigint
+LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'retention_minimize_existing';
+COMMENT ON FUNCTION retention.minimize_existing(regclass) IS
+'minimizes the rows written before their "minimize to" rules; returns how many rows changed';
