@@ -112,10 +112,9 @@ Datum JitterTimestampDatum(FunctionCallInfo fcinfo)
 	Interval *range = PG_GETARG_INTERVAL_P(1);
 	if (TIMESTAMP_NOT_FINITE(ts))
 		return Int64GetDatum(ts);
-	int64_t shifted =
-		JitterTimestamp(ts + kEpochShiftMicros, range->month, range->day, range->time,
-						MIN_TIMESTAMP + kEpochShiftMicros, END_TIMESTAMP - 1 + kEpochShiftMicros);
-	return Int64GetDatum(shifted - kEpochShiftMicros);
+	/* a shift is epoch-free: stay in PostgreSQL's epoch, whose bounds fit int64 */
+	return Int64GetDatum(JitterTimestamp(ts, range->month, range->day, range->time, MIN_TIMESTAMP,
+										 END_TIMESTAMP - 1));
 }
 
 } // namespace

@@ -1,0 +1,265 @@
+/*-------------------------------------------------------------------------
+ *
+ * policy_validate.cpp
+ *		Semantic checks of parsed labels against the table's catalog facts.
+ *
+ *		The parser knows the grammar and the method table; this file knows
+ *		the table: which columns exist and their types, and how the stages
+ *		of a column fit those of its table.  The glue calls it when a label
+ *		is set (and re-checks the column labels when a table label changes),
+ *		so a declaration that could misbehave in the daily run is refused
+ *		when it is made.  Stage order is decided by DelayAtMost: a pair of
+ *		delays whose order depends on the start date is refused too.
+ *
+ * IDENTIFICATION
+ *		src/core/policy_validate.cpp
+ *-------------------------------------------------------------------------
+ */
+#include "policy.hpp"
+
+#include <algorithm>
+
+#include "error.hpp"
+
+namespace pg_retention
+{
+
+namespace
+{
+
+const char *const kNeedsAgeHint = "declare \"age from <column>\" in the table's label";
+
+bool IsDateCategory(TypeCategory c)
+{
+	return c == TypeCategory::Date || c == TypeCategory::Timestamp;
+}
+
+std::string TypeName(const ColumnFacts &column)
+{
+	return column.type_name.empty() ? CategoryName(column.category) : column.type_name;
+}
+
+std::string Quoted(std::string_view name)
+{
+	return "\"" + std::string(name) + "\"";
+}
+
+/* The column named in `clause`, or UndefinedColumn. */
+const ColumnFacts &RequireColumn(const TableFacts &facts, const std::string &name,
+                                 const char *clause)
+{
+	const ColumnFacts *column = facts.Find(name);
+	if (column == nullptr)
+		throw Error(ErrorKind::UndefinedColumn,
+		            "column " + Quoted(name) + " named in \"" + clause + "\" does not exist",
+		            "table " + facts.qualified_name + " has no column " + Quoted(name) + ".");
+	return *column;
+}
+
+/* Date and timestamp columns, for hints about the age column. */
+std::string DateColumnNames(const TableFacts &facts)
+{
+	std::string names;
+	for (const ColumnFacts &c : facts.columns)
+		if (IsDateCategory(c.category))
+			names += (names.empty() ? "" : ", ") + c.name;
+	return names;
+}
+
+void CheckPositive(const Delay &delay, const std::string &where, const char *clause)
+{
+	if (!delay.IsPositive())
+		throw Error(ErrorKind::InvalidParameterValue,
+		            std::string("delay of \"") + clause + "\" must be positive",
+		            where + " declares \"" + clause + " " + delay.ToString() + "\".");
+}
+
+/*
+ * Stage `earlier` must never come after stage `later`, whatever the start
+ * date; when the order depends on it the detail says so, since "1 month"
+ * against "30 days" is easy to misread.
+ */
+void CheckOrder(const std::string &where, const char *earlier_clause, const Delay &earlier,
+                const char *later_clause, const Delay &later, const char *why)
+{
+	if (DelayAtMost(earlier, later))
+		return;
+	const std::string first = std::string("\"") + earlier_clause + " " + earlier.ToString() + "\"";
+	const std::string second = std::string("\"") + later_clause + " " + later.ToString() + "\"";
+	const bool always = DelayAtMost(later, earlier);
+	throw Error(ErrorKind::InvalidObjectDefinition, "stages out of order for " + where,
+	            always ? first + " exceeds " + second + "."
+	                   : first + " can exceed " + second +
+	                         " for some start dates (a month is 28 to 31 days).",
+	            std::string("\"") + earlier_clause + "\" must not exceed \"" + later_clause +
+	                "\": " + why + ".");
+}
+
+/* The names of the column categories a method accepts: "date, timestamp". */
+std::string CategoryNames(uint32_t categories)
+{
+	std::string names;
+	for (unsigned c = 0; c <= static_cast<unsigned>(TypeCategory::Other); c++)
+		if (categories & (1u << c))
+			names += (names.empty() ? "" : ", ") +
+			         std::string(CategoryName(static_cast<TypeCategory>(c)));
+	return names;
+}
+
+/*
+ * generalize's granularity depends on the column: a date granularity word
+ * for dates and timestamps, a positive step for numbers (whole for
+ * integer columns).
+ */
+void CheckGranularity(const ColumnFacts &column, const std::string &where, const MethodArg &arg)
+{
+	bool valid;
+	std::string expected;
+	if (IsDateCategory(column.category)) {
+		const auto &words = DateGranularities();
+		valid = (arg.kind == ArgKind::Identifier || arg.kind == ArgKind::String) &&
+		        std::find(words.begin(), words.end(), arg.text) != words.end();
+		expected = "dates generalize to year, month, month_day or decade";
+	} else if (column.category == TypeCategory::Integer) {
+		valid = arg.kind == ArgKind::Integer && arg.integer > 0;
+		expected = "integers generalize down to a multiple of a positive whole step, e.g. "
+		           "generalize(10)";
+	} else {
+		valid = (arg.kind == ArgKind::Integer || arg.kind == ArgKind::Number) && arg.number > 0;
+		expected = "numbers generalize down to a multiple of a positive step, e.g. generalize(10)";
+	}
+	if (!valid)
+		throw Error(ErrorKind::InvalidParameterValue,
+		            "invalid granularity " + Quoted(arg.text) + " for generalize on " + where,
+		            where + " is of type " + TypeName(column) + ".", expected);
+}
+
+/* The method must accept the column's type, and its arguments fit it. */
+void CheckMethodFits(const ColumnFacts &column, const std::string &where, const MethodCall &call,
+                     const char *clause)
+{
+	const MethodSpec &spec = *call.spec;
+	if (!(spec.categories & CategoryBit(column.category)))
+		throw Error(ErrorKind::DatatypeMismatch,
+		            "method " + Quoted(spec.name) + " does not fit " + where + " of type " +
+		                TypeName(column),
+		            std::string("\"") + clause + "\" uses " + spec.name + ", which applies to " +
+		                CategoryNames(spec.categories) + " columns.",
+		            std::string("methods for ") + CategoryName(column.category) +
+		                " columns: " + MethodNamesFor(column.category));
+	if (std::string_view(spec.name) == "generalize" && !call.args.empty())
+		CheckGranularity(column, where, call.args[0]);
+}
+
+void RequireAgeColumn(const TablePolicy *table, const std::string &where, const char *clause)
+{
+	if (table == nullptr || !table->age_column)
+		throw Error(ErrorKind::InvalidObjectDefinition,
+		            std::string("\"") + clause + "\" needs an age column",
+		            where + " declares \"" + clause +
+		                "\", which counts from the age column, but the table has none.",
+		            kNeedsAgeHint);
+}
+
+} // namespace
+
+const std::vector<std::string_view> &DateGranularities()
+{
+	static const std::vector<std::string_view> words = {"year", "month", "month_day", "decade"};
+	return words;
+}
+
+const ColumnFacts *TableFacts::Find(std::string_view column) const
+{
+	for (const ColumnFacts &c : columns)
+		if (c.name == column)
+			return &c;
+	return nullptr;
+}
+
+void ValidateColumn(const TableFacts &facts, const TablePolicy *table, const std::string &column,
+                    const ColumnPolicy &policy)
+{
+	const std::string where = "column " + Quoted(column) + " of " + facts.qualified_name;
+	const ColumnFacts *found = facts.Find(column);
+	if (found == nullptr)
+		throw Error(ErrorKind::UndefinedColumn, where + " does not exist");
+
+	if (policy.minimize)
+		CheckMethodFits(*found, where, *policy.minimize, "minimize to");
+	if (policy.anonymize_using)
+		CheckMethodFits(*found, where, *policy.anonymize_using, "anonymize after");
+
+	const std::pair<const char *, const std::optional<Delay> *> stages[] = {
+	    {"anonymize after", &policy.anonymize_after}, {"purge after", &policy.purge_after}};
+	for (const auto &[clause, delay] : stages) {
+		if (!*delay)
+			continue;
+		CheckPositive(**delay, where, clause);
+		RequireAgeColumn(table, where, clause);
+		if (*table->age_column == column)
+			throw Error(ErrorKind::InvalidObjectDefinition,
+			            std::string("\"") + clause + "\" cannot apply to the age column",
+			            where + " is the age column of its table: changing it would change "
+			                    "when every other stage of the row is due.",
+			            "purge whole rows with \"purge after\" in the table's label");
+	}
+
+	if (policy.anonymize_after && policy.purge_after)
+		CheckOrder(where, "anonymize after", *policy.anonymize_after, "purge after",
+		           *policy.purge_after, "a value is anonymized before it is erased");
+	if (table == nullptr)
+		return;
+	if (policy.anonymize_after && table->archive_after)
+		CheckOrder(where, "anonymize after", *policy.anonymize_after, "archive after",
+		           *table->archive_after, "values are anonymized while the row is live");
+	if (policy.anonymize_after && table->purge_after)
+		CheckOrder(where, "anonymize after", *policy.anonymize_after, "purge after",
+		           *table->purge_after, "a value is anonymized before its row is purged");
+	if (policy.purge_after && table->purge_after)
+		CheckOrder(where, "purge after", *policy.purge_after, "purge after", *table->purge_after,
+		           "a value is erased no later than its row");
+}
+
+void ValidateTable(const TableFacts &facts, const TablePolicy *table,
+                   const std::vector<std::pair<std::string, ColumnPolicy>> &columns)
+{
+	if (table != nullptr) {
+		const std::string where = "table " + facts.qualified_name;
+		if (table->age_column) {
+			const ColumnFacts &age = RequireColumn(facts, *table->age_column, "age from");
+			if (!IsDateCategory(age.category)) {
+				const std::string candidates = DateColumnNames(facts);
+				throw Error(ErrorKind::DatatypeMismatch,
+				            "age column " + Quoted(age.name) + " must be a date or timestamp",
+				            "column " + Quoted(age.name) + " of " + facts.qualified_name +
+				                " is of type " + TypeName(age) + ".",
+				            candidates.empty()
+				                ? std::string("add a date or timestamp column recording when "
+				                              "the row was last relevant")
+				                : "date and timestamp columns of " + facts.qualified_name + ": " +
+				                      candidates);
+			}
+		}
+		if (table->subject)
+			for (const std::string &key : table->subject->columns)
+				RequireColumn(facts, key,
+				              table->subject->role == SubjectClause::Role::Identity ? "subject"
+				                                                                    : "via");
+		const std::pair<const char *, const std::optional<Delay> *> stages[] = {
+		    {"archive after", &table->archive_after}, {"purge after", &table->purge_after}};
+		for (const auto &[clause, delay] : stages) {
+			if (!*delay)
+				continue;
+			CheckPositive(**delay, where, clause);
+			RequireAgeColumn(table, where, clause);
+		}
+		if (table->archive_after && table->purge_after)
+			CheckOrder(where, "archive after", *table->archive_after, "purge after",
+			           *table->purge_after, "a row is archived before it is purged");
+	}
+	for (const auto &[name, policy] : columns)
+		ValidateColumn(facts, table, name, policy);
+}
+
+} // namespace pg_retention
