@@ -42,7 +42,11 @@ namespace pg_retention
 
 /* ---------------------------------------------------------------- keys */
 
-/* An HMAC-SHA-256 key as derived by KeyRing::Derive (keys.hpp). */
+/*
+ * A 32-byte HMAC-SHA-256 key.  Keys derived by KeyRing::Derive (keys.hpp)
+ * come as SecureBytes: pass data() and size() to KeyedHasher directly
+ * rather than copying them into an HmacKey that nothing wipes.
+ */
 struct HmacKey {
 	uint8_t bytes[32];
 };
@@ -52,8 +56,9 @@ constexpr size_t kDigestLength = 32;
 /*
  * HMAC-SHA-256 with the key's inner and outer SHA-256 midstates computed
  * once (ipad and opad already absorbed).  Build one per key and keep it:
- * Mac() is const and thread-compatible.  The midstates are as secret as the
- * key and are wiped on destruction; the object cannot be copied.
+ * Mac() is const and may run in several threads at once.  The midstates are
+ * as secret as the key and are wiped on destruction; the object cannot be
+ * copied.
  */
 class KeyedHasher
 {

@@ -39,6 +39,8 @@ constexpr int64_t kMaxDelayYears = 1000;
 constexpr int64_t kMaxDelayMonths = kMaxDelayYears * 12;
 constexpr int64_t kMaxDelayDays = kMaxDelayYears * 366;
 
+const char *const kDelayExample = "write a delay such as 90 days, 6 months or 1 year 6 months";
+
 struct DelayUnit {
 	std::string_view singular;
 	int64_t months;
@@ -150,8 +152,7 @@ Delay ReadDelay(LabelLexer &lexer, std::string_view clause)
 	const Token start = lexer.Peek();
 	if (start.kind != TokenKind::Number)
 		lexer.Fail(start, ErrorKind::SyntaxError,
-		           "expected a delay but found " + DescribeToken(start),
-		           "write a delay such as 90 days, 6 months or 1 year 6 months");
+		           "expected a delay but found " + DescribeToken(start), kDelayExample);
 
 	int64_t months = 0;
 	int64_t days = 0;
@@ -162,8 +163,8 @@ Delay ReadDelay(LabelLexer &lexer, std::string_view clause)
 			           "delay parts must be whole numbers",
 			           "write 1 year 6 months rather than 1.5 years");
 		if (number.text[0] == '-')
-			lexer.Fail(number, ErrorKind::InvalidParameterValue,
-			           "delay parts must not be negative");
+			lexer.Fail(number, ErrorKind::InvalidParameterValue, "delay parts must not be negative",
+			           "a delay counts forward from the age column");
 		int64_t value = 0;
 		const char *end = number.text.data() + number.text.size();
 		if (std::from_chars(number.text.data(), end, value).ec != std::errc() ||
@@ -188,7 +189,8 @@ Delay ReadDelay(LabelLexer &lexer, std::string_view clause)
 	if (!delay.IsPositive())
 		lexer.Fail(start, ErrorKind::InvalidParameterValue,
 		           clause.empty() ? std::string("delay must be positive")
-		                          : "delay of " + std::string(clause) + " must be positive");
+		                          : "delay of " + std::string(clause) + " must be positive",
+		           "a delay is at least 1 day");
 	if (!DelayAtMost(delay, Delay{static_cast<int32_t>(kMaxDelayMonths), 0}))
 		FailTooLong(lexer, start);
 	return delay;
@@ -200,8 +202,7 @@ Delay ParseDelay(std::string_view text)
 	Delay delay = ReadDelay(lexer, {});
 	if (lexer.Peek().kind != TokenKind::End)
 		lexer.Fail(lexer.Peek(), ErrorKind::SyntaxError,
-		           "unexpected " + DescribeToken(lexer.Peek()) + " after delay",
-		           "write a delay such as 90 days, 6 months or 1 year 6 months");
+		           "unexpected " + DescribeToken(lexer.Peek()) + " after delay", kDelayExample);
 	return delay;
 }
 

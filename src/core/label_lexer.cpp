@@ -270,4 +270,12 @@ std::string LabelString(std::string_view text)
 	return quoted + "'";
 }
 
+std::string OneOf(const std::vector<std::string> &words)
+{
+	std::string text;
+	for (size_t i = 0; i < words.size(); i++)
+		text += (i == 0 ? "" : i + 1 == words.size() ? " or " : ", ") + words[i];
+	return text;
+}
+
 } // namespace pg_retention

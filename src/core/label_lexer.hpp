@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "error.hpp"
 #include "policy.hpp"
@@ -113,5 +114,8 @@ std::string LabelIdentifier(std::string_view name);
 
 /* String as an SQL literal: 'it''s'. */
 std::string LabelString(std::string_view text);
+
+/* Joins words as "a, b or c", for messages and hints. */
+std::string OneOf(const std::vector<std::string> &words);
 
 } // namespace pg_retention

@@ -3,7 +3,7 @@
  * label_parser.cpp
  *		Parser of table and column retention labels (docs/labels.md).
  *
- *		A recursive-descent parser without recursion: a label is a flat list
+ *		A hand-written parser without recursion: a label is a flat list
  *		of clauses, each a fixed sequence of words, names, delays and at most
  *		one method call, so parsing is one linear pass over the tokens.
  *		Methods and their arguments are checked against the one method
@@ -67,15 +67,6 @@ bool EqualsIgnoreAsciiCase(std::string_view a, std::string_view b)
 	       });
 }
 
-/* Joins words as "a, b or c" for hints. */
-std::string OneOf(const std::vector<std::string> &words)
-{
-	std::string text;
-	for (size_t i = 0; i < words.size(); i++)
-		text += (i == 0 ? "" : i + 1 == words.size() ? " or " : ", ") + words[i];
-	return text;
-}
-
 std::string FormatBound(double value)
 {
 	char buf[32];
@@ -108,7 +99,7 @@ std::string MethodUsage(const MethodSpec &spec)
 			what = "delay";
 			break;
 		case ArgKind::Literal:
-			what = "string or number";
+			what = "string, number or name";
 			break;
 		}
 		usage += (i == 0 ? "" : ", ") + std::string(p.name) + " (" + what +
@@ -117,20 +108,13 @@ std::string MethodUsage(const MethodSpec &spec)
 	return usage;
 }
 
-std::string IdempotentMethodNames()
+/* Method names for hints: all of them, or those usable with "minimize to". */
+std::string MethodNames(bool idempotent_only)
 {
 	std::string names;
 	for (const MethodSpec &m : AllMethods())
-		if (m.idempotent)
+		if (m.idempotent || !idempotent_only)
 			names += (names.empty() ? "" : ", ") + std::string(m.name);
-	return names;
-}
-
-std::string AllMethodNames()
-{
-	std::string names;
-	for (const MethodSpec &m : AllMethods())
-		names += (names.empty() ? "" : ", ") + std::string(m.name);
 	return names;
 }
 
@@ -315,14 +299,14 @@ MethodCall LabelParser::ParseMethodCall()
 	if (!name.IsIdentifier())
 		lexer_.Fail(name, ErrorKind::SyntaxError,
 		            "expected a method name but found " + DescribeToken(name),
-		            "methods: " + AllMethodNames());
+		            "methods: " + MethodNames(false));
 	MethodCall call;
 	call.spec = FindMethod(name.text);
 	if (call.spec == nullptr) {
 		const std::string suggestion = SuggestMethod(name.text);
 		lexer_.Fail(name, ErrorKind::UndefinedObject,
 		            "unknown method \"" + name.text + "\" in retention label",
-		            suggestion.empty() ? "methods: " + AllMethodNames()
+		            suggestion.empty() ? "methods: " + MethodNames(false)
 		                               : "did you mean \"" + suggestion + "\"?");
 	}
 	const MethodSpec &spec = *call.spec;
@@ -483,7 +467,7 @@ MethodCall LabelParser::ParseMinimize()
 		                "\" cannot be used with \"minimize to\"",
 		            "\"minimize to\" applies on every write, so it needs a method that leaves "
 		            "its own output unchanged: " +
-		                IdempotentMethodNames());
+		                MethodNames(true));
 	return call;
 }
 

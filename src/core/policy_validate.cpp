@@ -20,6 +20,7 @@
 #include <algorithm>
 
 #include "error.hpp"
+#include "label_lexer.hpp"
 
 namespace pg_retention
 {
@@ -44,6 +45,18 @@ std::string Quoted(std::string_view name)
 	return "\"" + std::string(name) + "\"";
 }
 
+/* Date and timestamp columns, for hints about the age column. */
+std::string DateColumnsHint(const TableFacts &facts)
+{
+	std::string names;
+	for (const ColumnFacts &c : facts.columns)
+		if (IsDateCategory(c.category))
+			names += (names.empty() ? "" : ", ") + c.name;
+	if (names.empty())
+		return "add a date or timestamp column recording when the row was last relevant";
+	return "date and timestamp columns of " + facts.qualified_name + ": " + names;
+}
+
 /* The column named in `clause`, or UndefinedColumn. */
 const ColumnFacts &RequireColumn(const TableFacts &facts, const std::string &name,
                                  const char *clause)
@@ -52,18 +65,9 @@ const ColumnFacts &RequireColumn(const TableFacts &facts, const std::string &nam
 	if (column == nullptr)
 		throw Error(ErrorKind::UndefinedColumn,
 		            "column " + Quoted(name) + " named in \"" + clause + "\" does not exist",
-		            "table " + facts.qualified_name + " has no column " + Quoted(name) + ".");
+		            "table " + facts.qualified_name + " has no column " + Quoted(name) + ".",
+		            std::string_view(clause) == "age from" ? DateColumnsHint(facts) : "");
 	return *column;
-}
-
-/* Date and timestamp columns, for hints about the age column. */
-std::string DateColumnNames(const TableFacts &facts)
-{
-	std::string names;
-	for (const ColumnFacts &c : facts.columns)
-		if (IsDateCategory(c.category))
-			names += (names.empty() ? "" : ", ") + c.name;
-	return names;
 }
 
 void CheckPositive(const Delay &delay, const std::string &where, const char *clause)
@@ -95,15 +99,16 @@ void CheckOrder(const std::string &where, const char *earlier_clause, const Dela
 	                "\": " + why + ".");
 }
 
-/* The names of the column categories a method accepts: "date, timestamp". */
+/* The column categories a method accepts: "date or timestamp", "any". */
 std::string CategoryNames(uint32_t categories)
 {
-	std::string names;
+	if ((categories & kAnyCategory) == kAnyCategory)
+		return "any";
+	std::vector<std::string> names;
 	for (unsigned c = 0; c <= static_cast<unsigned>(TypeCategory::Other); c++)
 		if (categories & (1u << c))
-			names += (names.empty() ? "" : ", ") +
-			         std::string(CategoryName(static_cast<TypeCategory>(c)));
-	return names;
+			names.push_back(CategoryName(static_cast<TypeCategory>(c)));
+	return OneOf(names);
 }
 
 /*
@@ -228,18 +233,12 @@ void ValidateTable(const TableFacts &facts, const TablePolicy *table,
 		const std::string where = "table " + facts.qualified_name;
 		if (table->age_column) {
 			const ColumnFacts &age = RequireColumn(facts, *table->age_column, "age from");
-			if (!IsDateCategory(age.category)) {
-				const std::string candidates = DateColumnNames(facts);
+			if (!IsDateCategory(age.category))
 				throw Error(ErrorKind::DatatypeMismatch,
 				            "age column " + Quoted(age.name) + " must be a date or timestamp",
 				            "column " + Quoted(age.name) + " of " + facts.qualified_name +
 				                " is of type " + TypeName(age) + ".",
-				            candidates.empty()
-				                ? std::string("add a date or timestamp column recording when "
-				                              "the row was last relevant")
-				                : "date and timestamp columns of " + facts.qualified_name + ": " +
-				                      candidates);
-			}
+				            DateColumnsHint(facts));
 		}
 		if (table->subject)
 			for (const std::string &key : table->subject->columns)

@@ -110,7 +110,8 @@ auto PgCall(Fn &&fn) -> decltype(fn())
 	} else {
 		static_assert(std::is_trivially_copyable_v<Result>,
 					  "PgCall returns PostgreSQL values (pointers, Datums, scalars) only");
-		Result volatile result{};
+		/* read only on the path where no longjmp happened: needs no volatile */
+		Result result{};
 		PG_TRY();
 		{
 			result = fn();

@@ -25,6 +25,7 @@ namespace {
 void RegisterEverything()
 {
 	pg_retention::pg::LoadServerKey();
+	pg_retention::pg::DefineLifecycleSettings();
 	pg_retention::pg::RegisterLabelProvider();
 	MarkGUCPrefixReserved("retention");
 }

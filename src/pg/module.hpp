@@ -13,6 +13,8 @@ namespace pg_retention::pg {
 
 /* label_provider.cpp: the "retention" provider, cache callback, rename hook. */
 void RegisterLabelProvider();
+/* lifecycle.cpp: batch sizing, lock timeout, history settings. */
+void DefineLifecycleSettings();
 /* server_key.cpp: reads the server key once, in the postmaster. */
 void LoadServerKey();
 

@@ -1,0 +1,995 @@
+/*-------------------------------------------------------------------------
+ *
+ * lifecycle.cpp
+ *		The lifecycle engine (see lifecycle.hpp and docs/lifecycle.md).
+ *
+ *		For every declared table, children before parents, and for every
+ *		leaf partition of it, the engine applies the due stages in this
+ *		order: minimize rows written before their rule, anonymize values,
+ *		purge values, drop whole expired partitions, archive rows, purge
+ *		rows; then it purges expired archived rows.  Each stage runs in
+ *		batches; each batch is one subtransaction whose work, progress
+ *		record and watermark commit together, so a run stopped at any
+ *		instant resumes exactly where it was, and no row is processed twice.
+ *
+ * IDENTIFICATION
+ *		src/pg/lifecycle.cpp
+ *-------------------------------------------------------------------------
+ */
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "error.hpp"
+
+#include "archive.hpp"
+#include "guard.hpp"
+#include "lifecycle.hpp"
+#include "lifecycle_sql.hpp"
+#include "method_sql.hpp"
+#include "policy_store.hpp"
+#include "result_set.hpp"
+#include "spi_query.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+}
+
+namespace pg_retention::pg {
+
+namespace {
+
+int batch_target_ms = 100;
+int batch_max_rows = 10000;
+int lock_timeout_ms = 200;
+int history_days = 90;
+int lock_retries = 5;
+
+/* What one stage of one relation did. */
+struct StageOutcome {
+	int64_t due = 0;
+	int64_t done = 0;
+	int64_t blocked = 0;
+	std::string blocked_by;
+	int batches = 0;
+};
+
+/* One row of retention.run_detail, kept in memory too (dry runs write it at the end). */
+struct DetailRecord {
+	Oid relid;
+	std::string table_text;
+	std::string column;
+	std::string action;
+	StageOutcome outcome;
+	std::string status;
+	std::string error;
+};
+
+/* A batch failed and its subtransaction was rolled back. */
+struct BatchFailed {
+	std::string message;
+	std::string sqlstate;
+};
+
+std::string Str(int64_t v) { return std::to_string(v); }
+
+/*
+ * Runs `work` in a subtransaction: all of it or nothing.  A PostgreSQL error
+ * becomes BatchFailed (message and SQLSTATE kept); any other exception rolls
+ * back too and goes on up unchanged.
+ */
+template <typename Work> void InSubtransaction(Work &&work)
+{
+	MemoryContext context = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	PgCall([] { BeginInternalSubTransaction(NULL); });
+	MemoryContextSwitchTo(context);
+	auto rollback = [&] {
+		PgCall([] { RollbackAndReleaseCurrentSubTransaction(); });
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+	};
+	try {
+		work();
+	} catch (const PgError &e) {
+		ErrorData *edata = e.edata();
+		rollback();
+		throw BatchFailed{edata->message ? edata->message : "error",
+						  unpack_sql_state(edata->sqlerrcode)};
+	} catch (...) {
+		rollback();
+		throw;
+	}
+	PgCall([] { ReleaseCurrentSubTransaction(); });
+	MemoryContextSwitchTo(context);
+	CurrentResourceOwner = owner;
+}
+
+std::vector<std::string> ColumnsOf(const SqlResult &r, size_t column)
+{
+	std::vector<std::string> values;
+	for (const SqlRow &row : r.rows)
+		values.push_back(row.at(column).value_or(""));
+	return values;
+}
+
+class Engine {
+public:
+	Engine(const RunOptions &options, TransactionControl &tx) : options_(options), tx_(tx) {}
+
+	RunSummary Run()
+	{
+		ClearDataKeyCache();
+		now_ = Sql(options_.now != 0 ? "SELECT $1::timestamptz::text"
+									 : "SELECT clock_timestamp()::text",
+				   {options_.now != 0 ? SqlValue(TimestampText(options_.now)) : SqlValue()})
+				   .Scalar()
+				   .value();
+		if (!options_.dry_run) {
+			summary_.run_id = InsertHistory();
+			tx_.CommitAndContinue();
+		}
+
+		bool stopped = false;
+		auto process_all = [&] {
+			DeclaredTables tables = AllDeclaredTables();
+			for (const DeclaredTable *t : InProcessingOrder(*tables)) {
+				if (StopRequested()) {
+					stopped = true;
+					return;
+				}
+				ProcessTable(*t);
+			}
+			if (StopRequested())
+				stopped = true;
+			else
+				PurgeArchive();
+		};
+		if (options_.dry_run) {
+			/* a dry run does the real work, counts it, and rolls it all back: exact by construction */
+			try {
+				InSubtransaction([&] {
+					process_all();
+					throw DryRunDone{};
+				});
+			} catch (const DryRunDone &) {
+			}
+			if (!options_.record_history)
+				return summary_;
+			summary_.run_id = InsertHistory();
+			for (const DetailRecord &d : details_)
+				WriteDetail(d, true);
+		} else {
+			process_all();
+		}
+
+		summary_.status = stopped ? "stopped"
+								  : summary_.tables_failed > 0 ? "partial" : "succeeded";
+		Sql("UPDATE retention.run_history SET finished_at = clock_timestamp(), status = $2, "
+			"rows_minimized = $3::bigint, rows_anonymized = $4::bigint, values_purged = $5::bigint, "
+			"rows_archived = $6::bigint, rows_purged = $7::bigint, archive_purged = $8::bigint, "
+			"rows_blocked = $9::bigint, tables_failed = $10::int WHERE run_id = $1::bigint",
+			{Str(summary_.run_id), summary_.status, Str(summary_.rows_minimized),
+			 Str(summary_.rows_anonymized), Str(summary_.values_purged), Str(summary_.rows_archived),
+			 Str(summary_.rows_purged), Str(summary_.archive_purged), Str(summary_.rows_blocked),
+			 Str(summary_.tables_failed)});
+		tx_.CommitAndContinue();
+		return summary_;
+	}
+
+	const std::vector<DetailRecord> &details() const { return details_; }
+
+private:
+	struct DryRunDone {};
+
+	const RunOptions &options_;
+	TransactionControl &tx_;
+	RunSummary summary_;
+	std::string now_;
+	std::vector<DetailRecord> details_;
+
+	int64_t InsertHistory()
+	{
+		return Sql("INSERT INTO retention.run_history (dry_run, started_by, started_at) "
+				   "VALUES ($1::boolean, $2, $3::timestamptz) RETURNING run_id",
+				   {options_.dry_run ? "true" : "false", options_.started_by, now_})
+			.ScalarInt();
+	}
+
+	void WriteDetail(const DetailRecord &d, bool insert)
+	{
+		const StageOutcome &o = d.outcome;
+		SqlValue column = d.column.empty() ? SqlValue() : SqlValue(d.column);
+		std::vector<SqlValue> p{Str(summary_.run_id), Str(d.relid), d.table_text, column,
+								d.action, Str(o.due), Str(o.done), Str(o.blocked),
+								o.blocked_by.empty() ? SqlValue() : o.blocked_by, Str(o.batches),
+								d.status, d.error.empty() ? SqlValue() : d.error,
+								!options_.dry_run && o.done > 0 ? "true" : "false"};
+		if (insert)
+			Sql("INSERT INTO retention.run_detail (run_id, table_name, table_text, column_name, "
+				"action, due, done, blocked, blocked_by, batches, status, error, vacuum_pending) "
+				"VALUES ($1::bigint, $2::oid::regclass, $3, $4, $5, $6::bigint, $7::bigint, "
+				"$8::bigint, $9, $10::int, $11, $12, $13::boolean)",
+				p);
+		else
+			Sql("UPDATE retention.run_detail SET due = $6::bigint, done = $7::bigint, blocked = "
+				"$8::bigint, blocked_by = $9, batches = $10::int, status = $11, error = $12, "
+				"vacuum_pending = $13::boolean, updated_at = clock_timestamp() "
+				"WHERE run_id = $1::bigint AND table_name = $2::oid AND table_text = $3 "
+				"AND column_name IS NOT DISTINCT FROM $4 AND action = $5",
+				p);
+	}
+
+	static std::string TimestampText(TimestampTz ts)
+	{
+		const char *text = PgCall([&] { return timestamptz_to_str(ts); });
+		return text;
+	}
+
+	bool StopRequested() const
+	{
+		if (options_.should_stop && options_.should_stop())
+			return true;
+		return options_.deadline != 0 && GetCurrentTimestamp() >= options_.deadline;
+	}
+
+	/* Children before parents, so a due child row never blocks its due parent. */
+	static std::vector<const DeclaredTable *>
+	InProcessingOrder(const std::vector<DeclaredTable> &tables)
+	{
+		std::vector<const DeclaredTable *> order;
+		std::set<Oid> placed;
+		std::map<Oid, std::set<Oid>> referenced_by; /* parent -> declared children */
+		for (const DeclaredTable &t : tables)
+			for (const ForeignKey &fk : LoadForeignKeys(t.info.relid))
+				if (fk.referenced_relid != t.info.relid)
+					referenced_by[fk.referenced_relid].insert(t.info.relid);
+		bool progress = true;
+		while (progress && order.size() < tables.size()) {
+			progress = false;
+			for (const DeclaredTable &t : tables) {
+				if (placed.count(t.info.relid))
+					continue;
+				bool ready = true;
+				for (Oid child : referenced_by[t.info.relid])
+					if (!placed.count(child) && child != t.info.relid)
+						for (const DeclaredTable &c : tables)
+							if (c.info.relid == child)
+								ready = false;
+				if (!ready)
+					continue;
+				order.push_back(&t);
+				placed.insert(t.info.relid);
+				progress = true;
+			}
+		}
+		for (const DeclaredTable &t : tables) /* cycles: whatever is left, in name order */
+			if (!placed.count(t.info.relid))
+				order.push_back(&t);
+		return order;
+	}
+
+	/* ---- one table ---------------------------------------------------- */
+
+	void ProcessTable(const DeclaredTable &t)
+	{
+		if (!t.problem.empty()) {
+			RecordFailure(t, "", "check", t.problem);
+			return;
+		}
+		if (Paused(t.info.relid))
+			return;
+		bool has_age = t.policy && t.policy->age_column;
+		try {
+			DeclaredTables all = AllDeclaredTables();
+			std::vector<Target> targets;
+			for (Oid leaf : LeafPartitions(t.info.relid))
+				targets.push_back(MakeTarget(t, leaf, *all));
+			for (Target &target : targets) {
+				MinimizeExistingRows(target);
+				if (!has_age)
+					continue;
+				for (const DeclaredColumn &c : t.columns) {
+					if (c.policy.anonymize_after && c.policy.anonymize_using)
+						UpdateValues(target, c, "anonymize", *c.policy.anonymize_after,
+									 MethodSql(*c.policy.anonymize_using,
+											   QuoteIdent(c.info.facts.name), c.info));
+					if (c.policy.purge_after)
+						UpdateValues(target, c, "purge_value", *c.policy.purge_after,
+									 "NULL::" + TypeName(c.info.type_oid));
+				}
+			}
+			if (has_age && t.policy->purge_after)
+				DropExpiredPartitions(t, *t.policy->purge_after);
+			if (has_age && t.policy->purge_after)
+				targets = LiveTargets(t, std::move(targets));
+			if (has_age)
+				for (Target &target : targets) {
+					/* rows past their purge delay go first: they are never archived */
+					if (t.policy->purge_after)
+						MoveRows(target, "purge", *t.policy->purge_after);
+					if (t.policy->archive_after)
+						MoveRows(target, "archive", *t.policy->archive_after);
+				}
+		} catch (const BatchFailed &f) {
+			summary_.tables_failed++;
+			RecordFailure(t, "", "run", f.message + " (SQLSTATE " + f.sqlstate + ")");
+		} catch (const PgError &e) {
+			summary_.tables_failed++;
+			RecordFailure(t, "", "run", e.what());
+		} catch (const Error &e) {
+			summary_.tables_failed++;
+			RecordFailure(t, "", "run", e.what());
+		}
+	}
+
+	bool Paused(Oid relid)
+	{
+		return Sql("SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+				   "ON n.oid = c.relnamespace WHERE n.nspname = 'retention' AND c.relname = "
+				   "'paused_table'")
+					   .processed > 0 &&
+			   Sql("SELECT 1 FROM retention.paused_table WHERE table_name = $1::oid",
+				   {Str(relid)})
+					   .processed > 0;
+	}
+
+	static std::string TypeName(Oid type)
+	{
+		const char *name = PgCall([&] { return format_type_be(type); });
+		return name;
+	}
+
+	/* The targets whose relation still exists (expired partitions were dropped). */
+	static std::vector<Target> LiveTargets(const DeclaredTable &t, std::vector<Target> targets)
+	{
+		std::vector<Target> live;
+		for (Target &target : targets)
+			if (Sql("SELECT 1 FROM pg_catalog.pg_class WHERE oid = $1::oid",
+					{Str(target.leaf.relid)}, true)
+					.processed > 0)
+				live.push_back(std::move(target));
+		return live;
+	}
+
+	Target MakeTarget(const DeclaredTable &t, Oid leaf, const std::vector<DeclaredTable> &all)
+	{
+		Target target;
+		target.declared = &t;
+		target.leaf = leaf == t.info.relid ? t.info : LoadTableInfo(leaf);
+		if (t.policy && t.policy->age_column) {
+			target.age_sql = QuoteIdent(*t.policy->age_column);
+			const ColumnInfo *age = target.leaf.FindColumn(*t.policy->age_column);
+			if (age != nullptr)
+				target.age_type = TypeName(age->type_oid);
+		}
+		SqlResult key = Sql(
+			"SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
+			"FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
+			"ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
+			"WHERE i.indrelid = $1::oid AND i.indisprimary "
+			"ORDER BY array_position(i.indkey::int2[], a.attnum)",
+			{Str(leaf)}, true);
+		target.key = ColumnsOf(key, 0);
+		target.key_types = ColumnsOf(key, 1);
+		SqlResult blockers = Sql(
+			"SELECT con.conrelid::regclass::text, "
+			"  (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.conkey) WITH ORDINALITY k(n, i) "
+			"   JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n)::text[], "
+			"  (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.confkey) WITH ORDINALITY k(n, i) "
+			"   JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n)::text[] "
+			"FROM pg_catalog.pg_constraint con "
+			"WHERE con.contype = 'f' AND con.confdeltype IN ('a', 'r') AND con.conparentid = 0 "
+			"AND con.confrelid IN ($1::oid, $2::oid)",
+			{Str(t.info.relid), Str(leaf)}, true);
+		for (const SqlRow &row : blockers.rows)
+			target.blockers.push_back(IncomingKey{row[0].value(), ParseNameArray(row[1].value()),
+												  ParseNameArray(row[2].value())});
+		if (t.policy && t.policy->subject)
+			target.path = ResolveSubjectPath(t, all);
+		return target;
+	}
+
+	static std::vector<std::string> ParseNameArray(const std::string &array_text)
+	{
+		SqlResult r = Sql("SELECT unnest($1::text[])", {array_text}, true);
+		return ColumnsOf(r, 0);
+	}
+
+	/* ---- bookkeeping -------------------------------------------------- */
+
+	DetailRecord &Detail(const Target &t, const std::string &column, const char *action)
+	{
+		for (DetailRecord &d : details_)
+			if (d.relid == t.leaf.relid && d.column == column && d.action == action)
+				return d;
+		details_.push_back(DetailRecord{t.leaf.relid, t.leaf.qualified, column, action, {}, "", ""});
+		return details_.back();
+	}
+
+	int64_t StartDetail(const Target &t, const std::string &column, const char *action,
+						int64_t due)
+	{
+		DetailRecord &d = Detail(t, column, action);
+		d.outcome.due = due;
+		d.status = "running";
+		if (!options_.dry_run)
+			WriteDetail(d, true);
+		return due;
+	}
+
+	void UpdateDetail(const Target &t, const std::string &column, const char *action,
+					  const StageOutcome &o, const char *status)
+	{
+		DetailRecord &d = Detail(t, column, action);
+		d.outcome = o;
+		d.status = status;
+		if (!options_.dry_run)
+			WriteDetail(d, false);
+	}
+
+	void RecordFailure(const DeclaredTable &t, const std::string &column, const char *action,
+					   const std::string &error)
+	{
+		DetailRecord d{t.info.relid, t.info.qualified, column, action, {}, "failed", error};
+		details_.push_back(d);
+		if (!options_.dry_run) {
+			WriteDetail(d, true);
+			tx_.CommitAndContinue();
+		}
+		Notice("WARNING", t.info.qualified + ": " + action + " failed: " + error);
+	}
+
+	void Notice(const char *level, const std::string &text)
+	{
+		if (!options_.notices)
+			return;
+		bool warning = std::string(level) == "WARNING";
+		PgCall([&] { ereport(warning ? WARNING : NOTICE, (errmsg("%s", text.c_str()))); });
+	}
+
+	void Report(const Target &t, const std::string &column, const char *action,
+				const StageOutcome &o, double seconds)
+	{
+		if (o.due == 0 && o.done == 0 && o.blocked == 0)
+			return;
+		std::string what = t.leaf.qualified + ": " + action + (column.empty() ? "" : " " + column);
+		std::string text = what + ": " + Str(o.done) + " of " + Str(o.due) + " rows" +
+						   (options_.dry_run ? " due (dry run)" : "");
+		if (!options_.dry_run && seconds > 0.0005)
+			text += ", " + Str(static_cast<int64_t>(o.done / seconds)) + " rows/s";
+		if (o.blocked > 0)
+			text += "; " + Str(o.blocked) + " blocked by " + o.blocked_by;
+		Notice("NOTICE", text);
+	}
+
+	/* Batch size for the next batch, aiming at batch_target_ms. */
+	static int64_t NextBatchSize(int64_t current, double elapsed_ms)
+	{
+		double scaled = current * (batch_target_ms / std::max(elapsed_ms, 1.0));
+		scaled = std::min(scaled, current * 4.0);
+		return std::clamp<int64_t>(static_cast<int64_t>(scaled), 10, batch_max_rows);
+	}
+
+	std::string Cutoff(const Target &t, const Delay &delay)
+	{
+		return Sql("SELECT ($1::timestamptz - $2::interval)::" + t.age_type + "::text",
+				   {now_, delay.ToPgInterval()}, true)
+			.Scalar()
+			.value();
+	}
+
+	/* Runs one batch: subtransaction, lock timeout, then commit. */
+	template <typename Work> void Batch(Work &&work)
+	{
+		for (int attempt = 1;; attempt++) {
+			try {
+				InSubtransaction([&] {
+					Sql("SELECT pg_catalog.set_config('lock_timeout', $1, true)",
+						{Str(lock_timeout_ms) + "ms"});
+					work();
+				});
+				break;
+			} catch (const BatchFailed &f) {
+				/* lock_not_available: an application transaction holds a row; retry */
+				if (f.sqlstate != "55P03" || attempt >= lock_retries)
+					throw;
+				PgCall([&] { pg_usleep(100000L * attempt); });
+			}
+		}
+		if (!options_.dry_run)
+			tx_.CommitAndContinue();
+	}
+
+	/* ---- minimize ------------------------------------------------------ */
+
+	void MinimizeExistingRows(const Target &t)
+	{
+		std::string sets;
+		std::string differs;
+		std::string signature;
+		for (const DeclaredColumn &c : t.declared->columns) {
+			if (!c.policy.minimize)
+				continue;
+			const ColumnInfo *column = t.leaf.FindColumn(c.info.facts.name);
+			if (column == nullptr)
+				continue;
+			std::string q = QuoteIdent(c.info.facts.name);
+			std::string expr = MethodSql(*c.policy.minimize, q, *column);
+			sets += (sets.empty() ? "" : ", ") + q + " = " + expr;
+			differs += (differs.empty() ? "" : " OR ") + q + " IS DISTINCT FROM " + expr;
+			signature += c.info.facts.name + "=" + c.policy.minimize->ToString() + ";";
+		}
+		if (sets.empty())
+			return;
+		/* done once per set of rules: the trigger minimizes every later write */
+		SqlResult state = Sql("SELECT watermark_key FROM retention.stage_state WHERE relid = "
+							  "$1::oid AND attnum = 0 AND action = 'minimize'",
+							  {Str(t.leaf.relid)}, true);
+		if (state.Scalar() && *state.Scalar() == signature)
+			return;
+		StageOutcome o;
+		o.due = Sql("SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + differs, {}, true)
+					.ScalarInt();
+		StartDetail(t, "", "minimize", o.due);
+		auto started = std::chrono::steady_clock::now();
+		int64_t size = std::min<int64_t>(1000, batch_max_rows);
+		while (!StopRequested()) {
+			int64_t changed = 0;
+			auto batch_start = std::chrono::steady_clock::now();
+			Batch([&] {
+				changed = Sql("UPDATE " + t.leaf.qualified + " SET " + sets +
+							  " WHERE ctid = ANY (ARRAY(SELECT ctid FROM " + t.leaf.qualified +
+							  " WHERE " + differs + " LIMIT $1::bigint FOR UPDATE SKIP LOCKED))",
+							  {Str(size)})
+							  .processed;
+				o.done += changed;
+				o.batches++;
+				summary_.rows_minimized += changed;
+				if (changed < size)
+					Sql("INSERT INTO retention.stage_state (relid, attnum, action, watermark_key) "
+						"VALUES ($1::oid, 0, 'minimize', $2) ON CONFLICT (relid, attnum, action) DO "
+						"UPDATE SET watermark_key = EXCLUDED.watermark_key, updated_at = "
+						"clock_timestamp()",
+						{Str(t.leaf.relid), signature});
+				UpdateDetail(t, "", "minimize", o, changed < size ? "done" : "running");
+			});
+			if (changed < size)
+				break;
+			size = NextBatchSize(size, Elapsed(batch_start));
+		}
+		Finish(t, "", "minimize", o, started);
+	}
+
+	static double Elapsed(std::chrono::steady_clock::time_point since)
+	{
+		return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
+			.count();
+	}
+
+	void Finish(const Target &t, const std::string &column, const char *action,
+				const StageOutcome &o, std::chrono::steady_clock::time_point started)
+	{
+		const char *status = options_.dry_run ? "dry run" : StopRequested() ? "stopped" : "done";
+		UpdateDetail(t, column, action, o, status);
+		if (!options_.dry_run)
+			tx_.CommitAndContinue();
+		Report(t, column, action, o, Elapsed(started) / 1000.0);
+	}
+
+	/* ---- anonymize and purge values: keyset batches behind a watermark ---- */
+
+	void UpdateValues(const Target &t, const DeclaredColumn &c, const char *action,
+					  const Delay &delay, const std::string &expression)
+	{
+		const ColumnInfo *column = t.leaf.FindColumn(c.info.facts.name);
+		if (column == nullptr)
+			return;
+		if (t.key.empty())
+			throw BatchFailed{std::string(action) + " of " + c.info.facts.name +
+								  " needs a primary key on " + t.leaf.qualified +
+								  " to process each row exactly once",
+							  "55000"};
+		std::string q = QuoteIdent(c.info.facts.name);
+		std::string cutoff = Cutoff(t, delay);
+		std::string attnum = Str(column->attnum);
+		SqlResult state = Sql("SELECT watermark_age::text, watermark_key FROM retention.stage_state "
+							  "WHERE relid = $1::oid AND attnum = $2::int2 AND action = $3",
+							  {Str(t.leaf.relid), attnum, std::string(action)}, true);
+		std::vector<SqlValue> mark; /* age, then key values: the last row processed */
+		if (!state.rows.empty() && state.rows[0][0]) {
+			mark.push_back(state.rows[0][0]);
+			for (std::string &k : ParseNameArray(state.rows[0][1].value()))
+				mark.push_back(k);
+		}
+		size_t nkey = t.key.size() + 1;
+		/* $1 cutoff, $2.. the watermark (when there is one) */
+		std::string window = t.age_sql + " < $1::" + t.age_type;
+		if (!mark.empty())
+			window += " AND " + t.age_sql + " >= $2::" + t.age_type + " AND " + KeysetColumns(t) +
+					  " > " + KeysetParams(t, 2);
+		std::vector<SqlValue> params{cutoff};
+		params.insert(params.end(), mark.begin(), mark.end());
+
+		StageOutcome o;
+		o.due = Sql("SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + window, params, true)
+					.ScalarInt();
+		StartDetail(t, c.info.facts.name, action, o.due);
+		auto started = std::chrono::steady_clock::now();
+		int64_t size = std::min<int64_t>(1000, batch_max_rows);
+		std::string order = KeysetColumns(t);
+		order = order.substr(1, order.size() - 2);
+		std::string select_keys = t.age_sql + "::text";
+		for (const std::string &k : t.key)
+			select_keys += ", " + QuoteIdent(k) + "::text";
+
+		while (o.due > 0 && !StopRequested()) {
+			int64_t found = 0;
+			auto batch_start = std::chrono::steady_clock::now();
+			Batch([&] {
+				std::vector<SqlValue> p = params;
+				p.push_back(Str(size));
+				int limit_param = static_cast<int>(p.size());
+				SqlResult candidates =
+					Sql("SELECT " + select_keys + " FROM " + t.leaf.qualified + " WHERE " +
+							window + " ORDER BY " + order + " LIMIT $" + Str(limit_param) + "::bigint",
+						p, true);
+				found = static_cast<int64_t>(candidates.rows.size());
+				if (found == 0)
+					return;
+				const SqlRow &last = candidates.rows.back();
+				std::vector<SqlValue> up = params;
+				int last_first = static_cast<int>(up.size()) + 1;
+				up.insert(up.end(), last.begin(), last.end());
+				int64_t changed =
+					Sql("UPDATE " + t.leaf.qualified + " SET " + q + " = " + expression +
+							" WHERE " + window + " AND " + KeysetColumns(t) +
+							" <= " + KeysetParams(t, last_first),
+						up)
+						.processed;
+				std::string key_array = "{";
+				for (size_t i = 1; i < nkey; i++)
+					key_array += (i > 1 ? "," : "") + QuoteArrayElement(last[i].value_or(""));
+				key_array += "}";
+				Sql("INSERT INTO retention.stage_state (relid, attnum, action, watermark_age, "
+					"watermark_key) VALUES ($1::oid, $2::int2, $3, $4::timestamptz, $5) "
+					"ON CONFLICT (relid, attnum, action) DO UPDATE SET watermark_age = "
+					"EXCLUDED.watermark_age, watermark_key = EXCLUDED.watermark_key, updated_at = "
+					"clock_timestamp()",
+					{Str(t.leaf.relid), attnum, std::string(action), last[0], key_array});
+				o.done += changed;
+				o.batches++;
+				if (std::string(action) == "anonymize")
+					summary_.rows_anonymized += changed;
+				else
+					summary_.values_purged += changed;
+				UpdateDetail(t, c.info.facts.name, action, o, "running");
+				/* the next batch starts after this one's last row */
+				if (params.size() == 1) {
+					window += " AND " + t.age_sql + " >= $2::" + t.age_type + " AND " +
+							  KeysetColumns(t) + " > " + KeysetParams(t, 2);
+					params.insert(params.end(), last.begin(), last.end());
+				} else {
+					for (size_t i = 0; i < nkey; i++)
+						params[1 + i] = last[i];
+				}
+			});
+			if (found < size)
+				break;
+			size = NextBatchSize(size, Elapsed(batch_start));
+		}
+		Finish(t, c.info.facts.name, action, o, started);
+	}
+
+	static std::string QuoteArrayElement(const std::string &v)
+	{
+		std::string out = "\"";
+		for (char ch : v) {
+			if (ch == '"' || ch == '\\')
+				out += '\\';
+			out += ch;
+		}
+		return out + "\"";
+	}
+
+	/* ---- archive and purge rows ---------------------------------------- */
+
+	int64_t CountBlocked(const Target &t, const std::string &cutoff, std::string &blocked_by)
+	{
+		int64_t blocked = 0;
+		Target one = t;
+		for (const IncomingKey &k : t.blockers) {
+			one.blockers = {k};
+			std::string not_blocked = NotBlocked(one, "r");
+			/* rows due but referenced: the NOT EXISTS turned into EXISTS */
+			std::string exists = not_blocked.substr(std::string(" AND NOT").size());
+			int64_t n = Sql("SELECT count(*) FROM " + t.leaf.qualified + " r WHERE r." + t.age_sql +
+								" < $1::" + t.age_type + " AND" + exists,
+							{cutoff}, true)
+							.ScalarInt();
+			if (n > 0) {
+				blocked += n;
+				blocked_by += (blocked_by.empty() ? "" : ", ") + k.child_qualified;
+			}
+		}
+		return blocked;
+	}
+
+	void MoveRows(const Target &t, const char *action, const Delay &delay)
+	{
+		bool archive = std::string(action) == "archive";
+		std::string cutoff = Cutoff(t, delay);
+		std::string due_rows = "SELECT r.ctid FROM " + t.leaf.qualified + " r WHERE r." + t.age_sql +
+							   " < $1::" + t.age_type + NotBlocked(t, "r");
+		StageOutcome o;
+		o.due = Sql("SELECT count(*) FROM (" + due_rows + ") d", {cutoff}, true).ScalarInt();
+		o.blocked = CountBlocked(t, cutoff, o.blocked_by);
+		summary_.rows_blocked += o.blocked;
+		StartDetail(t, "", action, o.due);
+		auto started = std::chrono::steady_clock::now();
+		int64_t size = std::min<int64_t>(1000, batch_max_rows);
+		std::string statement = archive ? ArchiveStatement(t, due_rows)
+										: "DELETE FROM " + t.leaf.qualified +
+											  " WHERE ctid = ANY (ARRAY(" + due_rows + " ORDER BY r." +
+											  t.age_sql + " LIMIT $2::bigint FOR UPDATE SKIP LOCKED))";
+		std::string purge_delay = "";
+		if (archive && t.declared->policy->purge_after)
+			purge_delay = t.declared->policy->purge_after->ToPgInterval();
+		while (o.due > 0 && !StopRequested()) {
+			int64_t moved = 0;
+			auto batch_start = std::chrono::steady_clock::now();
+			Batch([&] {
+				std::vector<SqlValue> p{cutoff, Str(size)};
+				if (archive) {
+					p.push_back(Str(summary_.run_id));
+					p.push_back(purge_delay.empty() ? SqlValue() : SqlValue(purge_delay));
+				}
+				moved = Sql(statement, p).processed;
+				o.done += moved;
+				o.batches++;
+				(archive ? summary_.rows_archived : summary_.rows_purged) += moved;
+				UpdateDetail(t, "", action, o, "running");
+			});
+			if (moved < size)
+				break;
+			size = NextBatchSize(size, Elapsed(batch_start));
+		}
+		Finish(t, "", action, o, started);
+	}
+
+	std::string ArchiveStatement(const Target &t, const std::string &due_rows)
+	{
+		const DeclaredTable &d = *t.declared;
+		std::string subject = d.policy->subject ? d.policy->subject->subject : "";
+		std::string subject_id = subject.empty() ? QuoteLiteral(d.info.qualified) + "::text"
+												 : SubjectIdSql(t, "m");
+		if (!subject.empty() && !t.path.problem.empty())
+			throw BatchFailed{"subject path does not resolve: " + t.path.problem, "55000"};
+		return "WITH moved AS (DELETE FROM " + t.leaf.qualified + " WHERE ctid = ANY (ARRAY(" +
+			   due_rows + " ORDER BY r." + t.age_sql +
+			   " LIMIT $2::bigint FOR UPDATE SKIP LOCKED)) RETURNING *) "
+			   "INSERT INTO retention_archive.archived_row (relid, table_name, subject, "
+			   "subject_hash, aged_at, purge_after, run_id, payload) "
+			   "SELECT " + Str(d.info.relid) + "::oid, " + QuoteLiteral(d.info.qualified) + ", " +
+			   QuoteLiteral(subject) + ", retention._subject_hash(" + QuoteLiteral(subject) +
+			   ", s.id), m." + t.age_sql + "::timestamptz, m." + t.age_sql +
+			   "::timestamptz + $4::interval, $3::bigint, retention._seal(" + QuoteLiteral(subject) +
+			   ", s.id, row_to_json(m)::text) FROM moved m CROSS JOIN LATERAL (SELECT " + subject_id +
+			   " AS id) s";
+	}
+
+	/* A range partition on the age column whose upper bound has passed goes whole. */
+	void DropExpiredPartitions(const DeclaredTable &t, const Delay &delay)
+	{
+		if (t.info.relkind != RELKIND_PARTITIONED_TABLE)
+			return;
+		SqlResult parts = Sql(
+			"SELECT c.oid::text, c.oid::regclass::text, "
+			"  substring(pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM 'TO \\(''([^'']+)''\\)'), "
+			"  GREATEST(c.reltuples, 0)::bigint::text "
+			"FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
+			"JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = i.inhparent "
+			"WHERE i.inhparent = $1::oid AND c.relkind = 'r' AND pt.partstrat = 'r' "
+			"AND pt.partnatts = 1 AND pt.partattrs[0] = "
+			"  (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = $1::oid AND attname = $2)",
+			{Str(t.info.relid), *t.policy->age_column}, true);
+		bool referenced = Sql("SELECT 1 FROM pg_catalog.pg_constraint WHERE contype = 'f' AND "
+							  "confrelid = $1::oid",
+							  {Str(t.info.relid)}, true)
+							  .processed > 0;
+		if (referenced)
+			return; /* rows may be referenced: the row path checks them one by one */
+		Target probe;
+		probe.declared = &t;
+		probe.leaf = t.info;
+		const ColumnInfo *age = t.info.FindColumn(*t.policy->age_column);
+		probe.age_type = TypeName(age->type_oid);
+		std::string cutoff = Cutoff(probe, delay);
+		for (const SqlRow &part : parts.rows) {
+			if (!part[2] || StopRequested())
+				continue;
+			bool expired = Sql("SELECT $1::" + probe.age_type + " <= $2::" + probe.age_type,
+							   {part[2], cutoff}, true)
+							   .Scalar() == SqlValue("t");
+			if (!expired)
+				continue;
+			StageOutcome o;
+			o.due = std::stoll(part[3].value_or("0"));
+			Target target = probe;
+			target.leaf = LoadTableInfo(static_cast<Oid>(std::stoul(part[0].value())));
+			StartDetail(target, "", "drop partition", o.due);
+			auto started = std::chrono::steady_clock::now();
+			Batch([&] {
+				Sql("ALTER TABLE " + t.info.qualified + " DETACH PARTITION " + part[1].value());
+				Sql("DROP TABLE " + part[1].value());
+				o.done = o.due;
+				o.batches = 1;
+				summary_.rows_purged += o.due;
+			});
+			Finish(target, "", "drop partition", o, started);
+		}
+	}
+
+	void PurgeArchive()
+	{
+		int64_t size = batch_max_rows;
+		for (;;) {
+			int64_t purged = 0;
+			Batch([&] {
+				purged = Sql("DELETE FROM retention_archive.archived_row WHERE id = ANY (ARRAY("
+							 "SELECT id FROM retention_archive.archived_row WHERE purge_after < "
+							 "$1::timestamptz LIMIT $2::bigint))",
+							 {now_, Str(size)})
+							 .processed;
+				summary_.archive_purged += purged;
+			});
+			if (purged < size || StopRequested())
+				break;
+		}
+	}
+};
+
+/* Commits through SPI: the procedure runs non-atomically. */
+class ProcedureTransactions : public TransactionControl {
+public:
+	explicit ProcedureTransactions(bool atomic) : atomic_(atomic) {}
+	void CommitAndContinue() override
+	{
+		if (atomic_)
+			return; /* called inside a transaction block: one transaction for all */
+		PgCall([] {
+			SPI_commit();
+			SPI_start_transaction();
+		});
+	}
+
+private:
+	bool atomic_;
+};
+
+} // namespace
+
+RunSummary RunLifecycle(const RunOptions &options, TransactionControl &transactions)
+{
+	return Engine(options, transactions).Run();
+}
+
+int64_t MarkCrashedRuns()
+{
+	return Sql("UPDATE retention.run_history SET status = 'crashed', finished_at = "
+			   "clock_timestamp(), message = 'the server or the backend stopped during the run' "
+			   "WHERE status = 'running' AND (backend_pid IS NULL OR backend_pid NOT IN "
+			   "(SELECT pid FROM pg_catalog.pg_stat_activity))")
+		.processed;
+}
+
+int64_t PruneRunHistory()
+{
+	return Sql("DELETE FROM retention.run_history WHERE started_at < clock_timestamp() - "
+			   "make_interval(days => $1::int) AND status <> 'running'",
+			   {Str(history_days)})
+		.processed;
+}
+
+void DefineLifecycleSettings()
+{
+	PgCall([] {
+		DefineCustomIntVariable("retention.batch_target_ms",
+								"Time a lifecycle batch aims at, in milliseconds.",
+								"Each batch is committed; row locks are held at most this long.",
+								&batch_target_ms, 100, 1, 60000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL,
+								NULL);
+		DefineCustomIntVariable("retention.batch_max_rows", "Most rows in one lifecycle batch.",
+								NULL, &batch_max_rows, 10000, 1, 1000000, PGC_SUSET, 0, NULL, NULL,
+								NULL);
+		DefineCustomIntVariable("retention.lock_timeout_ms",
+								"How long a batch waits for a row lock held by the application.",
+								"A batch that waits longer is rolled back and retried.",
+								&lock_timeout_ms, 200, 1, 60000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL,
+								NULL);
+		DefineCustomIntVariable("retention.history_days", "Days of run history kept.", NULL,
+								&history_days, 90, 1, 36500, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	});
+}
+
+/* CALL retention.run(dry_run boolean DEFAULT false) */
+PGR_FUNCTION(retention_run)
+{
+	bool dry_run = PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0);
+	bool atomic = !(fcinfo->context != nullptr && IsA(fcinfo->context, CallContext) &&
+					!castNode(CallContext, fcinfo->context)->atomic);
+	PgCall([&] {
+		if (SPI_connect_ext(atomic ? 0 : SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+	});
+	if (atomic)
+		PgCall([] {
+			ereport(NOTICE, (errmsg("retention.run() inside a transaction block runs as one "
+									"transaction"),
+							 errhint("CALL it outside BEGIN ... COMMIT to commit batch by batch.")));
+		});
+	ProcedureTransactions transactions(atomic);
+	RunOptions options;
+	options.dry_run = dry_run;
+	MarkCrashedRuns();
+	RunSummary summary = RunLifecycle(options, transactions);
+	PgCall([&] {
+		ereport(NOTICE,
+				(errmsg("run %lld %s: %lld anonymized, %lld values purged, %lld archived, %lld "
+						"purged, %lld archived rows purged, %lld minimized, %lld blocked, %d "
+						"tables failed",
+						(long long)summary.run_id, summary.status.c_str(),
+						(long long)summary.rows_anonymized, (long long)summary.values_purged,
+						(long long)summary.rows_archived, (long long)summary.rows_purged,
+						(long long)summary.archive_purged, (long long)summary.rows_minimized,
+						(long long)summary.rows_blocked, summary.tables_failed)));
+		SPI_finish();
+	});
+	return (Datum)0;
+}
+
+} // namespace pg_retention::pg
+
+namespace pg_retention::pg {
+
+namespace {
+
+class NoCommits : public TransactionControl {
+public:
+	void CommitAndContinue() override {}
+};
+
+} // namespace
+
+/*
+ * preview(): what a run would do now, per table, column and action.  It is
+ * a dry run (the work done and rolled back), so its counts are exactly
+ * those of a real run started at the same instant.
+ */
+PGR_FUNCTION(retention_preview)
+{
+	ResultSet out(fcinfo);
+	RunOptions options;
+	options.dry_run = true;
+	options.notices = false;
+	options.record_history = false;
+	NoCommits none;
+	Engine engine(options, none);
+	engine.Run();
+	for (const DetailRecord &d : engine.details()) {
+		if (d.outcome.done == 0 && d.outcome.blocked == 0 && d.error.empty())
+			continue;
+		out.Add({d.relid, d.column.empty() ? Value() : Value(d.column), d.action,
+				 static_cast<int64_t>(d.outcome.done), static_cast<int64_t>(d.outcome.blocked),
+				 d.outcome.blocked_by.empty() ? Value() : Value(d.outcome.blocked_by),
+				 d.error.empty() ? Value() : Value(d.error)});
+	}
+	return (Datum)0;
+}
+
+} // namespace pg_retention::pg

@@ -1,0 +1,50 @@
+/*-------------------------------------------------------------------------
+ *
+ * lifecycle_sql.hpp
+ *		The SQL of each lifecycle stage, built for one relation: quoted
+ *		identifiers, values as $n parameters.  Kept apart from the engine's
+ *		control flow (lifecycle.cpp) so each statement can be read whole.
+ *
+ * IDENTIFICATION
+ *		src/pg/lifecycle_sql.hpp
+ *-------------------------------------------------------------------------
+ */
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "policy_store.hpp"
+#include "subject_path.hpp"
+
+namespace pg_retention::pg {
+
+/* A foreign key that points at a table: rows it references cannot be deleted. */
+struct IncomingKey {
+	std::string child_qualified;
+	std::vector<std::string> child_columns;
+	std::vector<std::string> parent_columns;
+};
+
+/* One relation the engine processes: a table, or a leaf partition of a declared table. */
+struct Target {
+	const DeclaredTable *declared = nullptr;
+	TableInfo leaf;                    /* the relation itself */
+	std::vector<std::string> key;      /* its primary key columns ("" when none) */
+	std::string age_sql;               /* quoted age column */
+	std::string age_type;              /* its SQL type */
+	std::vector<std::string> key_types;
+	std::vector<IncomingKey> blockers; /* NO ACTION / RESTRICT keys pointing at it */
+	SubjectPath path;                  /* how rows reach their subject */
+};
+
+/* `(age, k1, k2)` for keyset comparisons. */
+std::string KeysetColumns(const Target &t, const std::string &alias = "");
+/* `($a::type, $b::type, ...)` for the keyset starting at parameter `first`. */
+std::string KeysetParams(const Target &t, int first);
+/* ` AND NOT EXISTS (...)` per blocking key, for row deletions. */
+std::string NotBlocked(const Target &t, const std::string &alias);
+/* An expression over `alias` giving the row's subject id as text. */
+std::string SubjectIdSql(const Target &t, const std::string &alias);
+
+} // namespace pg_retention::pg

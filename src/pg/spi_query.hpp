@@ -1,0 +1,38 @@
+/*-------------------------------------------------------------------------
+ *
+ * spi_query.hpp
+ *		Parameterized SQL from C++: every value a $n parameter (passed as
+ *		text and cast in the statement), every identifier quoted by the
+ *		caller, results copied out as text.  Each call connects to SPI and
+ *		finishes, so callers may commit between calls.
+ *
+ * IDENTIFICATION
+ *		src/pg/spi_query.hpp
+ *-------------------------------------------------------------------------
+ */
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pg_retention::pg {
+
+using SqlValue = std::optional<std::string>;
+using SqlRow = std::vector<SqlValue>;
+
+struct SqlResult {
+	int64_t processed = 0;
+	std::vector<SqlRow> rows;
+
+	/* The first column of the first row, or nullopt. */
+	SqlValue Scalar() const { return rows.empty() || rows[0].empty() ? SqlValue() : rows[0][0]; }
+	int64_t ScalarInt() const { return Scalar() ? std::stoll(*Scalar()) : 0; }
+};
+
+/* Runs `sql` with text parameters $1..$n; read_only=false lets it modify. */
+SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params = {},
+			  bool read_only = false);
+
+} // namespace pg_retention::pg

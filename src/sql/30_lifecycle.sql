@@ -1,0 +1,166 @@
+-- The lifecycle: run history, per-stage progress state, the late-row queue
+-- and the encrypted archive.  None of it holds personal data in clear: the
+-- history counts rows, the state keeps ages and primary keys of the rows
+-- at the watermark, the archive holds ciphertext.
+
+-- One row per run of CALL retention.run() or of the background worker.
+CREATE TABLE retention.run_history (
+    run_id          bigserial PRIMARY KEY,
+    started_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at     timestamptz,
+    status          text NOT NULL DEFAULT 'running'
+                    CHECK (status IN ('running', 'succeeded', 'partial', 'failed', 'stopped', 'crashed')),
+    dry_run         boolean NOT NULL DEFAULT false,
+    started_by      text NOT NULL DEFAULT 'manual',
+    backend_pid     integer DEFAULT pg_backend_pid(),
+    rows_minimized  bigint NOT NULL DEFAULT 0,
+    rows_anonymized bigint NOT NULL DEFAULT 0,
+    values_purged   bigint NOT NULL DEFAULT 0,
+    rows_archived   bigint NOT NULL DEFAULT 0,
+    rows_purged     bigint NOT NULL DEFAULT 0,
+    archive_purged  bigint NOT NULL DEFAULT 0,
+    rows_blocked    bigint NOT NULL DEFAULT 0,
+    tables_failed   integer NOT NULL DEFAULT 0,
+    message         text
+);
+CREATE INDEX ON retention.run_history (started_at);
+COMMENT ON TABLE retention.run_history IS
+'one row per lifecycle run: when, how it ended, rows per action; no personal data';
+
+-- One row per run, table, column and action.
+CREATE TABLE retention.run_detail (
+    run_id       bigint NOT NULL REFERENCES retention.run_history ON DELETE CASCADE,
+    table_name   regclass,
+    table_text   text NOT NULL,
+    column_name  name,
+    action       text NOT NULL,
+    due          bigint,
+    done         bigint NOT NULL DEFAULT 0,
+    blocked      bigint NOT NULL DEFAULT 0,
+    blocked_by   text,
+    batches      integer NOT NULL DEFAULT 0,
+    status       text NOT NULL DEFAULT 'running',
+    error        text,
+    started_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    vacuum_pending boolean NOT NULL DEFAULT false
+);
+CREATE INDEX ON retention.run_detail (run_id);
+COMMENT ON TABLE retention.run_detail IS
+'per table, column and action of each run: rows due, done, blocked (and by which table), errors';
+
+-- How far each incremental stage got in each table: rows up to and
+-- including (watermark_age, watermark_key) have been processed.
+CREATE TABLE retention.stage_state (
+    relid          oid NOT NULL,
+    attnum         smallint NOT NULL,
+    action         text NOT NULL,
+    watermark_age  timestamptz,
+    watermark_key  text,
+    updated_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (relid, attnum, action)
+);
+COMMENT ON TABLE retention.stage_state IS
+'the watermark of each incremental stage: what a run has already processed, so no row is processed twice';
+
+-- Rows written already due (backdated inserts, a new clear value in an
+-- already anonymized row), queued by the write trigger for the next run.
+CREATE TABLE retention.late_row (
+    relid        oid NOT NULL,
+    attnum       smallint NOT NULL,
+    row_key      text[] NOT NULL,
+    queued_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (relid, attnum, row_key)
+);
+
+-- The archive: its own schema, closed to everyone but the extension's owner.
+CREATE SCHEMA retention_archive;
+REVOKE ALL ON SCHEMA retention_archive FROM PUBLIC;
+
+-- One random data key per subject, wrapped by the server key.
+-- Forgetting a subject deletes its row: every archived copy becomes unreadable.
+CREATE TABLE retention_archive.data_key (
+    subject       text NOT NULL,
+    subject_hash  bytea NOT NULL,
+    key_version   integer NOT NULL,
+    wrapped_key   bytea NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (subject, subject_hash)
+);
+
+CREATE TABLE retention_archive.archived_row (
+    id            bigserial PRIMARY KEY,
+    relid         oid NOT NULL,
+    table_name    text NOT NULL,
+    subject       text NOT NULL,
+    subject_hash  bytea NOT NULL,
+    aged_at       timestamptz,
+    purge_after   timestamptz,
+    archived_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    run_id        bigint,
+    payload       bytea NOT NULL
+);
+CREATE INDEX ON retention_archive.archived_row (subject, subject_hash);
+CREATE INDEX ON retention_archive.archived_row (purge_after);
+CREATE INDEX ON retention_archive.archived_row (relid);
+COMMENT ON TABLE retention_archive.archived_row IS
+'archived rows, AES-256-GCM under their subject''s data key; the payload is the row as JSON';
+
+REVOKE ALL ON ALL TABLES IN SCHEMA retention_archive FROM PUBLIC;
+REVOKE ALL ON retention.run_history, retention.run_detail, retention.stage_state, retention.late_row FROM PUBLIC;
+
+-- pg_dump keeps the history and the archive with the database.
+SELECT pg_catalog.pg_extension_config_dump('retention.run_history', '');
+SELECT pg_catalog.pg_extension_config_dump('retention.run_detail', '');
+SELECT pg_catalog.pg_extension_config_dump('retention.stage_state', '');
+SELECT pg_catalog.pg_extension_config_dump('retention.late_row', '');
+SELECT pg_catalog.pg_extension_config_dump('retention_archive.data_key', '');
+SELECT pg_catalog.pg_extension_config_dump('retention_archive.archived_row', '');
+SELECT pg_catalog.pg_extension_config_dump('retention.run_history_run_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('retention_archive.archived_row_id_seq', '');
+
+-- What another session sees of a run in progress.
+CREATE VIEW retention.progress AS
+SELECT h.run_id, h.started_by, d.table_text AS table_name, d.column_name, d.action,
+       d.due, d.done, d.blocked, d.batches, d.status,
+       CASE WHEN d.updated_at > d.started_at
+            THEN round(d.done / extract(epoch FROM d.updated_at - d.started_at))
+       END AS rows_per_second,
+       d.updated_at
+FROM retention.run_history h
+JOIN retention.run_detail d USING (run_id)
+WHERE h.status = 'running';
+COMMENT ON VIEW retention.progress IS 'the run in progress, per table, column and action';
+
+-- Internal: the keyed hash naming a subject, and row sealing/opening.
+-- Closed to PUBLIC: with them a caller could test guesses of subject ids
+-- or read the archive.
+CREATE FUNCTION retention._subject_hash(subject text, subject_id text) RETURNS bytea
+LANGUAGE C STABLE STRICT AS 'MODULE_PATHNAME', 'retention_subject_hash';
+CREATE FUNCTION retention._seal(subject text, subject_id text, payload text) RETURNS bytea
+LANGUAGE C VOLATILE STRICT AS 'MODULE_PATHNAME', 'retention_seal';
+CREATE FUNCTION retention._open(subject text, subject_hash bytea, payload bytea) RETURNS text
+LANGUAGE C STABLE STRICT AS 'MODULE_PATHNAME', 'retention_open';
+REVOKE ALL ON FUNCTION retention._subject_hash(text, text), retention._seal(text, text, text),
+    retention._open(text, bytea, bytea) FROM PUBLIC;
+
+-- The lifecycle, by hand (the background worker runs it on schedule).
+CREATE PROCEDURE retention.run(dry_run boolean DEFAULT false)
+LANGUAGE C AS 'MODULE_PATHNAME', 'retention_run';
+COMMENT ON PROCEDURE retention.run(boolean) IS
+'applies every due stage of every declared table, in batches committed one by one; dry_run only counts';
+REVOKE ALL ON PROCEDURE retention.run(boolean) FROM PUBLIC;
+
+CREATE FUNCTION retention.preview(
+    OUT table_name regclass,
+    OUT column_name name,
+    OUT action text,
+    OUT rows bigint,
+    OUT blocked bigint,
+    OUT blocked_by text,
+    OUT error text)
+RETURNS SETOF record
+LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'retention_preview';
+COMMENT ON FUNCTION retention.preview() IS
+'what a run would do now: rows per table, column and action (done and rolled back, so exact)';
+REVOKE ALL ON FUNCTION retention.preview() FROM PUBLIC;
