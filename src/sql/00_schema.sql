@@ -7,3 +7,18 @@
 -- application roles may use.
 REVOKE ALL ON SCHEMA retention FROM PUBLIC;
 GRANT USAGE ON SCHEMA retention TO PUBLIC;
+
+-- Roles (cluster-wide, created once; see docs/roles.md):
+--   retention_admin  runs the lifecycle, reads and restores the archive
+--   retention_dpo    the data-protection officer: forgets, exports, restricts, approves requests
+-- Application roles get neither.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'retention_admin') THEN
+        CREATE ROLE retention_admin NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'retention_dpo') THEN
+        CREATE ROLE retention_dpo NOLOGIN;
+    END IF;
+END
+$$;

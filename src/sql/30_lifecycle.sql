@@ -164,3 +164,72 @@ LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'retention_preview';
 COMMENT ON FUNCTION retention.preview() IS
 'what a run would do now: rows per table, column and action (done and rolled back, so exact)';
 REVOKE ALL ON FUNCTION retention.preview() FROM PUBLIC;
+
+GRANT USAGE ON SCHEMA retention_archive TO retention_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA retention_archive TO retention_admin;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA retention_archive TO retention_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON retention.run_history, retention.run_detail,
+    retention.stage_state, retention.late_row TO retention_admin;
+GRANT USAGE ON SEQUENCE retention.run_history_run_id_seq TO retention_admin;
+GRANT SELECT ON retention.run_history, retention.run_detail TO retention_dpo;
+GRANT SELECT ON retention.progress TO retention_admin, retention_dpo;
+GRANT EXECUTE ON FUNCTION retention._subject_hash(text, text), retention._seal(text, text, text),
+    retention._open(text, bytea, bytea), retention.preview() TO retention_admin;
+GRANT EXECUTE ON PROCEDURE retention.run(boolean) TO retention_admin;
+
+-- Reading and restoring the archive: retention_admin only.
+CREATE FUNCTION retention.archived_rows(
+    relation regclass DEFAULT NULL,
+    OUT id bigint,
+    OUT table_name text,
+    OUT subject text,
+    OUT aged_at timestamptz,
+    OUT archived_at timestamptz,
+    OUT purge_after timestamptz,
+    OUT row_data jsonb)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT a.id, a.table_name, a.subject, a.aged_at, a.archived_at, a.purge_after,
+           retention._open(a.subject, a.subject_hash, a.payload)::jsonb
+    FROM retention_archive.archived_row a
+    WHERE relation IS NULL OR a.relid = relation
+    ORDER BY a.id
+$$;
+COMMENT ON FUNCTION retention.archived_rows(regclass) IS
+'the archive, decrypted: for retention_admin only';
+REVOKE ALL ON FUNCTION retention.archived_rows(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retention.archived_rows(regclass) TO retention_admin;
+
+-- Moves archived rows back into their live table (all of them, or the ids given),
+-- in one statement: each row is in exactly one place at every instant.
+CREATE FUNCTION retention.restore_archived(relation regclass, ids bigint[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    restored bigint;
+BEGIN
+    IF relation IS NULL THEN
+        RAISE EXCEPTION 'restore_archived needs a table'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'call retention.restore_archived(''schema.table'') or with an array of archive ids';
+    END IF;
+    EXECUTE format(
+        'WITH moved AS (DELETE FROM retention_archive.archived_row a
+                        WHERE a.relid = $1 AND ($2 IS NULL OR a.id = ANY ($2))
+                        RETURNING a.subject, a.subject_hash, a.payload)
+         INSERT INTO %s SELECT (jsonb_populate_record(NULL::%s,
+                retention._open(m.subject, m.subject_hash, m.payload)::jsonb)).* FROM moved m',
+        relation, relation)
+    USING relation, ids;
+    GET DIAGNOSTICS restored = ROW_COUNT;
+    RETURN restored;
+END
+$$;
+COMMENT ON FUNCTION retention.restore_archived(regclass, bigint[]) IS
+'moves archived rows of a table (all, or the given archive ids) back into it; retention_admin only';
+REVOKE ALL ON FUNCTION retention.restore_archived(regclass, bigint[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retention.restore_archived(regclass, bigint[]) TO retention_admin;
