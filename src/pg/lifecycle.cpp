@@ -49,6 +49,7 @@ int batch_max_rows = 10000;
 int lock_timeout_ms = 200;
 int history_days = 90;
 int lock_retries = 5;
+bool run_lock_held = false;
 
 /* What one stage of one relation did. */
 struct StageOutcome {
@@ -131,6 +132,7 @@ public:
 				   .Scalar()
 				   .value();
 		if (!options_.dry_run) {
+			AcquireRunLock();
 			summary_.run_id = InsertHistory();
 			tx_.CommitAndContinue();
 		}
@@ -179,6 +181,8 @@ public:
 			 Str(summary_.rows_purged), Str(summary_.archive_purged), Str(summary_.rows_blocked),
 			 Str(summary_.tables_failed)});
 		tx_.CommitAndContinue();
+		if (!options_.dry_run)
+			ReleaseRunLock();
 		return summary_;
 	}
 
@@ -193,6 +197,43 @@ private:
 	std::string now_;
 	std::vector<DetailRecord> details_;
 
+	/* Advisory lock class of "a run is in progress in this database". */
+	static constexpr int32_t kRunLockClass = 0x52455431; /* 'RET1' */
+
+	/*
+	 * One real run at a time per database: two runs reading the same
+	 * watermark would anonymize the same rows twice.  A session-level lock,
+	 * so it survives the run's commits and goes with its backend.
+	 */
+	void AcquireRunLock()
+	{
+		bool got = PgCall([] {
+			return DatumGetBool(DirectFunctionCall2(pg_try_advisory_lock_int4,
+													Int32GetDatum(kRunLockClass),
+													Int32GetDatum((int32)MyDatabaseId)));
+		});
+		run_lock_held = got;
+		if (!got)
+			throw Error(ErrorKind::ObjectNotInPrerequisiteState,
+						"another lifecycle run is in progress in this database",
+						"runs of one database never overlap: each row must be processed once",
+						"wait for it to end; retention.progress shows it");
+	}
+
+public:
+	/* Releases the run lock; safe after an error (a session lock needs no transaction). */
+	static void ReleaseRunLock()
+	{
+		if (!run_lock_held)
+			return;
+		run_lock_held = false;
+		PgCall([] {
+			DirectFunctionCall2(pg_advisory_unlock_int4, Int32GetDatum(kRunLockClass),
+								Int32GetDatum((int32)MyDatabaseId));
+		});
+	}
+
+private:
 	int64_t InsertHistory()
 	{
 		return Sql("INSERT INTO retention.run_history (dry_run, started_by, started_at) "
@@ -876,7 +917,13 @@ private:
 
 RunSummary RunLifecycle(const RunOptions &options, TransactionControl &transactions)
 {
-	return Engine(options, transactions).Run();
+	try {
+		return Engine(options, transactions).Run();
+	} catch (...) {
+		if (!options.dry_run)
+			Engine::ReleaseRunLock();
+		throw;
+	}
 }
 
 int64_t MarkCrashedRuns()
