@@ -12,9 +12,11 @@
 
 #include "schedule.hpp"
 
-namespace pg_retention {
+namespace pg_retention
+{
 
-namespace {
+namespace
+{
 
 /* Multiplier between consecutive retry delays: 1, 5, 25 minutes for a 1-minute base. */
 constexpr int64_t kRetryFactor = 5;
@@ -39,8 +41,7 @@ std::optional<int> ParseTimeOfDay(std::string_view text)
 {
 	auto digit = [](char c) { return c >= '0' && c <= '9'; };
 	size_t colon = text.find(':');
-	if (colon == std::string_view::npos || colon == 0 || colon > 2 ||
-		text.size() != colon + 3)
+	if (colon == std::string_view::npos || colon == 0 || colon > 2 || text.size() != colon + 3)
 		return std::nullopt;
 	for (size_t i = 0; i < text.size(); i++)
 		if (i != colon && !digit(text[i]))
@@ -56,7 +57,7 @@ std::optional<int> ParseTimeOfDay(std::string_view text)
 
 std::string FormatTimeOfDay(int minute_of_day)
 {
-	char text[8];
+	char text[16];
 	std::snprintf(text, sizeof(text), "%02d:%02d", minute_of_day / 60, minute_of_day % 60);
 	return text;
 }
@@ -79,8 +80,8 @@ Instant LocalTimeToInstant(int64_t local_day, int minute_of_day, const TimeZoneR
 {
 	const Instant reading = local_day * kMicrosPerDay + minute_of_day * kMicrosPerMinute;
 	const int64_t offsets[] = {zone.UtcOffsetSeconds(reading - 36 * kMicrosPerHour),
-							   zone.UtcOffsetSeconds(reading),
-							   zone.UtcOffsetSeconds(reading + 36 * kMicrosPerHour)};
+	                           zone.UtcOffsetSeconds(reading),
+	                           zone.UtcOffsetSeconds(reading + 36 * kMicrosPerHour)};
 	std::optional<Instant> first;
 	for (int64_t offset : offsets) {
 		Instant candidate = reading - offset * kMicrosPerSecond;
@@ -135,7 +136,7 @@ std::optional<Instant> RetryAt(int failures, Instant last_failure, const DailySc
  * about an older slot (or a newer one: the clock went back) starts afresh.
  */
 RunPlan PlanRun(Instant now, const DailySchedule &schedule, const TimeZoneRules &zone,
-				const SlotState &state)
+                const SlotState &state)
 {
 	RunPlan plan;
 	const Instant slot = SlotAtOrBefore(now, schedule, zone);
@@ -154,7 +155,7 @@ RunPlan PlanRun(Instant now, const DailySchedule &schedule, const TimeZoneRules 
 	}
 	if (plan.state.failures > 0) {
 		std::optional<Instant> retry =
-			RetryAt(plan.state.failures, plan.state.last_failure, schedule);
+		    RetryAt(plan.state.failures, plan.state.last_failure, schedule);
 		if (!retry) {
 			plan.reason = "retries used up until the next scheduled run";
 			return plan;
@@ -163,7 +164,7 @@ RunPlan PlanRun(Instant now, const DailySchedule &schedule, const TimeZoneRules 
 			if (*retry < window_end)
 				plan.next_check = *retry;
 			plan.reason = *retry < window_end ? "waiting to retry a failed run"
-											  : "the next retry would fall outside the run window";
+			                                  : "the next retry would fall outside the run window";
 			return plan;
 		}
 		plan.reason = "retrying a failed run";

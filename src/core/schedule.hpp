@@ -32,7 +32,8 @@
 
 #include "cpp_only.hpp"
 
-namespace pg_retention {
+namespace pg_retention
+{
 
 /* An instant: microseconds since 2000-01-01 00:00:00 UTC (PostgreSQL's TimestampTz). */
 using Instant = int64_t;
@@ -45,7 +46,8 @@ constexpr int64_t kMicrosPerHour = 60 * kMicrosPerMinute;
 constexpr int64_t kMicrosPerDay = 24 * kMicrosPerHour;
 
 /* The offset of local wall-clock time from UTC, as a function of time. */
-class TimeZoneRules {
+class TimeZoneRules
+{
 public:
 	virtual ~TimeZoneRules() = default;
 	/* Local time minus UTC, in seconds, in effect at `at` (east of Greenwich is positive). */
@@ -53,7 +55,8 @@ public:
 };
 
 /* A zone that never changes its offset (UTC, or a fixed "+05:30"). */
-class FixedOffsetZone : public TimeZoneRules {
+class FixedOffsetZone : public TimeZoneRules
+{
 public:
 	explicit FixedOffsetZone(int64_t offset_seconds) : offset_(offset_seconds) {}
 	int64_t UtcOffsetSeconds(Instant) const override { return offset_; }
@@ -80,10 +83,10 @@ int64_t LocalDay(Instant at, const TimeZoneRules &zone);
 Instant LocalTimeToInstant(int64_t local_day, int minute_of_day, const TimeZoneRules &zone);
 
 struct DailySchedule {
-	int minute_of_day = 3 * 60;                 /* run at 03:00 local time */
-	int64_t window = 4 * kMicrosPerHour;        /* a run must end this long after its slot opens */
+	int minute_of_day = 3 * 60;                  /* run at 03:00 local time */
+	int64_t window = 4 * kMicrosPerHour;         /* a run must end this long after its slot opens */
 	int64_t retry_base_delay = kMicrosPerMinute; /* first retry after a failure */
-	int retry_limit = 3;                        /* retries per slot after the first failure */
+	int retry_limit = 3;                         /* retries per slot after the first failure */
 };
 
 /* The latest scheduled instant at or before `now`. */
@@ -93,9 +96,9 @@ Instant SlotAfter(Instant now, const DailySchedule &schedule, const TimeZoneRule
 
 /* What the worker remembers about the current slot (one row per database). */
 struct SlotState {
-	Instant slot = kNoInstant;     /* the slot the fields below describe */
-	bool done = false;             /* a run of this slot completed */
-	int failures = 0;              /* consecutive failed or crashed runs in this slot */
+	Instant slot = kNoInstant;         /* the slot the fields below describe */
+	bool done = false;                 /* a run of this slot completed */
+	int failures = 0;                  /* consecutive failed or crashed runs in this slot */
 	Instant last_failure = kNoInstant; /* when the last of them ended */
 };
 
@@ -108,16 +111,16 @@ enum class RunOutcome {
 
 /* What to do now. */
 struct RunPlan {
-	bool run = false;             /* start a run now */
-	Instant deadline = kNoInstant; /* when run: stop between batches after this instant */
+	bool run = false;                /* start a run now */
+	Instant deadline = kNoInstant;   /* when run: stop between batches after this instant */
 	Instant next_check = kNoInstant; /* when not run: when to look again */
-	SlotState state;              /* the state, moved on to the current slot */
-	std::string reason;           /* why, in words, for logs and status */
+	SlotState state;                 /* the state, moved on to the current slot */
+	std::string reason;              /* why, in words, for logs and status */
 };
 
 /* Decides whether a scheduled run is due at `now`, given what happened in earlier runs. */
 RunPlan PlanRun(Instant now, const DailySchedule &schedule, const TimeZoneRules &zone,
-				const SlotState &state);
+                const SlotState &state);
 
 /* The state after a run of the slot `state.slot` ended at `now` with `outcome`. */
 SlotState AfterRun(SlotState state, RunOutcome outcome, Instant now);

@@ -639,7 +639,7 @@ private:
 		std::string q = QuoteIdent(c.info.facts.name);
 		std::string cutoff = Cutoff(t, delay);
 		std::string attnum = Str(column->attnum);
-		SqlResult state = Sql("SELECT watermark_age::text, watermark_key FROM retention.stage_state "
+		SqlResult state = Sql("SELECT watermark_age, watermark_key FROM retention.stage_state "
 							  "WHERE relid = $1::oid AND attnum = $2::int2 AND action = $3",
 							  {Str(t.leaf.relid), attnum, std::string(action)}, true);
 		std::vector<SqlValue> mark; /* age, then key values: the last row processed */
@@ -663,11 +663,12 @@ private:
 		StartDetail(t, c.info.facts.name, action, o.due);
 		auto started = std::chrono::steady_clock::now();
 		int64_t size = std::min<int64_t>(1000, batch_max_rows);
-		std::string order = KeysetColumns(t);
+		/* ORDER BY names r.columns: a bare name would sort by the text output columns */
+		std::string order = KeysetColumns(t, "r");
 		order = order.substr(1, order.size() - 2);
-		std::string select_keys = t.age_sql + "::text";
+		std::string select_keys = "r." + t.age_sql + "::text";
 		for (const std::string &k : t.key)
-			select_keys += ", " + QuoteIdent(k) + "::text";
+			select_keys += ", r." + QuoteIdent(k) + "::text";
 
 		while (o.due > 0 && !StopRequested()) {
 			int64_t found = 0;
@@ -677,7 +678,7 @@ private:
 				p.push_back(Str(size));
 				int limit_param = static_cast<int>(p.size());
 				SqlResult candidates =
-					Sql("SELECT " + select_keys + " FROM " + t.leaf.qualified + " WHERE " +
+					Sql("SELECT " + select_keys + " FROM " + t.leaf.qualified + " r WHERE " +
 							window + " ORDER BY " + order + " LIMIT $" + Str(limit_param) + "::bigint",
 						p, true);
 				found = static_cast<int64_t>(candidates.rows.size());
@@ -698,7 +699,7 @@ private:
 					key_array += (i > 1 ? "," : "") + QuoteArrayElement(last[i].value_or(""));
 				key_array += "}";
 				Sql("INSERT INTO retention.stage_state (relid, attnum, action, watermark_age, "
-					"watermark_key) VALUES ($1::oid, $2::int2, $3, $4::timestamptz, $5) "
+					"watermark_key) VALUES ($1::oid, $2::int2, $3, $4, $5) "
 					"ON CONFLICT (relid, attnum, action) DO UPDATE SET watermark_age = "
 					"EXCLUDED.watermark_age, watermark_key = EXCLUDED.watermark_key, updated_at = "
 					"clock_timestamp()",
@@ -832,7 +833,7 @@ private:
 		SqlResult parts = Sql(
 			"SELECT c.oid::text, c.oid::regclass::text, "
 			"  substring(pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM 'TO \\(''([^'']+)''\\)'), "
-			"  GREATEST(c.reltuples, 0)::bigint::text "
+			"  CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint::text END "
 			"FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
 			"JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = i.inhparent "
 			"WHERE i.inhparent = $1::oid AND c.relkind = 'r' AND pt.partstrat = 'r' "
@@ -860,7 +861,9 @@ private:
 			if (!expired)
 				continue;
 			StageOutcome o;
-			o.due = std::stoll(part[3].value_or("0"));
+			/* the planner's estimate when there is one: counting would read the partition */
+			o.due = part[3] ? std::stoll(*part[3])
+							: Sql("SELECT count(*) FROM " + part[1].value()).ScalarInt();
 			Target target = probe;
 			target.leaf = LoadTableInfo(static_cast<Oid>(std::stoul(part[0].value())));
 			StartDetail(target, "", "drop partition", o.due);
@@ -915,13 +918,56 @@ private:
 
 } // namespace
 
+namespace {
+
+/*
+ * Values cross the engine as text (watermarks, cutoffs): a run renders them
+ * in one fixed style, whatever the session's, so a watermark written by the
+ * worker (UTC) reads back the same in a session set to another time zone.
+ */
+class FixedDateStyle {
+public:
+	FixedDateStyle()
+	{
+		datestyle_ = Setting("DateStyle");
+		timezone_ = Setting("TimeZone");
+		Set("DateStyle", "ISO, YMD");
+		Set("TimeZone", "UTC");
+	}
+	void Restore()
+	{
+		Set("DateStyle", datestyle_.c_str());
+		Set("TimeZone", timezone_.c_str());
+	}
+
+private:
+	std::string datestyle_;
+	std::string timezone_;
+
+	static std::string Setting(const char *name)
+	{
+		const char *value = PgCall([&] { return GetConfigOption(name, false, false); });
+		return value != nullptr ? value : "";
+	}
+	static void Set(const char *name, const char *value)
+	{
+		PgCall([&] { SetConfigOption(name, value, PGC_USERSET, PGC_S_SESSION); });
+	}
+};
+
+} // namespace
+
 RunSummary RunLifecycle(const RunOptions &options, TransactionControl &transactions)
 {
+	FixedDateStyle style;
 	try {
-		return Engine(options, transactions).Run();
+		RunSummary summary = Engine(options, transactions).Run();
+		style.Restore();
+		return summary;
 	} catch (...) {
 		if (!options.dry_run)
 			Engine::ReleaseRunLock();
+		style.Restore();
 		throw;
 	}
 }
@@ -1026,8 +1072,15 @@ PGR_FUNCTION(retention_preview)
 	options.notices = false;
 	options.record_history = false;
 	NoCommits none;
+	FixedDateStyle style;
 	Engine engine(options, none);
-	engine.Run();
+	try {
+		engine.Run();
+	} catch (...) {
+		style.Restore();
+		throw;
+	}
+	style.Restore();
 	for (const DetailRecord &d : engine.details()) {
 		if (d.outcome.done == 0 && d.outcome.blocked == 0 && d.error.empty())
 			continue;

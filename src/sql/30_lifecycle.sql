@@ -55,7 +55,7 @@ CREATE TABLE retention.stage_state (
     relid          oid NOT NULL,
     attnum         smallint NOT NULL,
     action         text NOT NULL,
-    watermark_age  timestamptz,
+    watermark_age  text,      -- the age column's value, as text in ISO style and UTC
     watermark_key  text,
     updated_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (relid, attnum, action)

@@ -1,0 +1,139 @@
+-- The lifecycle: CALL retention.run() applies every due stage, in batches.
+-- Progress NOTICEs carry timings, so this test reads the history instead.
+SET client_min_messages = warning;
+CREATE SCHEMA life;
+CREATE TABLE life.client (
+    id int PRIMARY KEY,
+    email text,
+    phone text,
+    birthday date,
+    seen_at timestamptz
+);
+CREATE INDEX ON life.client (seen_at);
+CREATE TABLE life.purchase (
+    id int PRIMARY KEY,
+    client_id int REFERENCES life.client(id),
+    amount numeric(10,2),
+    bought_on date NOT NULL
+);
+CREATE INDEX ON life.purchase (client_id);
+CREATE INDEX ON life.purchase (bought_on);
+-- 60 clients seen 0..59 months ago (NULL for client 60), two purchases each
+INSERT INTO life.client
+SELECT i, 'client' || i || '@example.com', '+33 6 12 34 56 ' || lpad(i::text, 2, '0'),
+       date '1980-03-15' + i,
+       CASE WHEN i < 60 THEN now() - make_interval(months => i, days => 1) END
+FROM generate_series(0, 60) AS i;
+INSERT INTO life.purchase
+SELECT i, i / 2, 10 + i, (now() - make_interval(months => i / 2, days => 1))::date
+FROM generate_series(0, 121) AS i;
+CREATE TABLE life.original AS SELECT id, email FROM life.client;
+
+SECURITY LABEL FOR retention ON TABLE life.client IS
+  'subject client(id); age from seen_at; archive after 3 years; purge after 4 years';
+SECURITY LABEL FOR retention ON COLUMN life.client.email IS 'anonymize after 1 year using hash';
+SECURITY LABEL FOR retention ON COLUMN life.client.phone IS 'purge after 2 years';
+SECURITY LABEL FOR retention ON COLUMN life.client.birthday IS 'minimize to month_day';
+SECURITY LABEL FOR retention ON TABLE life.purchase IS
+  'subject client; age from bought_on; purge after 42 months';
+
+-- what is due, per table, column and action (done and rolled back, so exact)
+SELECT table_name, column_name, action, rows, blocked, blocked_by FROM retention.preview()
+ORDER BY table_name::text, column_name NULLS FIRST, action;
+
+-- a dry run records the same counts and changes nothing
+CALL retention.run(dry_run => true);
+SELECT dry_run, status, rows_minimized, rows_anonymized, values_purged, rows_archived, rows_purged, rows_blocked
+FROM retention.run_history ORDER BY run_id DESC LIMIT 1;
+SELECT count(*) AS still_clear FROM life.client WHERE email LIKE 'client%';
+
+-- the real run does exactly what the dry run said
+CALL retention.run();
+SELECT dry_run, status, rows_minimized, rows_anonymized, values_purged, rows_archived, rows_purged, rows_blocked
+FROM retention.run_history ORDER BY run_id DESC LIMIT 1;
+SELECT d.table_text, d.column_name, d.action, d.due, d.done, d.blocked, d.blocked_by, d.status
+FROM retention.run_detail d WHERE d.run_id = (SELECT max(run_id) FROM retention.run_history)
+ORDER BY d.table_text, d.column_name NULLS FIRST, d.action;
+
+-- anonymized: the values are the keyed hash of the originals, applied once
+SELECT count(*) FILTER (WHERE c.email = retention.hash(o.email)) AS hashed_once,
+       count(*) FILTER (WHERE c.email = o.email) AS still_clear,
+       count(*) FILTER (WHERE c.email IS DISTINCT FROM o.email AND c.email <> retention.hash(o.email)) AS other
+FROM life.client c JOIN life.original o USING (id);
+-- values purged after 2 years, minimized birthdays, the client with no age untouched
+SELECT count(*) FILTER (WHERE phone IS NULL) AS phones_purged,
+       count(*) FILTER (WHERE extract(year FROM birthday) = 4) AS birthdays_minimized,
+       (SELECT email FROM life.client WHERE id = 60) AS null_age_untouched
+FROM life.client;
+
+-- a second run finds nothing to do: nothing is processed twice
+CALL retention.run();
+SELECT rows_minimized, rows_anonymized, values_purged, rows_archived, rows_purged
+FROM retention.run_history ORDER BY run_id DESC LIMIT 1;
+SELECT count(*) FILTER (WHERE c.email = retention.hash(o.email)) AS still_hashed_once
+FROM life.client c JOIN life.original o USING (id);
+
+-- every original client is in exactly one place: live, archived, or purged on purpose
+SELECT o.id / 12 AS years_ago,
+       count(c.id) AS live, count(a.id) AS archived, count(*) - count(c.id) - count(a.id) AS purged
+FROM life.original o
+LEFT JOIN life.client c USING (id)
+LEFT JOIN (SELECT id, (row_data ->> 'id')::int AS client FROM retention.archived_rows('life.client')) a
+       ON a.client = o.id
+GROUP BY 1 ORDER BY 1;
+-- the archive holds ciphertext; decrypted, a row is the row as it left
+SELECT encode(substr(payload, 1, 1), 'hex') AS format, length(payload) > 40 AS sealed
+FROM retention_archive.archived_row LIMIT 1;
+SELECT row_data ->> 'id' AS id, row_data ->> 'phone' AS phone, row_data ? 'email' AS has_email
+FROM retention.archived_rows('life.client') ORDER BY (row_data ->> 'id')::int LIMIT 2;
+
+-- restoring moves archived rows back, atomically
+SELECT retention.restore_archived('life.client',
+       ARRAY(SELECT id FROM retention.archived_rows('life.client') ORDER BY id LIMIT 2)) AS restored;
+SELECT count(*) AS archived_left FROM retention_archive.archived_row WHERE relid = 'life.client'::regclass;
+
+-- the archive and the history are closed to application roles
+CREATE ROLE life_app;
+GRANT USAGE ON SCHEMA life TO life_app;
+GRANT SELECT ON ALL TABLES IN SCHEMA life TO life_app;
+SET ROLE life_app;
+SELECT count(*) FROM retention_archive.archived_row;
+SELECT * FROM retention.archived_rows();
+SELECT count(*) FROM retention.run_history;
+CALL retention.run();
+SELECT retention._open('client', '\x00', '\x00');
+RESET ROLE;
+DROP OWNED BY life_app;
+DROP ROLE life_app;
+
+-- a table that fails is reported and skipped; the run goes on
+CREATE TABLE life.no_key (note text, at date);
+SECURITY LABEL FOR retention ON TABLE life.no_key IS 'age from at';
+SECURITY LABEL FOR retention ON COLUMN life.no_key.note IS 'anonymize after 1 day using redact';
+INSERT INTO life.no_key VALUES ('secret', '2020-01-01');
+CALL retention.run();
+SELECT status, tables_failed FROM retention.run_history ORDER BY run_id DESC LIMIT 1;
+SELECT table_text, action, status, error FROM retention.run_detail
+WHERE run_id = (SELECT max(run_id) FROM retention.run_history) AND status = 'failed';
+DROP TABLE life.no_key;
+
+-- purge after on a NOT NULL column is refused when declared
+SECURITY LABEL FOR retention ON COLUMN life.purchase.bought_on IS 'purge after 1 year';
+ALTER TABLE life.purchase ALTER COLUMN amount SET NOT NULL;
+SECURITY LABEL FOR retention ON COLUMN life.purchase.amount IS 'purge after 1 year';
+
+-- expired partitions are dropped whole
+CREATE TABLE life.visit (client_id int, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE life.visit_old PARTITION OF life.visit FOR VALUES FROM ('2000-01-01') TO ('2001-01-01');
+CREATE TABLE life.visit_new PARTITION OF life.visit FOR VALUES FROM ('2001-01-01') TO (MAXVALUE);
+INSERT INTO life.visit SELECT 1, date '2000-01-01' + i FROM generate_series(0, 700) i;
+SECURITY LABEL FOR retention ON TABLE life.visit IS 'age from at; purge after 1 year';
+CALL retention.run();
+SELECT relname FROM pg_class WHERE relname LIKE 'visit_%' ORDER BY 1;
+SELECT action, table_text, done FROM retention.run_detail
+WHERE run_id = (SELECT max(run_id) FROM retention.run_history) AND done > 0 ORDER BY action;
+SELECT count(*) AS visits_left FROM life.visit;
+
+DROP SCHEMA life CASCADE;
+DELETE FROM retention_archive.archived_row;
+DELETE FROM retention_archive.data_key;
