@@ -65,5 +65,3 @@ BENCHMARK(BM_UnwrapDataKey);
 
 } // namespace
 } // namespace pg_retention
-
-

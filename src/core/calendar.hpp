@@ -19,7 +19,8 @@
 
 #include "cpp_only.hpp"
 
-namespace pg_retention {
+namespace pg_retention
+{
 
 struct CivilDate {
 	int64_t year;

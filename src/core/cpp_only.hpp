@@ -12,5 +12,6 @@
 #pragma once
 
 #ifdef POSTGRES_H
-static_assert(false, "src/core must not see PostgreSQL headers: include core headers before postgres.h");
+static_assert(false,
+              "src/core must not see PostgreSQL headers: include core headers before postgres.h");
 #endif

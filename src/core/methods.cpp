@@ -12,13 +12,15 @@
 #include <algorithm>
 #include <cctype>
 
-namespace pg_retention {
+namespace pg_retention
+{
 
-namespace {
+namespace
+{
 
 constexpr uint32_t kText = CategoryBit(TypeCategory::Text);
 constexpr uint32_t kNumbers =
-	CategoryBit(TypeCategory::Integer) | CategoryBit(TypeCategory::Numeric);
+    CategoryBit(TypeCategory::Integer) | CategoryBit(TypeCategory::Numeric);
 constexpr uint32_t kDates = CategoryBit(TypeCategory::Date) | CategoryBit(TypeCategory::Timestamp);
 constexpr uint32_t kInet = CategoryBit(TypeCategory::Inet);
 
@@ -34,90 +36,89 @@ MethodSpec Fake(const char *name, const char *summary)
 std::vector<MethodSpec> BuildMethods()
 {
 	return {
-		{"hash",
-		 kText,
-		 {{"encoding", ArgKind::Identifier, false, {"hex", "base64", "base32"}, 0, 0},
-		  {"length", ArgKind::Integer, false, {}, 8, 64}},
-		 true,
-		 false,
-		 true,
-		 "keyed HMAC-SHA-256 pseudonym: same input, same output"},
-		{"mask_email",
-		 kText,
-		 {},
-		 true,
-		 true,
-		 false,
-		 "keeps the first letter of the local part and the domain: j***@example.com"},
-		{"partial",
-		 kText,
-		 {{"prefix", ArgKind::Integer, true, {}, 0, 1000},
-		  {"padding", ArgKind::String, true, {}, 0, 0},
-		  {"suffix", ArgKind::Integer, true, {}, 0, 1000}},
-		 true,
-		 false,
-		 false,
-		 "keeps `prefix` leading and `suffix` trailing characters, pads between"},
-		Fake("fake_first_name", "a realistic first name"),
-		Fake("fake_last_name", "a realistic last name"),
-		Fake("fake_email", "a realistic e-mail address on a reserved domain"),
-		Fake("fake_phone", "a realistic phone number in a fictional range"),
-		Fake("fake_city", "a real city name"),
-		Fake("fake_address", "a realistic street address"),
-		Fake("fake_company", "a realistic company name"),
-		{"noise",
-		 kNumbers,
-		 {{"ratio", ArgKind::Number, true, {}, 0, 10}},
-		 false,
-		 false,
-		 false,
-		 "adds uniform random noise of at most ratio * |value|"},
-		{"jitter",
-		 kDates,
-		 {{"range", ArgKind::Interval, true, {}, 0, 0}},
-		 false,
-		 false,
-		 false,
-		 "moves a date or timestamp by a random amount within +/- range"},
-		{"generalize",
-		 kDates | kNumbers,
-		 {{"granularity", ArgKind::Literal, true, {}, 0, 0}},
-		 true,
-		 true,
-		 false,
-		 "dates to year, month, month_day or decade; numbers down to a multiple of a step"},
-		{"ip_prefix",
-		 kInet,
-		 {{"bits", ArgKind::Integer, true, {}, 0, 128}},
-		 true,
-		 true,
-		 false,
-		 "keeps the network prefix of an address: 192.0.2.77 -> 192.0.2.0/24"},
-		{"nullify", kAnyCategory, {}, true, true, false, "replaces the value by NULL"},
-		{"constant",
-		 kAnyCategory,
-		 {{"value", ArgKind::Literal, true, {}, 0, 0}},
-		 true,
-		 true,
-		 false,
-		 "replaces the value by a constant of the column's type"},
-		{"redact",
-		 kText,
-		 {},
-		 true,
-		 true,
-		 false,
-		 "replaces letters by x and digits by 0, keeping punctuation and spaces"},
+	    {"hash",
+	     kText,
+	     {{"encoding", ArgKind::Identifier, false, {"hex", "base64", "base32"}, 0, 0},
+	      {"length", ArgKind::Integer, false, {}, 8, 64}},
+	     true,
+	     false,
+	     true,
+	     "keyed HMAC-SHA-256 pseudonym: same input, same output"},
+	    {"mask_email",
+	     kText,
+	     {},
+	     true,
+	     true,
+	     false,
+	     "keeps the first letter of the local part and the domain: j***@example.com"},
+	    {"partial",
+	     kText,
+	     {{"prefix", ArgKind::Integer, true, {}, 0, 1000},
+	      {"padding", ArgKind::String, true, {}, 0, 0},
+	      {"suffix", ArgKind::Integer, true, {}, 0, 1000}},
+	     true,
+	     false,
+	     false,
+	     "keeps `prefix` leading and `suffix` trailing characters, pads between"},
+	    Fake("fake_first_name", "a realistic first name"),
+	    Fake("fake_last_name", "a realistic last name"),
+	    Fake("fake_email", "a realistic e-mail address on a reserved domain"),
+	    Fake("fake_phone", "a realistic phone number in a fictional range"),
+	    Fake("fake_city", "a real city name"),
+	    Fake("fake_address", "a realistic street address"),
+	    Fake("fake_company", "a realistic company name"),
+	    {"noise",
+	     kNumbers,
+	     {{"ratio", ArgKind::Number, true, {}, 0, 10}},
+	     false,
+	     false,
+	     false,
+	     "adds uniform random noise of at most ratio * |value|"},
+	    {"jitter",
+	     kDates,
+	     {{"range", ArgKind::Interval, true, {}, 0, 0}},
+	     false,
+	     false,
+	     false,
+	     "moves a date or timestamp by a random amount within +/- range"},
+	    {"generalize",
+	     kDates | kNumbers,
+	     {{"granularity", ArgKind::Literal, true, {}, 0, 0}},
+	     true,
+	     true,
+	     false,
+	     "dates to year, month, month_day or decade; numbers down to a multiple of a step"},
+	    {"ip_prefix",
+	     kInet,
+	     {{"bits", ArgKind::Integer, true, {}, 0, 128}},
+	     true,
+	     true,
+	     false,
+	     "keeps the network prefix of an address: 192.0.2.77 -> 192.0.2.0/24"},
+	    {"nullify", kAnyCategory, {}, true, true, false, "replaces the value by NULL"},
+	    {"constant",
+	     kAnyCategory,
+	     {{"value", ArgKind::Literal, true, {}, 0, 0}},
+	     true,
+	     true,
+	     false,
+	     "replaces the value by a constant of the column's type"},
+	    {"redact",
+	     kText,
+	     {},
+	     true,
+	     true,
+	     false,
+	     "replaces letters by x and digits by 0, keeping punctuation and spaces"},
 	};
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b)
 {
-	return a.size() == b.size() &&
-		   std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-			   return std::tolower(static_cast<unsigned char>(x)) ==
-					  std::tolower(static_cast<unsigned char>(y));
-		   });
+	return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+		       return std::tolower(static_cast<unsigned char>(x)) ==
+		              std::tolower(static_cast<unsigned char>(y));
+	       });
 }
 
 size_t EditDistance(std::string_view a, std::string_view b)
@@ -131,9 +132,9 @@ size_t EditDistance(std::string_view a, std::string_view b)
 		for (size_t j = 1; j <= b.size(); j++) {
 			size_t up = row[j];
 			size_t cost = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-								  std::tolower(static_cast<unsigned char>(b[j - 1]))
-							  ? 0
-							  : 1;
+			                      std::tolower(static_cast<unsigned char>(b[j - 1]))
+			                  ? 0
+			                  : 1;
 			row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + cost});
 			diag = up;
 		}

@@ -21,7 +21,8 @@
 
 #include "cpp_only.hpp"
 
-namespace pg_retention {
+namespace pg_retention
+{
 
 /*
  * What a column's type looks like to a method.  The glue maps a type OID
@@ -37,7 +38,10 @@ enum class TypeCategory : uint8_t {
 	Other      /* anything else: only type-agnostic methods apply */
 };
 
-constexpr uint32_t CategoryBit(TypeCategory c) { return 1u << static_cast<unsigned>(c); }
+constexpr uint32_t CategoryBit(TypeCategory c)
+{
+	return 1u << static_cast<unsigned>(c);
+}
 constexpr uint32_t kAnyCategory = 0x7f;
 
 const char *CategoryName(TypeCategory c);
@@ -65,12 +69,12 @@ struct ParamSpec {
 
 struct MethodSpec {
 	const char *name;
-	uint32_t categories;          /* CategoryBit()s the method accepts */
+	uint32_t categories;           /* CategoryBit()s the method accepts */
 	std::vector<ParamSpec> params; /* positional, required ones first */
-	bool deterministic;           /* same input (and key) gives the same output */
-	bool idempotent;              /* f(f(x)) == f(x): usable for "minimize to" */
-	bool needs_key;               /* uses a key derived from the server key */
-	const char *summary;          /* one line for docs and hints */
+	bool deterministic;            /* same input (and key) gives the same output */
+	bool idempotent;               /* f(f(x)) == f(x): usable for "minimize to" */
+	bool needs_key;                /* uses a key derived from the server key */
+	const char *summary;           /* one line for docs and hints */
 };
 
 /* All methods, in documentation order. */

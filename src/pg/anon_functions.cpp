@@ -37,9 +37,11 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 /* The one output buffer of the text methods: no allocation per row once warm. */
 std::string &OutputBuffer()
@@ -49,7 +51,10 @@ std::string &OutputBuffer()
 	return buffer;
 }
 
-std::string_view TextOf(const text *t) { return {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)}; }
+std::string_view TextOf(const text *t)
+{
+	return {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)};
+}
 
 Datum TextDatum(std::string_view s)
 {
@@ -92,7 +97,7 @@ DateGranularity GranularityArgument(FunctionCallInfo fcinfo, int n)
 	std::optional<DateGranularity> g = ParseDateGranularity(name);
 	if (!g)
 		BadArgument("unknown granularity \"" + std::string(name) + "\"",
-					"dates generalize to year, month, month_day or decade");
+		            "dates generalize to year, month, month_day or decade");
 	return *g;
 }
 
@@ -102,7 +107,8 @@ Datum GeneralizeTimestampDatum(FunctionCallInfo fcinfo)
 	DateGranularity g = GranularityArgument(fcinfo, 1);
 	if (TIMESTAMP_NOT_FINITE(ts))
 		return Int64GetDatum(ts);
-	int64_t shifted = GeneralizeTimestamp(ts + kEpochShiftMicros, g, MIN_TIMESTAMP + kEpochShiftMicros);
+	int64_t shifted =
+	    GeneralizeTimestamp(ts + kEpochShiftMicros, g, MIN_TIMESTAMP + kEpochShiftMicros);
 	return Int64GetDatum(shifted - kEpochShiftMicros);
 }
 
@@ -114,7 +120,7 @@ Datum JitterTimestampDatum(FunctionCallInfo fcinfo)
 		return Int64GetDatum(ts);
 	/* a shift is epoch-free: stay in PostgreSQL's epoch, whose bounds fit int64 */
 	return Int64GetDatum(JitterTimestamp(ts, range->month, range->day, range->time, MIN_TIMESTAMP,
-										 END_TIMESTAMP - 1));
+	                                     END_TIMESTAMP - 1));
 }
 
 } // namespace
@@ -142,13 +148,13 @@ PGR_FUNCTION(retention_hash)
 		std::optional<HashEncoding> e = ParseHashEncoding(encoding_name);
 		if (!e)
 			BadArgument("unknown hash encoding \"" + std::string(encoding_name) + "\"",
-						"encodings are hex, base64 and base32");
+			            "encodings are hex, base64 and base32");
 		encoding = *e;
 	}
 	if (length != 0 && (length < 8 || length > static_cast<int32>(HashEncodedLength(encoding))))
 		BadArgument("hash length must be between 8 and " +
-						std::to_string(HashEncodedLength(encoding)) + " characters",
-					"leave it out for the full digest");
+		                std::to_string(HashEncodedLength(encoding)) + " characters",
+		            "leave it out for the full digest");
 	std::string &out = OutputBuffer();
 	HashText(HasherFor(KeyPurpose::Hash), value, encoding, static_cast<size_t>(length), out);
 	return TextDatum(out);
@@ -210,7 +216,8 @@ PGR_FUNCTION(retention_noise_int4)
 {
 	int32 value = PG_GETARG_INT32(0);
 	double ratio = PG_GETARG_FLOAT8(1);
-	return Int32GetDatum(static_cast<int32>(NoiseInteger(value, ratio, PG_INT32_MIN, PG_INT32_MAX)));
+	return Int32GetDatum(
+	    static_cast<int32>(NoiseInteger(value, ratio, PG_INT32_MIN, PG_INT32_MAX)));
 }
 
 PGR_FUNCTION(retention_noise_int8)
@@ -248,12 +255,15 @@ PGR_FUNCTION(retention_jitter_date)
 	if (DATE_NOT_FINITE(date))
 		return DateADTGetDatum(date);
 	int64_t days = JitterDate(date + kPgEpochOffsetDays, range->month,
-							  range->day + static_cast<int32_t>(range->time / USECS_PER_DAY),
-							  kMinDate, kMaxDate);
+	                          range->day + static_cast<int32_t>(range->time / USECS_PER_DAY),
+	                          kMinDate, kMaxDate);
 	return DateADTGetDatum(static_cast<DateADT>(days - kPgEpochOffsetDays));
 }
 
-PGR_FUNCTION(retention_jitter_timestamp) { return JitterTimestampDatum(fcinfo); }
+PGR_FUNCTION(retention_jitter_timestamp)
+{
+	return JitterTimestampDatum(fcinfo);
+}
 
 PGR_FUNCTION(retention_generalize_date)
 {
@@ -265,7 +275,10 @@ PGR_FUNCTION(retention_generalize_date)
 	return DateADTGetDatum(static_cast<DateADT>(days - kPgEpochOffsetDays));
 }
 
-PGR_FUNCTION(retention_generalize_timestamp) { return GeneralizeTimestampDatum(fcinfo); }
+PGR_FUNCTION(retention_generalize_timestamp)
+{
+	return GeneralizeTimestampDatum(fcinfo);
+}
 
 PGR_FUNCTION(retention_generalize_int4)
 {
@@ -274,7 +287,7 @@ PGR_FUNCTION(retention_generalize_int4)
 	if (step <= 0)
 		BadArgument("generalize step must be positive", "use a step such as 10 or 1000");
 	return Int32GetDatum(
-		static_cast<int32>(GeneralizeInteger(value, step, PG_INT32_MIN, PG_INT32_MAX)));
+	    static_cast<int32>(GeneralizeInteger(value, step, PG_INT32_MIN, PG_INT32_MAX)));
 }
 
 PGR_FUNCTION(retention_generalize_int8)
@@ -314,7 +327,8 @@ PGR_FUNCTION(retention_ip_prefix)
 	inet *address = PG_GETARG_INET_PP(0);
 	int32 bits = PG_GETARG_INT32(1);
 	if (bits < 0)
-		BadArgument("ip_prefix bits must not be negative", "use 0 to 32 for IPv4, 0 to 128 for IPv6");
+		BadArgument("ip_prefix bits must not be negative",
+		            "use 0 to 32 for IPv4, 0 to 128 for IPv6");
 	inet *result = static_cast<inet *>(palloc0(sizeof(inet)));
 	ip_family(result) = ip_family(address);
 	memcpy(ip_addr(result), ip_addr(address), ip_addrsize(address));

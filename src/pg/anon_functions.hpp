@@ -14,7 +14,8 @@
 
 #include "pg_headers.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 /* The keyed hasher of a purpose (Hash or Fake), derived once per backend from the server key. */
 const KeyedHasher &HasherFor(KeyPurpose purpose);

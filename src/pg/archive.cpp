@@ -28,16 +28,24 @@
 #include "guard.hpp"
 #include "server_key.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 std::unordered_map<std::string, SecureBytes> data_keys;
 constexpr size_t kMaxCachedKeys = 100000;
 
-std::string_view TextOf(const text *t) { return {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)}; }
+std::string_view TextOf(const text *t)
+{
+	return {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)};
+}
 
-std::string ByteaString(const bytea *b) { return std::string(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b)); }
+std::string ByteaString(const bytea *b)
+{
+	return std::string(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+}
 
 Datum ByteaDatum(const std::string &bytes)
 {
@@ -65,7 +73,7 @@ const SecureBytes &WrappingKey()
 
 /* Runs a parameterized statement through SPI; returns the first column of the first row. */
 std::optional<std::string> QueryBytes(const char *sql, int nargs, Oid *types, Datum *values,
-									  int expected)
+                                      int expected)
 {
 	bytea *found = nullptr;
 	PgCall([&] {
@@ -93,7 +101,7 @@ std::optional<std::string> QueryBytes(const char *sql, int nargs, Oid *types, Da
  * on the primary key; the loser reads the winner's.
  */
 const SecureBytes &DataKeyFor(const std::string &subject, const std::string &subject_hash,
-							  bool create)
+                              bool create)
 {
 	std::string cache_key = subject + '\0' + subject_hash;
 	auto it = data_keys.find(cache_key);
@@ -108,22 +116,22 @@ const SecureBytes &DataKeyFor(const std::string &subject, const std::string &sub
 	Datum hash_datum = ByteaDatum(subject_hash);
 	Datum select_args[2] = {subject_datum, hash_datum};
 	const char *select_sql = "SELECT wrapped_key FROM retention_archive.data_key "
-							 "WHERE subject = $1 AND subject_hash = $2";
+	                         "WHERE subject = $1 AND subject_hash = $2";
 	std::optional<std::string> wrapped =
-		QueryBytes(select_sql, 2, types, select_args, SPI_OK_SELECT);
+	    QueryBytes(select_sql, 2, types, select_args, SPI_OK_SELECT);
 	if (!wrapped) {
 		if (!create)
-			throw Error(ErrorKind::ObjectNotInPrerequisiteState,
-						"no archive key for this subject",
-						"the subject was forgotten, or nothing of it was archived");
+			throw Error(ErrorKind::ObjectNotInPrerequisiteState, "no archive key for this subject",
+			            "the subject was forgotten, or nothing of it was archived");
 		SecureBytes fresh = NewDataKey();
 		uint32_t version = RequireServerKey().version();
 		std::string blob = WrapDataKey(WrappingKey(), version, fresh, aad);
 		Datum insert_args[4] = {subject_datum, hash_datum, Int32GetDatum((int32)version),
-								ByteaDatum(blob)};
-		QueryBytes("INSERT INTO retention_archive.data_key (subject, subject_hash, key_version, "
-				   "wrapped_key) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING wrapped_key",
-				   4, types, insert_args, SPI_OK_INSERT_RETURNING);
+		                        ByteaDatum(blob)};
+		QueryBytes(
+		    "INSERT INTO retention_archive.data_key (subject, subject_hash, key_version, "
+		    "wrapped_key) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING wrapped_key",
+		    4, types, insert_args, SPI_OK_INSERT_RETURNING);
 		wrapped = QueryBytes(select_sql, 2, types, select_args, SPI_OK_SELECT);
 		if (!wrapped)
 			throw Error(ErrorKind::Internal, "archive data key vanished while being created");
@@ -147,18 +155,21 @@ std::string SubjectHash(const std::string &subject, const std::string &subject_i
 	return std::string(reinterpret_cast<const char *>(digest), kDigestLength);
 }
 
-void ClearDataKeyCache() noexcept { data_keys.clear(); }
+void ClearDataKeyCache() noexcept
+{
+	data_keys.clear();
+}
 
 bool DestroySubjectKey(const std::string &subject, const std::string &subject_hash)
 {
 	data_keys.erase(subject + '\0' + subject_hash);
 	Oid types[2] = {TEXTOID, BYTEAOID};
 	Datum args[2] = {PgCall([&] { return CStringGetTextDatum(subject.c_str()); }),
-					 ByteaDatum(subject_hash)};
+	                 ByteaDatum(subject_hash)};
 	return QueryBytes("DELETE FROM retention_archive.data_key WHERE subject = $1 AND "
-					  "subject_hash = $2 RETURNING wrapped_key",
-					  2, types, args, SPI_OK_DELETE_RETURNING)
-		.has_value();
+	                  "subject_hash = $2 RETURNING wrapped_key",
+	                  2, types, args, SPI_OK_DELETE_RETURNING)
+	    .has_value();
 }
 
 /* _subject_hash(subject text, subject_id text) -> bytea */
@@ -188,9 +199,8 @@ PGR_FUNCTION(retention_open)
 	std::string sealed = ByteaString(PG_GETARG_BYTEA_PP(2));
 	const SecureBytes &key = DataKeyFor(subject, hash, false);
 	std::string plain = Open(key, sealed, Aad(subject, hash));
-	return PgCall([&] {
-		return PointerGetDatum(cstring_to_text_with_len(plain.data(), (int)plain.size()));
-	});
+	return PgCall(
+	    [&] { return PointerGetDatum(cstring_to_text_with_len(plain.data(), (int)plain.size())); });
 }
 
 } // namespace pg_retention::pg

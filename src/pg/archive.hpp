@@ -21,7 +21,8 @@
 
 #include "pg_headers.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 /* Keyed HMAC of a subject id: how the archive and the erasure log name a subject. */
 std::string SubjectHash(const std::string &subject, const std::string &subject_id);

@@ -22,9 +22,11 @@ extern "C" {
 #include "utils/array.h"
 }
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 /* A column as read under PgCall: plain data only. */
 struct RawColumn {
@@ -51,7 +53,7 @@ RawTable *ReadRawTable(Oid relid)
 	Relation rel = try_relation_open(relid, AccessShareLock);
 	if (rel == nullptr)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-						errmsg("relation with OID %u does not exist", relid)));
+		                errmsg("relation with OID %u does not exist", relid)));
 	TupleDesc desc = RelationGetDescr(rel);
 	raw->schema = get_namespace_name(RelationGetNamespace(rel));
 	raw->name = pstrdup(RelationGetRelationName(rel));
@@ -114,9 +116,9 @@ List *ReadRawForeignKeys(Oid relid)
 	Relation conrel = table_open(ConstraintRelationId, AccessShareLock);
 	ScanKeyData key;
 	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(relid));
+	            ObjectIdGetDatum(relid));
 	SysScanDesc scan =
-		systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true, NULL, 1, &key);
+	    systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true, NULL, 1, &key);
 	HeapTuple tuple;
 	while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
 		Form_pg_constraint con = (Form_pg_constraint)GETSTRUCT(tuple);
@@ -153,17 +155,17 @@ List *ReadRawLabels(Oid only_relid)
 	int nkeys = 0;
 	if (OidIsValid(only_relid))
 		ScanKeyInit(&keys[nkeys++], Anum_pg_seclabel_objoid, BTEqualStrategyNumber, F_OIDEQ,
-					ObjectIdGetDatum(only_relid));
+		            ObjectIdGetDatum(only_relid));
 	ScanKeyInit(&keys[nkeys++], Anum_pg_seclabel_classoid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(RelationRelationId));
-	SysScanDesc scan = systable_beginscan(rel, SecLabelObjectIndexId, OidIsValid(only_relid),
-										  NULL, nkeys, keys);
+	            ObjectIdGetDatum(RelationRelationId));
+	SysScanDesc scan =
+	    systable_beginscan(rel, SecLabelObjectIndexId, OidIsValid(only_relid), NULL, nkeys, keys);
 	HeapTuple tuple;
 	while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
 		FormData_pg_seclabel *form = (FormData_pg_seclabel *)GETSTRUCT(tuple);
 		bool isnull;
-		Datum provider = heap_getattr(tuple, Anum_pg_seclabel_provider, RelationGetDescr(rel),
-									  &isnull);
+		Datum provider =
+		    heap_getattr(tuple, Anum_pg_seclabel_provider, RelationGetDescr(rel), &isnull);
 		if (isnull || strcmp(TextDatumGetCString(provider), kLabelProvider) != 0)
 			continue;
 		Datum label = heap_getattr(tuple, Anum_pg_seclabel_label, RelationGetDescr(rel), &isnull);
@@ -278,9 +280,15 @@ TableInfo LoadTableInfo(Oid relid)
 	return info;
 }
 
-std::vector<StoredLabel> LoadAllLabels() { return LoadLabels(InvalidOid); }
+std::vector<StoredLabel> LoadAllLabels()
+{
+	return LoadLabels(InvalidOid);
+}
 
-std::vector<StoredLabel> LoadLabelsOf(Oid relid) { return LoadLabels(relid); }
+std::vector<StoredLabel> LoadLabelsOf(Oid relid)
+{
+	return LoadLabels(relid);
+}
 
 std::vector<ForeignKey> LoadForeignKeys(Oid relid)
 {
@@ -293,9 +301,10 @@ std::vector<ForeignKey> LoadForeignKeys(Oid relid)
 		fk.constraint_oid = r->oid;
 		fk.constraint_name = NameStr(r->name);
 		fk.referenced_relid = r->confrelid;
-		fk.columns = AttnumsToNames(relid, std::vector<AttrNumber>(r->conkey, r->conkey + r->nkeys));
-		fk.referenced_columns =
-			AttnumsToNames(r->confrelid, std::vector<AttrNumber>(r->confkey, r->confkey + r->nkeys));
+		fk.columns =
+		    AttnumsToNames(relid, std::vector<AttrNumber>(r->conkey, r->conkey + r->nkeys));
+		fk.referenced_columns = AttnumsToNames(
+		    r->confrelid, std::vector<AttrNumber>(r->confkey, r->confkey + r->nkeys));
 		keys.push_back(std::move(fk));
 	}
 	return keys;

@@ -21,7 +21,8 @@
 
 #include "pg_headers.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 constexpr const char *kLabelProvider = "retention";
 

@@ -14,9 +14,11 @@
 
 #include "guard.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 /* The SQLSTATE of each core error kind. */
 int SqlStateOf(ErrorKind kind) noexcept
@@ -68,8 +70,7 @@ void CopyText(char *dst, size_t size, const char *src) noexcept
 
 const char *PgError::what() const noexcept
 {
-	return edata_ != nullptr && edata_->message != nullptr ? edata_->message
-														   : "PostgreSQL error";
+	return edata_ != nullptr && edata_->message != nullptr ? edata_->message : "PostgreSQL error";
 }
 
 void CaptureCurrentException(CaughtError &out) noexcept
@@ -104,8 +105,8 @@ void ReportCaught(const CaughtError &caught, const char *where)
 	if (caught.sqlerrcode == ERRCODE_INTERNAL_ERROR)
 		elog(ERROR, "pg_retention internal error in %s: %s", where, caught.message);
 	ereport(ERROR, (errcode(caught.sqlerrcode), errmsg("%s", caught.message),
-					caught.detail[0] ? errdetail("%s", caught.detail) : 0,
-					caught.hint[0] ? errhint("%s", caught.hint) : 0));
+	                caught.detail[0] ? errdetail("%s", caught.detail) : 0,
+	                caught.hint[0] ? errhint("%s", caught.hint) : 0));
 	pg_unreachable();
 }
 

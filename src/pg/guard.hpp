@@ -28,10 +28,12 @@
 
 #include "pg_headers.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 /* A PostgreSQL error caught by PgCall, travelling through C++ frames. */
-class PgError : public std::exception {
+class PgError : public std::exception
+{
 public:
 	explicit PgError(ErrorData *edata) noexcept : edata_(edata) {}
 	ErrorData *edata() const noexcept { return edata_; }
@@ -86,8 +88,7 @@ auto InvokeGuarded(const char *where, Fn &&fn, Args &&...args) -> decltype(fn(ar
  * and turns an ereport(ERROR) inside it into a PgError exception.  The error
  * is copied into the memory context that was current at the call.
  */
-template <typename Fn>
-auto PgCall(Fn &&fn) -> decltype(fn())
+template <typename Fn> auto PgCall(Fn &&fn) -> decltype(fn())
 {
 	using Result = decltype(fn());
 	MemoryContext volatile caller_context = CurrentMemoryContext;
@@ -109,7 +110,7 @@ auto PgCall(Fn &&fn) -> decltype(fn())
 			throw PgError(edata);
 	} else {
 		static_assert(std::is_trivially_copyable_v<Result>,
-					  "PgCall returns PostgreSQL values (pointers, Datums, scalars) only");
+		              "PgCall returns PostgreSQL values (pointers, Datums, scalars) only");
 		/* read only on the path where no longjmp happened: needs no volatile */
 		Result result{};
 		PG_TRY();
@@ -135,13 +136,13 @@ auto PgCall(Fn &&fn) -> decltype(fn())
  * Defines a SQL-callable function `name` whose body runs under the entry
  * guard: PGR_FUNCTION(retention_hash) { ... return datum; }
  */
-#define PGR_FUNCTION(name)                                                                        \
-	extern "C" {                                                                                  \
-	PG_FUNCTION_INFO_V1(name);                                                                    \
-	}                                                                                             \
-	static Datum name##_body(FunctionCallInfo fcinfo);                                            \
-	extern "C" Datum name(PG_FUNCTION_ARGS)                                                       \
-	{                                                                                             \
-		return ::pg_retention::pg::InvokeGuarded(#name, name##_body, fcinfo);                     \
-	}                                                                                             \
+#define PGR_FUNCTION(name)                                                                         \
+	extern "C" {                                                                                   \
+	PG_FUNCTION_INFO_V1(name);                                                                     \
+	}                                                                                              \
+	static Datum name##_body(FunctionCallInfo fcinfo);                                             \
+	extern "C" Datum name(PG_FUNCTION_ARGS)                                                        \
+	{                                                                                              \
+		return ::pg_retention::pg::InvokeGuarded(#name, name##_body, fcinfo);                      \
+	}                                                                                              \
 	static Datum name##_body(FunctionCallInfo fcinfo)

@@ -22,9 +22,11 @@
 #include "server_key.hpp"
 #include "subject_path.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 /* The fields every rule of a table shares. */
 struct RuleContext {
@@ -50,20 +52,20 @@ RuleContext ContextOf(const DeclaredTable &t)
 }
 
 std::optional<std::string> BasisOf(const std::optional<LegalBasis> &own,
-								   const std::optional<std::string> &inherited)
+                                   const std::optional<std::string> &inherited)
 {
 	return own ? std::optional<std::string>(LegalBasisName(*own)) : inherited;
 }
 
 /* policies: (table, column, stage, after, method, subject, age_column, purpose, basis, label) */
 void AddRule(ResultSet &out, const RuleContext &ctx, const std::optional<std::string> &column,
-			 const char *stage, const std::optional<Delay> &after,
-			 const std::optional<std::string> &method, const std::optional<std::string> &purpose,
-			 const std::optional<std::string> &basis, const std::string &label)
+             const char *stage, const std::optional<Delay> &after,
+             const std::optional<std::string> &method, const std::optional<std::string> &purpose,
+             const std::optional<std::string> &basis, const std::string &label)
 {
 	out.Add({ctx.relid, Nullable(column), std::string(stage), Nullable(after), Nullable(method),
-			 Nullable(ctx.subject), Nullable(ctx.age_column), Nullable(purpose), Nullable(basis),
-			 label});
+	         Nullable(ctx.subject), Nullable(ctx.age_column), Nullable(purpose), Nullable(basis),
+	         label});
 }
 
 void AddTableRules(ResultSet &out, const DeclaredTable &t)
@@ -85,7 +87,7 @@ void AddTableRules(ResultSet &out, const DeclaredTable &t)
 	if (p.subject) {
 		ForgetAction action = p.on_forget.value_or(ForgetAction::Delete);
 		AddRule(out, ctx, {}, "forget", {}, std::string(ForgetActionName(action)), ctx.purpose,
-				ctx.basis, canonical);
+		        ctx.basis, canonical);
 		any = true;
 	}
 	if (!any)
@@ -103,14 +105,14 @@ void AddColumnRules(ResultSet &out, const DeclaredTable &t, const DeclaredColumn
 	bool any = false;
 	if (p.minimize) {
 		AddRule(out, ctx, column, "minimize", {}, p.minimize->ToString(), purpose, basis,
-				canonical);
+		        canonical);
 		any = true;
 	}
 	if (p.anonymize_after) {
 		AddRule(out, ctx, column, "anonymize", p.anonymize_after,
-				p.anonymize_using ? std::optional<std::string>(p.anonymize_using->ToString())
-								  : std::nullopt,
-				purpose, basis, canonical);
+		        p.anonymize_using ? std::optional<std::string>(p.anonymize_using->ToString())
+		                          : std::nullopt,
+		        purpose, basis, canonical);
 		any = true;
 	}
 	if (p.purge_after) {
@@ -123,8 +125,8 @@ void AddColumnRules(ResultSet &out, const DeclaredTable &t, const DeclaredColumn
 
 /* check(): (severity, table, column, problem, hint) */
 void Report(ResultSet &out, const char *severity, Oid relid,
-			const std::optional<std::string> &column, const std::string &problem,
-			const std::string &hint)
+            const std::optional<std::string> &column, const std::string &problem,
+            const std::string &hint)
 {
 	out.Add({std::string(severity), relid, Nullable(column), problem, hint});
 }
@@ -140,23 +142,22 @@ bool NeedsKey(const DeclaredTable &t)
 	return false;
 }
 
-void CheckIndex(ResultSet &out, const DeclaredTable &t, const std::string &column,
-				const char *role)
+void CheckIndex(ResultSet &out, const DeclaredTable &t, const std::string &column, const char *role)
 {
 	if (t.info.FindColumn(column) == nullptr || HasLeadingIndex(t.info.relid, column))
 		return;
 	Report(out, "warning", t.info.relid, column,
-		   std::string("no index leads with the ") + role + " column",
-		   "CREATE INDEX ON " + t.info.qualified + " (" + QuoteIdent(column) +
-			   "); without it every run scans the whole table");
+	       std::string("no index leads with the ") + role + " column",
+	       "CREATE INDEX ON " + t.info.qualified + " (" + QuoteIdent(column) +
+	           "); without it every run scans the whole table");
 }
 
 void CheckTable(ResultSet &out, const DeclaredTable &t, const std::vector<DeclaredTable> &all)
 {
 	if (!t.problem.empty()) {
 		Report(out, "error", t.info.relid, {}, t.problem,
-			   "fix the label with SECURITY LABEL FOR retention; the lifecycle skips this table "
-			   "until then");
+		       "fix the label with SECURITY LABEL FOR retention; the lifecycle skips this table "
+		       "until then");
 		return;
 	}
 	if (t.policy && t.policy->age_column)
@@ -171,21 +172,22 @@ void CheckTable(ResultSet &out, const DeclaredTable &t, const std::vector<Declar
 			SubjectPath path = ResolveSubjectPath(t, all);
 			if (!path.problem.empty())
 				Report(out, "error", t.info.relid, {},
-					   "subject path does not resolve: " + path.problem,
-					   "add the foreign key, declare the parent table for subject " + s.subject +
-						   ", or state the path with via");
+				       "subject path does not resolve: " + path.problem,
+				       "add the foreign key, declare the parent table for subject " + s.subject +
+				           ", or state the path with via");
 			else if (!path.hops.empty())
 				CheckIndex(out, t, path.hops.front().child_columns.front(), "subject");
 		}
 	}
 	if (!has_subject && !t.columns.empty())
 		Report(out, "warning", t.info.relid, {},
-			   "personal data is declared on a table that has no subject",
-			   "declare \"subject <name>(<key>)\" or \"subject <name> via <column>\" on the table "
-			   "so that forget and export reach these columns");
+		       "personal data is declared on a table that has no subject",
+		       "declare \"subject <name>(<key>)\" or \"subject <name> via <column>\" on the table "
+		       "so that forget and export reach these columns");
 	if (NeedsKey(t) && !ServerKeyLoaded())
-		Report(out, "error", t.info.relid, {}, "these rules need the server key, which is not loaded",
-			   "set retention.key_file or retention.key_command and restart the server");
+		Report(out, "error", t.info.relid, {},
+		       "these rules need the server key, which is not loaded",
+		       "set retention.key_file or retention.key_command and restart the server");
 }
 
 } // namespace
@@ -245,16 +247,18 @@ PGR_FUNCTION(retention_processing_register)
 				on_forget = ForgetActionName(t.policy->on_forget.value_or(ForgetAction::Delete));
 		}
 		out.Add({t.info.relid, Value(), Nullable(ctx.subject), Nullable(ctx.purpose),
-				 Nullable(ctx.basis), Value(), Value(), Value(), Nullable(archive_after),
-				 Nullable(purge_after), Nullable(on_forget)});
+		         Nullable(ctx.basis), Value(), Value(), Value(), Nullable(archive_after),
+		         Nullable(purge_after), Nullable(on_forget)});
 		for (const DeclaredColumn &c : t.columns) {
 			const ColumnPolicy &p = c.policy;
 			out.Add({t.info.relid, c.info.facts.name, Nullable(ctx.subject),
-					 Nullable(p.purpose ? p.purpose : ctx.purpose), Nullable(BasisOf(p.basis, ctx.basis)),
-					 p.minimize ? Value(p.minimize->ToString()) : Value(), Nullable(p.anonymize_after),
-					 p.anonymize_using ? Value(p.anonymize_using->ToString()) : Value(),
-					 Nullable(archive_after), Nullable(p.purge_after ? p.purge_after : purge_after),
-					 Nullable(on_forget)});
+			         Nullable(p.purpose ? p.purpose : ctx.purpose),
+			         Nullable(BasisOf(p.basis, ctx.basis)),
+			         p.minimize ? Value(p.minimize->ToString()) : Value(),
+			         Nullable(p.anonymize_after),
+			         p.anonymize_using ? Value(p.anonymize_using->ToString()) : Value(),
+			         Nullable(archive_after), Nullable(p.purge_after ? p.purge_after : purge_after),
+			         Nullable(on_forget)});
 		}
 	}
 	return (Datum)0;

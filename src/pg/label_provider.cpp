@@ -25,9 +25,11 @@
 #include "module.hpp"
 #include "policy_store.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 ProcessUtility_hook_type prev_process_utility = nullptr;
 
@@ -36,25 +38,24 @@ void CheckLabelTarget(const ObjectAddress &object)
 {
 	if (object.classId != RelationRelationId)
 		throw Error(ErrorKind::FeatureNotSupported,
-					"retention labels can only be set on tables and their columns");
+		            "retention labels can only be set on tables and their columns");
 	char relkind = PgCall([&] { return get_rel_relkind(object.objectId); });
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
 		throw Error(ErrorKind::FeatureNotSupported,
-					"retention labels can only be set on tables and their columns",
-					"views, materialized views, foreign tables and sequences hold no rows of "
-					"their own to retain");
+		            "retention labels can only be set on tables and their columns",
+		            "views, materialized views, foreign tables and sequences hold no rows of "
+		            "their own to retain");
 	bool is_partition = PgCall([&] { return get_rel_relispartition(object.objectId); });
 	if (is_partition)
-		throw Error(ErrorKind::FeatureNotSupported,
-					"retention labels cannot be set on a partition",
-					"a partition follows the rules of its partitioned table",
-					"set the label on the partitioned table; every partition, present and "
-					"future, applies it");
+		throw Error(ErrorKind::FeatureNotSupported, "retention labels cannot be set on a partition",
+		            "a partition follows the rules of its partitioned table",
+		            "set the label on the partitioned table; every partition, present and "
+		            "future, applies it");
 	Oid extension = PgCall([] { return get_extension_oid("pg_retention", true); });
 	if (!OidIsValid(extension))
 		throw Error(ErrorKind::ObjectNotInPrerequisiteState,
-					"extension \"pg_retention\" is not installed in this database",
-					"", "run CREATE EXTENSION pg_retention first");
+		            "extension \"pg_retention\" is not installed in this database", "",
+		            "run CREATE EXTENSION pg_retention first");
 }
 
 /* Validates, then lets every backend know the declarations changed. */
@@ -103,9 +104,9 @@ void RewriteLabelAfterRename(const RenameStmt &stmt)
 }
 
 extern "C" void RetentionProcessUtility(PlannedStmt *pstmt, const char *query_string,
-										bool read_only_tree, ProcessUtilityContext context,
-										ParamListInfo params, QueryEnvironment *query_env,
-										DestReceiver *dest, QueryCompletion *qc)
+                                        bool read_only_tree, ProcessUtilityContext context,
+                                        ParamListInfo params, QueryEnvironment *query_env,
+                                        DestReceiver *dest, QueryCompletion *qc)
 {
 	Node *parsetree = pstmt->utilityStmt;
 	/*
@@ -117,18 +118,19 @@ extern "C" void RetentionProcessUtility(PlannedStmt *pstmt, const char *query_st
 		if (strcmp(trig->trigname, kMinimizeTrigger) == 0 && !trig->replace) {
 			Oid relid = RangeVarGetRelid(trig->relation, NoLock, true);
 			if (OidIsValid(relid) && OidIsValid(get_trigger_oid(relid, kMinimizeTrigger, true))) {
-				ereport(NOTICE, (errmsg("trigger \"%s\" already exists, skipping", kMinimizeTrigger),
-								 errdetail("It was created with the table's minimize rules.")));
+				ereport(NOTICE,
+				        (errmsg("trigger \"%s\" already exists, skipping", kMinimizeTrigger),
+				         errdetail("It was created with the table's minimize rules.")));
 				return;
 			}
 		}
 	}
 	if (prev_process_utility != nullptr)
 		prev_process_utility(pstmt, query_string, read_only_tree, context, params, query_env, dest,
-							 qc);
+		                     qc);
 	else
 		standard_ProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env,
-								dest, qc);
+		                        dest, qc);
 
 	if (IsA(parsetree, RenameStmt)) {
 		RenameStmt *stmt = castNode(RenameStmt, parsetree);
@@ -137,7 +139,10 @@ extern "C" void RetentionProcessUtility(PlannedStmt *pstmt, const char *query_st
 	}
 }
 
-extern "C" void RetentionRelcacheCallback(Datum arg, Oid relid) { InvalidatePolicyCache(); }
+extern "C" void RetentionRelcacheCallback(Datum arg, Oid relid)
+{
+	InvalidatePolicyCache();
+}
 
 } // namespace
 

@@ -40,9 +40,11 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 int batch_target_ms = 100;
 int batch_max_rows = 10000;
@@ -77,7 +79,10 @@ struct BatchFailed {
 	std::string sqlstate;
 };
 
-std::string Str(int64_t v) { return std::to_string(v); }
+std::string Str(int64_t v)
+{
+	return std::to_string(v);
+}
 
 /*
  * Runs `work` in a subtransaction: all of it or nothing.  A PostgreSQL error
@@ -101,7 +106,7 @@ template <typename Work> void InSubtransaction(Work &&work)
 		ErrorData *edata = e.edata();
 		rollback();
 		throw BatchFailed{edata->message ? edata->message : "error",
-						  unpack_sql_state(edata->sqlerrcode)};
+		                  unpack_sql_state(edata->sqlerrcode)};
 	} catch (...) {
 		rollback();
 		throw;
@@ -119,7 +124,8 @@ std::vector<std::string> ColumnsOf(const SqlResult &r, size_t column)
 	return values;
 }
 
-class Engine {
+class Engine
+{
 public:
 	Engine(const RunOptions &options, TransactionControl &tx) : options_(options), tx_(tx) {}
 
@@ -127,10 +133,10 @@ public:
 	{
 		ClearDataKeyCache();
 		now_ = Sql(options_.now != 0 ? "SELECT $1::timestamptz::text"
-									 : "SELECT clock_timestamp()::text",
-				   {options_.now != 0 ? SqlValue(TimestampText(options_.now)) : SqlValue()})
-				   .Scalar()
-				   .value();
+		                             : "SELECT clock_timestamp()::text",
+		           {options_.now != 0 ? SqlValue(TimestampText(options_.now)) : SqlValue()})
+		           .Scalar()
+		           .value();
 		if (!options_.dry_run) {
 			AcquireRunLock();
 			summary_.run_id = InsertHistory();
@@ -153,7 +159,8 @@ public:
 				PurgeArchive();
 		};
 		if (options_.dry_run) {
-			/* a dry run does the real work, counts it, and rolls it all back: exact by construction */
+			/* a dry run does the real work, counts it, and rolls it all back: exact by construction
+			 */
 			try {
 				InSubtransaction([&] {
 					process_all();
@@ -170,16 +177,18 @@ public:
 			process_all();
 		}
 
-		summary_.status = stopped ? "stopped"
-								  : summary_.tables_failed > 0 ? "partial" : "succeeded";
+		summary_.status = stopped                      ? "stopped"
+		                  : summary_.tables_failed > 0 ? "partial"
+		                                               : "succeeded";
 		Sql("UPDATE retention.run_history SET finished_at = clock_timestamp(), status = $2, "
-			"rows_minimized = $3::bigint, rows_anonymized = $4::bigint, values_purged = $5::bigint, "
-			"rows_archived = $6::bigint, rows_purged = $7::bigint, archive_purged = $8::bigint, "
-			"rows_blocked = $9::bigint, tables_failed = $10::int WHERE run_id = $1::bigint",
-			{Str(summary_.run_id), summary_.status, Str(summary_.rows_minimized),
-			 Str(summary_.rows_anonymized), Str(summary_.values_purged), Str(summary_.rows_archived),
-			 Str(summary_.rows_purged), Str(summary_.archive_purged), Str(summary_.rows_blocked),
-			 Str(summary_.tables_failed)});
+		    "rows_minimized = $3::bigint, rows_anonymized = $4::bigint, values_purged = "
+		    "$5::bigint, "
+		    "rows_archived = $6::bigint, rows_purged = $7::bigint, archive_purged = $8::bigint, "
+		    "rows_blocked = $9::bigint, tables_failed = $10::int WHERE run_id = $1::bigint",
+		    {Str(summary_.run_id), summary_.status, Str(summary_.rows_minimized),
+		     Str(summary_.rows_anonymized), Str(summary_.values_purged),
+		     Str(summary_.rows_archived), Str(summary_.rows_purged), Str(summary_.archive_purged),
+		     Str(summary_.rows_blocked), Str(summary_.tables_failed)});
 		tx_.CommitAndContinue();
 		if (!options_.dry_run)
 			ReleaseRunLock();
@@ -189,7 +198,8 @@ public:
 	const std::vector<DetailRecord> &details() const { return details_; }
 
 private:
-	struct DryRunDone {};
+	struct DryRunDone {
+	};
 
 	const RunOptions &options_;
 	TransactionControl &tx_;
@@ -209,15 +219,15 @@ private:
 	{
 		bool got = PgCall([] {
 			return DatumGetBool(DirectFunctionCall2(pg_try_advisory_lock_int4,
-													Int32GetDatum(kRunLockClass),
-													Int32GetDatum((int32)MyDatabaseId)));
+			                                        Int32GetDatum(kRunLockClass),
+			                                        Int32GetDatum((int32)MyDatabaseId)));
 		});
 		run_lock_held = got;
 		if (!got)
 			throw Error(ErrorKind::ObjectNotInPrerequisiteState,
-						"another lifecycle run is in progress in this database",
-						"runs of one database never overlap: each row must be processed once",
-						"wait for it to end; retention.progress shows it");
+			            "another lifecycle run is in progress in this database",
+			            "runs of one database never overlap: each row must be processed once",
+			            "wait for it to end; retention.progress shows it");
 	}
 
 public:
@@ -229,7 +239,7 @@ public:
 		run_lock_held = false;
 		PgCall([] {
 			DirectFunctionCall2(pg_advisory_unlock_int4, Int32GetDatum(kRunLockClass),
-								Int32GetDatum((int32)MyDatabaseId));
+			                    Int32GetDatum((int32)MyDatabaseId));
 		});
 	}
 
@@ -237,33 +247,41 @@ private:
 	int64_t InsertHistory()
 	{
 		return Sql("INSERT INTO retention.run_history (dry_run, started_by, started_at) "
-				   "VALUES ($1::boolean, $2, $3::timestamptz) RETURNING run_id",
-				   {options_.dry_run ? "true" : "false", options_.started_by, now_})
-			.ScalarInt();
+		           "VALUES ($1::boolean, $2, $3::timestamptz) RETURNING run_id",
+		           {options_.dry_run ? "true" : "false", options_.started_by, now_})
+		    .ScalarInt();
 	}
 
 	void WriteDetail(const DetailRecord &d, bool insert)
 	{
 		const StageOutcome &o = d.outcome;
 		SqlValue column = d.column.empty() ? SqlValue() : SqlValue(d.column);
-		std::vector<SqlValue> p{Str(summary_.run_id), Str(d.relid), d.table_text, column,
-								d.action, Str(o.due), Str(o.done), Str(o.blocked),
-								o.blocked_by.empty() ? SqlValue() : o.blocked_by, Str(o.batches),
-								d.status, d.error.empty() ? SqlValue() : d.error,
-								!options_.dry_run && o.done > 0 ? "true" : "false"};
+		std::vector<SqlValue> p{Str(summary_.run_id),
+		                        Str(d.relid),
+		                        d.table_text,
+		                        column,
+		                        d.action,
+		                        Str(o.due),
+		                        Str(o.done),
+		                        Str(o.blocked),
+		                        o.blocked_by.empty() ? SqlValue() : o.blocked_by,
+		                        Str(o.batches),
+		                        d.status,
+		                        d.error.empty() ? SqlValue() : d.error,
+		                        !options_.dry_run && o.done > 0 ? "true" : "false"};
 		if (insert)
 			Sql("INSERT INTO retention.run_detail (run_id, table_name, table_text, column_name, "
-				"action, due, done, blocked, blocked_by, batches, status, error, vacuum_pending) "
-				"VALUES ($1::bigint, $2::oid::regclass, $3, $4, $5, $6::bigint, $7::bigint, "
-				"$8::bigint, $9, $10::int, $11, $12, $13::boolean)",
-				p);
+			    "action, due, done, blocked, blocked_by, batches, status, error, vacuum_pending) "
+			    "VALUES ($1::bigint, $2::oid::regclass, $3, $4, $5, $6::bigint, $7::bigint, "
+			    "$8::bigint, $9, $10::int, $11, $12, $13::boolean)",
+			    p);
 		else
 			Sql("UPDATE retention.run_detail SET due = $6::bigint, done = $7::bigint, blocked = "
-				"$8::bigint, blocked_by = $9, batches = $10::int, status = $11, error = $12, "
-				"vacuum_pending = $13::boolean, updated_at = clock_timestamp() "
-				"WHERE run_id = $1::bigint AND table_name = $2::oid AND table_text = $3 "
-				"AND column_name IS NOT DISTINCT FROM $4 AND action = $5",
-				p);
+			    "$8::bigint, blocked_by = $9, batches = $10::int, status = $11, error = $12, "
+			    "vacuum_pending = $13::boolean, updated_at = clock_timestamp() "
+			    "WHERE run_id = $1::bigint AND table_name = $2::oid AND table_text = $3 "
+			    "AND column_name IS NOT DISTINCT FROM $4 AND action = $5",
+			    p);
 	}
 
 	static std::string TimestampText(TimestampTz ts)
@@ -338,11 +356,11 @@ private:
 				for (const DeclaredColumn &c : t.columns) {
 					if (c.policy.anonymize_after && c.policy.anonymize_using)
 						UpdateValues(target, c, "anonymize", *c.policy.anonymize_after,
-									 MethodSql(*c.policy.anonymize_using,
-											   QuoteIdent(c.info.facts.name), c.info));
+						             MethodSql(*c.policy.anonymize_using,
+						                       QuoteIdent(c.info.facts.name), c.info));
 					if (c.policy.purge_after)
 						UpdateValues(target, c, "purge_value", *c.policy.purge_after,
-									 "NULL::" + TypeName(c.info.type_oid));
+						             "NULL::" + TypeName(c.info.type_oid));
 				}
 			}
 			if (has_age && t.policy->purge_after)
@@ -372,12 +390,11 @@ private:
 	bool Paused(Oid relid)
 	{
 		return Sql("SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-				   "ON n.oid = c.relnamespace WHERE n.nspname = 'retention' AND c.relname = "
-				   "'paused_table'")
-					   .processed > 0 &&
-			   Sql("SELECT 1 FROM retention.paused_table WHERE table_name = $1::oid",
-				   {Str(relid)})
-					   .processed > 0;
+		           "ON n.oid = c.relnamespace WHERE n.nspname = 'retention' AND c.relname = "
+		           "'paused_table'")
+		               .processed > 0 &&
+		       Sql("SELECT 1 FROM retention.paused_table WHERE table_name = $1::oid", {Str(relid)})
+		               .processed > 0;
 	}
 
 	static std::string TypeName(Oid type)
@@ -392,8 +409,8 @@ private:
 		std::vector<Target> live;
 		for (Target &target : targets)
 			if (Sql("SELECT 1 FROM pg_catalog.pg_class WHERE oid = $1::oid",
-					{Str(target.leaf.relid)}, true)
-					.processed > 0)
+			        {Str(target.leaf.relid)}, true)
+			        .processed > 0)
 				live.push_back(std::move(target));
 		return live;
 	}
@@ -409,28 +426,31 @@ private:
 			if (age != nullptr)
 				target.age_type = TypeName(age->type_oid);
 		}
-		SqlResult key = Sql(
-			"SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
-			"FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
-			"ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
-			"WHERE i.indrelid = $1::oid AND i.indisprimary "
-			"ORDER BY array_position(i.indkey::int2[], a.attnum)",
-			{Str(leaf)}, true);
+		SqlResult key = Sql("SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
+		                    "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
+		                    "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
+		                    "WHERE i.indrelid = $1::oid AND i.indisprimary "
+		                    "ORDER BY array_position(i.indkey::int2[], a.attnum)",
+		                    {Str(leaf)}, true);
 		target.key = ColumnsOf(key, 0);
 		target.key_types = ColumnsOf(key, 1);
-		SqlResult blockers = Sql(
-			"SELECT con.conrelid::regclass::text, "
-			"  (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.conkey) WITH ORDINALITY k(n, i) "
-			"   JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n)::text[], "
-			"  (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.confkey) WITH ORDINALITY k(n, i) "
-			"   JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n)::text[] "
-			"FROM pg_catalog.pg_constraint con "
-			"WHERE con.contype = 'f' AND con.confdeltype IN ('a', 'r') AND con.conparentid = 0 "
-			"AND con.confrelid IN ($1::oid, $2::oid)",
-			{Str(t.info.relid), Str(leaf)}, true);
+		SqlResult blockers =
+		    Sql("SELECT con.conrelid::regclass::text, "
+		        "  (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.conkey) WITH "
+		        "ORDINALITY k(n, i) "
+		        "   JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = "
+		        "k.n)::text[], "
+		        "  (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.confkey) WITH "
+		        "ORDINALITY k(n, i) "
+		        "   JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = "
+		        "k.n)::text[] "
+		        "FROM pg_catalog.pg_constraint con "
+		        "WHERE con.contype = 'f' AND con.confdeltype IN ('a', 'r') AND con.conparentid = 0 "
+		        "AND con.confrelid IN ($1::oid, $2::oid)",
+		        {Str(t.info.relid), Str(leaf)}, true);
 		for (const SqlRow &row : blockers.rows)
 			target.blockers.push_back(IncomingKey{row[0].value(), ParseNameArray(row[1].value()),
-												  ParseNameArray(row[2].value())});
+			                                      ParseNameArray(row[2].value())});
 		if (t.policy && t.policy->subject)
 			target.path = ResolveSubjectPath(t, all);
 		return target;
@@ -449,12 +469,12 @@ private:
 		for (DetailRecord &d : details_)
 			if (d.relid == t.leaf.relid && d.column == column && d.action == action)
 				return d;
-		details_.push_back(DetailRecord{t.leaf.relid, t.leaf.qualified, column, action, {}, "", ""});
+		details_.push_back(
+		    DetailRecord{t.leaf.relid, t.leaf.qualified, column, action, {}, "", ""});
 		return details_.back();
 	}
 
-	int64_t StartDetail(const Target &t, const std::string &column, const char *action,
-						int64_t due)
+	int64_t StartDetail(const Target &t, const std::string &column, const char *action, int64_t due)
 	{
 		DetailRecord &d = Detail(t, column, action);
 		d.outcome.due = due;
@@ -465,7 +485,7 @@ private:
 	}
 
 	void UpdateDetail(const Target &t, const std::string &column, const char *action,
-					  const StageOutcome &o, const char *status)
+	                  const StageOutcome &o, const char *status)
 	{
 		DetailRecord &d = Detail(t, column, action);
 		d.outcome = o;
@@ -475,7 +495,7 @@ private:
 	}
 
 	void RecordFailure(const DeclaredTable &t, const std::string &column, const char *action,
-					   const std::string &error)
+	                   const std::string &error)
 	{
 		DetailRecord d{t.info.relid, t.info.qualified, column, action, {}, "failed", error};
 		details_.push_back(d);
@@ -495,13 +515,13 @@ private:
 	}
 
 	void Report(const Target &t, const std::string &column, const char *action,
-				const StageOutcome &o, double seconds)
+	            const StageOutcome &o, double seconds)
 	{
 		if (o.due == 0 && o.done == 0 && o.blocked == 0)
 			return;
 		std::string what = t.leaf.qualified + ": " + action + (column.empty() ? "" : " " + column);
 		std::string text = what + ": " + Str(o.done) + " of " + Str(o.due) + " rows" +
-						   (options_.dry_run ? " due (dry run)" : "");
+		                   (options_.dry_run ? " due (dry run)" : "");
 		if (!options_.dry_run && seconds > 0.0005)
 			text += ", " + Str(static_cast<int64_t>(o.done / seconds)) + " rows/s";
 		if (o.blocked > 0)
@@ -520,9 +540,9 @@ private:
 	std::string Cutoff(const Target &t, const Delay &delay)
 	{
 		return Sql("SELECT ($1::timestamptz - $2::interval)::" + t.age_type + "::text",
-				   {now_, delay.ToPgInterval()}, true)
-			.Scalar()
-			.value();
+		           {now_, delay.ToPgInterval()}, true)
+		    .Scalar()
+		    .value();
 	}
 
 	/* Runs one batch: subtransaction, lock timeout, then commit. */
@@ -532,7 +552,7 @@ private:
 			try {
 				InSubtransaction([&] {
 					Sql("SELECT pg_catalog.set_config('lock_timeout', $1, true)",
-						{Str(lock_timeout_ms) + "ms"});
+					    {Str(lock_timeout_ms) + "ms"});
 					work();
 				});
 				break;
@@ -570,13 +590,13 @@ private:
 			return;
 		/* done once per set of rules: the trigger minimizes every later write */
 		SqlResult state = Sql("SELECT watermark_key FROM retention.stage_state WHERE relid = "
-							  "$1::oid AND attnum = 0 AND action = 'minimize'",
-							  {Str(t.leaf.relid)}, true);
+		                      "$1::oid AND attnum = 0 AND action = 'minimize'",
+		                      {Str(t.leaf.relid)}, true);
 		if (state.Scalar() && *state.Scalar() == signature)
 			return;
 		StageOutcome o;
 		o.due = Sql("SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + differs, {}, true)
-					.ScalarInt();
+		            .ScalarInt();
 		StartDetail(t, "", "minimize", o.due);
 		auto started = std::chrono::steady_clock::now();
 		int64_t size = std::min<int64_t>(1000, batch_max_rows);
@@ -584,20 +604,22 @@ private:
 			int64_t changed = 0;
 			auto batch_start = std::chrono::steady_clock::now();
 			Batch([&] {
-				changed = Sql("UPDATE " + t.leaf.qualified + " SET " + sets +
-							  " WHERE ctid = ANY (ARRAY(SELECT ctid FROM " + t.leaf.qualified +
-							  " WHERE " + differs + " LIMIT $1::bigint FOR UPDATE SKIP LOCKED))",
-							  {Str(size)})
-							  .processed;
+				changed =
+				    Sql("UPDATE " + t.leaf.qualified + " SET " + sets +
+				            " WHERE ctid = ANY (ARRAY(SELECT ctid FROM " + t.leaf.qualified +
+				            " WHERE " + differs + " LIMIT $1::bigint FOR UPDATE SKIP LOCKED))",
+				        {Str(size)})
+				        .processed;
 				o.done += changed;
 				o.batches++;
 				summary_.rows_minimized += changed;
 				if (changed < size)
 					Sql("INSERT INTO retention.stage_state (relid, attnum, action, watermark_key) "
-						"VALUES ($1::oid, 0, 'minimize', $2) ON CONFLICT (relid, attnum, action) DO "
-						"UPDATE SET watermark_key = EXCLUDED.watermark_key, updated_at = "
-						"clock_timestamp()",
-						{Str(t.leaf.relid), signature});
+					    "VALUES ($1::oid, 0, 'minimize', $2) ON CONFLICT (relid, attnum, action) "
+					    "DO "
+					    "UPDATE SET watermark_key = EXCLUDED.watermark_key, updated_at = "
+					    "clock_timestamp()",
+					    {Str(t.leaf.relid), signature});
 				UpdateDetail(t, "", "minimize", o, changed < size ? "done" : "running");
 			});
 			if (changed < size)
@@ -610,11 +632,11 @@ private:
 	static double Elapsed(std::chrono::steady_clock::time_point since)
 	{
 		return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
-			.count();
+		    .count();
 	}
 
 	void Finish(const Target &t, const std::string &column, const char *action,
-				const StageOutcome &o, std::chrono::steady_clock::time_point started)
+	            const StageOutcome &o, std::chrono::steady_clock::time_point started)
 	{
 		const char *status = options_.dry_run ? "dry run" : StopRequested() ? "stopped" : "done";
 		UpdateDetail(t, column, action, o, status);
@@ -626,22 +648,22 @@ private:
 	/* ---- anonymize and purge values: keyset batches behind a watermark ---- */
 
 	void UpdateValues(const Target &t, const DeclaredColumn &c, const char *action,
-					  const Delay &delay, const std::string &expression)
+	                  const Delay &delay, const std::string &expression)
 	{
 		const ColumnInfo *column = t.leaf.FindColumn(c.info.facts.name);
 		if (column == nullptr)
 			return;
 		if (t.key.empty())
 			throw BatchFailed{std::string(action) + " of " + c.info.facts.name +
-								  " needs a primary key on " + t.leaf.qualified +
-								  " to process each row exactly once",
-							  "55000"};
+			                      " needs a primary key on " + t.leaf.qualified +
+			                      " to process each row exactly once",
+			                  "55000"};
 		std::string q = QuoteIdent(c.info.facts.name);
 		std::string cutoff = Cutoff(t, delay);
 		std::string attnum = Str(column->attnum);
 		SqlResult state = Sql("SELECT watermark_age, watermark_key FROM retention.stage_state "
-							  "WHERE relid = $1::oid AND attnum = $2::int2 AND action = $3",
-							  {Str(t.leaf.relid), attnum, std::string(action)}, true);
+		                      "WHERE relid = $1::oid AND attnum = $2::int2 AND action = $3",
+		                      {Str(t.leaf.relid), attnum, std::string(action)}, true);
 		std::vector<SqlValue> mark; /* age, then key values: the last row processed */
 		if (!state.rows.empty() && state.rows[0][0]) {
 			mark.push_back(state.rows[0][0]);
@@ -653,13 +675,13 @@ private:
 		std::string window = t.age_sql + " < $1::" + t.age_type;
 		if (!mark.empty())
 			window += " AND " + t.age_sql + " >= $2::" + t.age_type + " AND " + KeysetColumns(t) +
-					  " > " + KeysetParams(t, 2);
+			          " > " + KeysetParams(t, 2);
 		std::vector<SqlValue> params{cutoff};
 		params.insert(params.end(), mark.begin(), mark.end());
 
 		StageOutcome o;
 		o.due = Sql("SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + window, params, true)
-					.ScalarInt();
+		            .ScalarInt();
 		StartDetail(t, c.info.facts.name, action, o.due);
 		auto started = std::chrono::steady_clock::now();
 		int64_t size = std::min<int64_t>(1000, batch_max_rows);
@@ -677,10 +699,10 @@ private:
 				std::vector<SqlValue> p = params;
 				p.push_back(Str(size));
 				int limit_param = static_cast<int>(p.size());
-				SqlResult candidates =
-					Sql("SELECT " + select_keys + " FROM " + t.leaf.qualified + " r WHERE " +
-							window + " ORDER BY " + order + " LIMIT $" + Str(limit_param) + "::bigint",
-						p, true);
+				SqlResult candidates = Sql("SELECT " + select_keys + " FROM " + t.leaf.qualified +
+				                               " r WHERE " + window + " ORDER BY " + order +
+				                               " LIMIT $" + Str(limit_param) + "::bigint",
+				                           p, true);
 				found = static_cast<int64_t>(candidates.rows.size());
 				if (found == 0)
 					return;
@@ -688,22 +710,21 @@ private:
 				std::vector<SqlValue> up = params;
 				int last_first = static_cast<int>(up.size()) + 1;
 				up.insert(up.end(), last.begin(), last.end());
-				int64_t changed =
-					Sql("UPDATE " + t.leaf.qualified + " SET " + q + " = " + expression +
-							" WHERE " + window + " AND " + KeysetColumns(t) +
-							" <= " + KeysetParams(t, last_first),
-						up)
-						.processed;
+				int64_t changed = Sql("UPDATE " + t.leaf.qualified + " SET " + q + " = " +
+				                          expression + " WHERE " + window + " AND " +
+				                          KeysetColumns(t) + " <= " + KeysetParams(t, last_first),
+				                      up)
+				                      .processed;
 				std::string key_array = "{";
 				for (size_t i = 1; i < nkey; i++)
 					key_array += (i > 1 ? "," : "") + QuoteArrayElement(last[i].value_or(""));
 				key_array += "}";
 				Sql("INSERT INTO retention.stage_state (relid, attnum, action, watermark_age, "
-					"watermark_key) VALUES ($1::oid, $2::int2, $3, $4, $5) "
-					"ON CONFLICT (relid, attnum, action) DO UPDATE SET watermark_age = "
-					"EXCLUDED.watermark_age, watermark_key = EXCLUDED.watermark_key, updated_at = "
-					"clock_timestamp()",
-					{Str(t.leaf.relid), attnum, std::string(action), last[0], key_array});
+				    "watermark_key) VALUES ($1::oid, $2::int2, $3, $4, $5) "
+				    "ON CONFLICT (relid, attnum, action) DO UPDATE SET watermark_age = "
+				    "EXCLUDED.watermark_age, watermark_key = EXCLUDED.watermark_key, updated_at = "
+				    "clock_timestamp()",
+				    {Str(t.leaf.relid), attnum, std::string(action), last[0], key_array});
 				o.done += changed;
 				o.batches++;
 				if (std::string(action) == "anonymize")
@@ -714,7 +735,7 @@ private:
 				/* the next batch starts after this one's last row */
 				if (params.size() == 1) {
 					window += " AND " + t.age_sql + " >= $2::" + t.age_type + " AND " +
-							  KeysetColumns(t) + " > " + KeysetParams(t, 2);
+					          KeysetColumns(t) + " > " + KeysetParams(t, 2);
 					params.insert(params.end(), last.begin(), last.end());
 				} else {
 					for (size_t i = 0; i < nkey; i++)
@@ -751,9 +772,9 @@ private:
 			/* rows due but referenced: the NOT EXISTS turned into EXISTS */
 			std::string exists = not_blocked.substr(std::string(" AND NOT").size());
 			int64_t n = Sql("SELECT count(*) FROM " + t.leaf.qualified + " r WHERE r." + t.age_sql +
-								" < $1::" + t.age_type + " AND" + exists,
-							{cutoff}, true)
-							.ScalarInt();
+			                    " < $1::" + t.age_type + " AND" + exists,
+			                {cutoff}, true)
+			                .ScalarInt();
 			if (n > 0) {
 				blocked += n;
 				blocked_by += (blocked_by.empty() ? "" : ", ") + k.child_qualified;
@@ -766,8 +787,8 @@ private:
 	{
 		bool archive = std::string(action) == "archive";
 		std::string cutoff = Cutoff(t, delay);
-		std::string due_rows = "SELECT r.ctid FROM " + t.leaf.qualified + " r WHERE r." + t.age_sql +
-							   " < $1::" + t.age_type + NotBlocked(t, "r");
+		std::string due_rows = "SELECT r.ctid FROM " + t.leaf.qualified + " r WHERE r." +
+		                       t.age_sql + " < $1::" + t.age_type + NotBlocked(t, "r");
 		StageOutcome o;
 		o.due = Sql("SELECT count(*) FROM (" + due_rows + ") d", {cutoff}, true).ScalarInt();
 		o.blocked = CountBlocked(t, cutoff, o.blocked_by);
@@ -775,10 +796,10 @@ private:
 		StartDetail(t, "", action, o.due);
 		auto started = std::chrono::steady_clock::now();
 		int64_t size = std::min<int64_t>(1000, batch_max_rows);
-		std::string statement = archive ? ArchiveStatement(t, due_rows)
-										: "DELETE FROM " + t.leaf.qualified +
-											  " WHERE ctid = ANY (ARRAY(" + due_rows + " ORDER BY r." +
-											  t.age_sql + " LIMIT $2::bigint FOR UPDATE SKIP LOCKED))";
+		std::string statement =
+		    archive ? ArchiveStatement(t, due_rows)
+		            : "DELETE FROM " + t.leaf.qualified + " WHERE ctid = ANY (ARRAY(" + due_rows +
+		                  " ORDER BY r." + t.age_sql + " LIMIT $2::bigint FOR UPDATE SKIP LOCKED))";
 		std::string purge_delay = "";
 		if (archive && t.declared->policy->purge_after)
 			purge_delay = t.declared->policy->purge_after->ToPgInterval();
@@ -808,21 +829,23 @@ private:
 	{
 		const DeclaredTable &d = *t.declared;
 		std::string subject = d.policy->subject ? d.policy->subject->subject : "";
-		std::string subject_id = subject.empty() ? QuoteLiteral(d.info.qualified) + "::text"
-												 : SubjectIdSql(t, "m");
+		std::string subject_id =
+		    subject.empty() ? QuoteLiteral(d.info.qualified) + "::text" : SubjectIdSql(t, "m");
 		if (!subject.empty() && !t.path.problem.empty())
 			throw BatchFailed{"subject path does not resolve: " + t.path.problem, "55000"};
 		return "WITH moved AS (DELETE FROM " + t.leaf.qualified + " WHERE ctid = ANY (ARRAY(" +
-			   due_rows + " ORDER BY r." + t.age_sql +
-			   " LIMIT $2::bigint FOR UPDATE SKIP LOCKED)) RETURNING *) "
-			   "INSERT INTO retention_archive.archived_row (relid, table_name, subject, "
-			   "subject_hash, aged_at, purge_after, run_id, payload) "
-			   "SELECT " + Str(d.info.relid) + "::oid, " + QuoteLiteral(d.info.qualified) + ", " +
-			   QuoteLiteral(subject) + ", retention._subject_hash(" + QuoteLiteral(subject) +
-			   ", s.id), m." + t.age_sql + "::timestamptz, m." + t.age_sql +
-			   "::timestamptz + $4::interval, $3::bigint, retention._seal(" + QuoteLiteral(subject) +
-			   ", s.id, row_to_json(m)::text) FROM moved m CROSS JOIN LATERAL (SELECT " + subject_id +
-			   " AS id) s";
+		       due_rows + " ORDER BY r." + t.age_sql +
+		       " LIMIT $2::bigint FOR UPDATE SKIP LOCKED)) RETURNING *) "
+		       "INSERT INTO retention_archive.archived_row (relid, table_name, subject, "
+		       "subject_hash, aged_at, purge_after, run_id, payload) "
+		       "SELECT " +
+		       Str(d.info.relid) + "::oid, " + QuoteLiteral(d.info.qualified) + ", " +
+		       QuoteLiteral(subject) + ", retention._subject_hash(" + QuoteLiteral(subject) +
+		       ", s.id), m." + t.age_sql + "::timestamptz, m." + t.age_sql +
+		       "::timestamptz + $4::interval, $3::bigint, retention._seal(" +
+		       QuoteLiteral(subject) +
+		       ", s.id, row_to_json(m)::text) FROM moved m CROSS JOIN LATERAL (SELECT " +
+		       subject_id + " AS id) s";
 	}
 
 	/* A range partition on the age column whose upper bound has passed goes whole. */
@@ -830,20 +853,22 @@ private:
 	{
 		if (t.info.relkind != RELKIND_PARTITIONED_TABLE)
 			return;
-		SqlResult parts = Sql(
-			"SELECT c.oid::text, c.oid::regclass::text, "
-			"  substring(pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM 'TO \\(''([^'']+)''\\)'), "
-			"  CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint::text END "
-			"FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
-			"JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = i.inhparent "
-			"WHERE i.inhparent = $1::oid AND c.relkind = 'r' AND pt.partstrat = 'r' "
-			"AND pt.partnatts = 1 AND pt.partattrs[0] = "
-			"  (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = $1::oid AND attname = $2)",
-			{Str(t.info.relid), *t.policy->age_column}, true);
+		SqlResult parts =
+		    Sql("SELECT c.oid::text, c.oid::regclass::text, "
+		        "  substring(pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM 'TO "
+		        "\\(''([^'']+)''\\)'), "
+		        "  CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint::text END "
+		        "FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
+		        "JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = i.inhparent "
+		        "WHERE i.inhparent = $1::oid AND c.relkind = 'r' AND pt.partstrat = 'r' "
+		        "AND pt.partnatts = 1 AND pt.partattrs[0] = "
+		        "  (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = $1::oid AND "
+		        "attname = $2)",
+		        {Str(t.info.relid), *t.policy->age_column}, true);
 		bool referenced = Sql("SELECT 1 FROM pg_catalog.pg_constraint WHERE contype = 'f' AND "
-							  "confrelid = $1::oid",
-							  {Str(t.info.relid)}, true)
-							  .processed > 0;
+		                      "confrelid = $1::oid",
+		                      {Str(t.info.relid)}, true)
+		                      .processed > 0;
 		if (referenced)
 			return; /* rows may be referenced: the row path checks them one by one */
 		Target probe;
@@ -856,14 +881,14 @@ private:
 			if (!part[2] || StopRequested())
 				continue;
 			bool expired = Sql("SELECT $1::" + probe.age_type + " <= $2::" + probe.age_type,
-							   {part[2], cutoff}, true)
-							   .Scalar() == SqlValue("t");
+			                   {part[2], cutoff}, true)
+			                   .Scalar() == SqlValue("t");
 			if (!expired)
 				continue;
 			StageOutcome o;
 			/* the planner's estimate when there is one: counting would read the partition */
 			o.due = part[3] ? std::stoll(*part[3])
-							: Sql("SELECT count(*) FROM " + part[1].value()).ScalarInt();
+			                : Sql("SELECT count(*) FROM " + part[1].value()).ScalarInt();
 			Target target = probe;
 			target.leaf = LoadTableInfo(static_cast<Oid>(std::stoul(part[0].value())));
 			StartDetail(target, "", "drop partition", o.due);
@@ -886,10 +911,10 @@ private:
 			int64_t purged = 0;
 			Batch([&] {
 				purged = Sql("DELETE FROM retention_archive.archived_row WHERE id = ANY (ARRAY("
-							 "SELECT id FROM retention_archive.archived_row WHERE purge_after < "
-							 "$1::timestamptz LIMIT $2::bigint))",
-							 {now_, Str(size)})
-							 .processed;
+				             "SELECT id FROM retention_archive.archived_row WHERE purge_after < "
+				             "$1::timestamptz LIMIT $2::bigint))",
+				             {now_, Str(size)})
+				             .processed;
 				summary_.archive_purged += purged;
 			});
 			if (purged < size || StopRequested())
@@ -899,7 +924,8 @@ private:
 };
 
 /* Commits through SPI: the procedure runs non-atomically. */
-class ProcedureTransactions : public TransactionControl {
+class ProcedureTransactions : public TransactionControl
+{
 public:
 	explicit ProcedureTransactions(bool atomic) : atomic_(atomic) {}
 	void CommitAndContinue() override
@@ -918,14 +944,16 @@ private:
 
 } // namespace
 
-namespace {
+namespace
+{
 
 /*
  * Values cross the engine as text (watermarks, cutoffs): a run renders them
  * in one fixed style, whatever the session's, so a watermark written by the
  * worker (UTC) reads back the same in a session set to another time zone.
  */
-class FixedDateStyle {
+class FixedDateStyle
+{
 public:
 	FixedDateStyle()
 	{
@@ -975,38 +1003,37 @@ RunSummary RunLifecycle(const RunOptions &options, TransactionControl &transacti
 int64_t MarkCrashedRuns()
 {
 	return Sql("UPDATE retention.run_history SET status = 'crashed', finished_at = "
-			   "clock_timestamp(), message = 'the server or the backend stopped during the run' "
-			   "WHERE status = 'running' AND (backend_pid IS NULL OR backend_pid NOT IN "
-			   "(SELECT pid FROM pg_catalog.pg_stat_activity))")
-		.processed;
+	           "clock_timestamp(), message = 'the server or the backend stopped during the run' "
+	           "WHERE status = 'running' AND (backend_pid IS NULL OR backend_pid NOT IN "
+	           "(SELECT pid FROM pg_catalog.pg_stat_activity))")
+	    .processed;
 }
 
 int64_t PruneRunHistory()
 {
 	return Sql("DELETE FROM retention.run_history WHERE started_at < clock_timestamp() - "
-			   "make_interval(days => $1::int) AND status <> 'running'",
-			   {Str(history_days)})
-		.processed;
+	           "make_interval(days => $1::int) AND status <> 'running'",
+	           {Str(history_days)})
+	    .processed;
 }
 
 void DefineLifecycleSettings()
 {
 	PgCall([] {
-		DefineCustomIntVariable("retention.batch_target_ms",
-								"Time a lifecycle batch aims at, in milliseconds.",
-								"Each batch is committed; row locks are held at most this long.",
-								&batch_target_ms, 100, 1, 60000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL,
-								NULL);
+		DefineCustomIntVariable(
+		    "retention.batch_target_ms", "Time a lifecycle batch aims at, in milliseconds.",
+		    "Each batch is committed; row locks are held at most this long.", &batch_target_ms, 100,
+		    1, 60000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
 		DefineCustomIntVariable("retention.batch_max_rows", "Most rows in one lifecycle batch.",
-								NULL, &batch_max_rows, 10000, 1, 1000000, PGC_SUSET, 0, NULL, NULL,
-								NULL);
+		                        NULL, &batch_max_rows, 10000, 1, 1000000, PGC_SUSET, 0, NULL, NULL,
+		                        NULL);
 		DefineCustomIntVariable("retention.lock_timeout_ms",
-								"How long a batch waits for a row lock held by the application.",
-								"A batch that waits longer is rolled back and retried.",
-								&lock_timeout_ms, 200, 1, 60000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL,
-								NULL);
+		                        "How long a batch waits for a row lock held by the application.",
+		                        "A batch that waits longer is rolled back and retried.",
+		                        &lock_timeout_ms, 200, 1, 60000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL,
+		                        NULL);
 		DefineCustomIntVariable("retention.history_days", "Days of run history kept.", NULL,
-								&history_days, 90, 1, 36500, PGC_SIGHUP, 0, NULL, NULL, NULL);
+		                        &history_days, 90, 1, 36500, PGC_SIGHUP, 0, NULL, NULL, NULL);
 	});
 }
 
@@ -1015,16 +1042,17 @@ PGR_FUNCTION(retention_run)
 {
 	bool dry_run = PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0);
 	bool atomic = !(fcinfo->context != nullptr && IsA(fcinfo->context, CallContext) &&
-					!castNode(CallContext, fcinfo->context)->atomic);
+	                !castNode(CallContext, fcinfo->context)->atomic);
 	PgCall([&] {
 		if (SPI_connect_ext(atomic ? 0 : SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 	});
 	if (atomic)
 		PgCall([] {
-			ereport(NOTICE, (errmsg("retention.run() inside a transaction block runs as one "
-									"transaction"),
-							 errhint("CALL it outside BEGIN ... COMMIT to commit batch by batch.")));
+			ereport(NOTICE,
+			        (errmsg("retention.run() inside a transaction block runs as one "
+			                "transaction"),
+			         errhint("CALL it outside BEGIN ... COMMIT to commit batch by batch.")));
 		});
 	ProcedureTransactions transactions(atomic);
 	RunOptions options;
@@ -1033,14 +1061,14 @@ PGR_FUNCTION(retention_run)
 	RunSummary summary = RunLifecycle(options, transactions);
 	PgCall([&] {
 		ereport(NOTICE,
-				(errmsg("run %lld %s: %lld anonymized, %lld values purged, %lld archived, %lld "
-						"purged, %lld archived rows purged, %lld minimized, %lld blocked, %d "
-						"tables failed",
-						(long long)summary.run_id, summary.status.c_str(),
-						(long long)summary.rows_anonymized, (long long)summary.values_purged,
-						(long long)summary.rows_archived, (long long)summary.rows_purged,
-						(long long)summary.archive_purged, (long long)summary.rows_minimized,
-						(long long)summary.rows_blocked, summary.tables_failed)));
+		        (errmsg("run %lld %s: %lld anonymized, %lld values purged, %lld archived, %lld "
+		                "purged, %lld archived rows purged, %lld minimized, %lld blocked, %d "
+		                "tables failed",
+		                (long long)summary.run_id, summary.status.c_str(),
+		                (long long)summary.rows_anonymized, (long long)summary.values_purged,
+		                (long long)summary.rows_archived, (long long)summary.rows_purged,
+		                (long long)summary.archive_purged, (long long)summary.rows_minimized,
+		                (long long)summary.rows_blocked, summary.tables_failed)));
 		SPI_finish();
 	});
 	return (Datum)0;
@@ -1048,11 +1076,14 @@ PGR_FUNCTION(retention_run)
 
 } // namespace pg_retention::pg
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
-class NoCommits : public TransactionControl {
+class NoCommits : public TransactionControl
+{
 public:
 	void CommitAndContinue() override {}
 };
@@ -1085,9 +1116,9 @@ PGR_FUNCTION(retention_preview)
 		if (d.outcome.done == 0 && d.outcome.blocked == 0 && d.error.empty())
 			continue;
 		out.Add({d.relid, d.column.empty() ? Value() : Value(d.column), d.action,
-				 static_cast<int64_t>(d.outcome.done), static_cast<int64_t>(d.outcome.blocked),
-				 d.outcome.blocked_by.empty() ? Value() : Value(d.outcome.blocked_by),
-				 d.error.empty() ? Value() : Value(d.error)});
+		         static_cast<int64_t>(d.outcome.done), static_cast<int64_t>(d.outcome.blocked),
+		         d.outcome.blocked_by.empty() ? Value() : Value(d.outcome.blocked_by),
+		         d.error.empty() ? Value() : Value(d.error)});
 	}
 	return (Datum)0;
 }

@@ -21,10 +21,12 @@
 
 #include "pg_headers.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 /* How the engine commits between batches; provided by the driver. */
-class TransactionControl {
+class TransactionControl
+{
 public:
 	virtual ~TransactionControl() = default;
 	/* Commits the current transaction and starts a new one (with a snapshot). */

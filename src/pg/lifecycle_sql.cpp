@@ -13,9 +13,11 @@
 #include "lifecycle_sql.hpp"
 #include "method_sql.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 std::string Qualify(const std::string &alias, const std::string &column)
 {
@@ -24,7 +26,7 @@ std::string Qualify(const std::string &alias, const std::string &column)
 
 /* "a = b AND c = d" over two aliases and column lists. */
 std::string JoinCondition(const std::string &left, const std::vector<std::string> &left_columns,
-						  const std::string &right, const std::vector<std::string> &right_columns)
+                          const std::string &right, const std::vector<std::string> &right_columns)
 {
 	std::string sql;
 	for (size_t i = 0; i < left_columns.size(); i++) {
@@ -69,7 +71,7 @@ std::string NotBlocked(const Target &t, const std::string &alias)
 	std::string sql;
 	for (const IncomingKey &k : t.blockers)
 		sql += " AND NOT EXISTS (SELECT 1 FROM " + k.child_qualified + " c WHERE " +
-			   JoinCondition("c", k.child_columns, alias, k.parent_columns) + ")";
+		       JoinCondition("c", k.child_columns, alias, k.parent_columns) + ")";
 	return sql;
 }
 
@@ -93,11 +95,11 @@ std::string SubjectIdSql(const Target &t, const std::string &alias)
 		std::string parent = LoadTableInfo(hop.parent_relid).qualified;
 		from += (i > 0 ? ", " : "") + parent + " " + a;
 		where += (i > 0 ? " AND " : "") +
-				 JoinCondition(previous, hop.child_columns, a, hop.parent_columns);
+		         JoinCondition(previous, hop.child_columns, a, hop.parent_columns);
 		previous = a;
 	}
 	return "(SELECT " + KeyText(previous, p.key_columns) + " FROM " + from + " WHERE " + where +
-		   ")";
+	       ")";
 }
 
 } // namespace pg_retention::pg

@@ -17,7 +17,8 @@
 #include "policy_store.hpp"
 #include "subject_path.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 /* A foreign key that points at a table: rows it references cannot be deleted. */
 struct IncomingKey {
@@ -29,10 +30,10 @@ struct IncomingKey {
 /* One relation the engine processes: a table, or a leaf partition of a declared table. */
 struct Target {
 	const DeclaredTable *declared = nullptr;
-	TableInfo leaf;                    /* the relation itself */
-	std::vector<std::string> key;      /* its primary key columns ("" when none) */
-	std::string age_sql;               /* quoted age column */
-	std::string age_type;              /* its SQL type */
+	TableInfo leaf;               /* the relation itself */
+	std::vector<std::string> key; /* its primary key columns ("" when none) */
+	std::string age_sql;          /* quoted age column */
+	std::string age_type;         /* its SQL type */
 	std::vector<std::string> key_types;
 	std::vector<IncomingKey> blockers; /* NO ACTION / RESTRICT keys pointing at it */
 	SubjectPath path;                  /* how rows reach their subject */

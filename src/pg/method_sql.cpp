@@ -14,9 +14,11 @@
 #include "guard.hpp"
 #include "method_sql.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 /* The SQL text of one argument, as a literal or a number. */
 std::string ArgumentSql(const MethodArg &arg)
@@ -36,7 +38,10 @@ std::string ArgumentSql(const MethodArg &arg)
 	return QuoteLiteral(arg.text);
 }
 
-bool IsFake(const std::string &name) { return name.rfind("fake_", 0) == 0; }
+bool IsFake(const std::string &name)
+{
+	return name.rfind("fake_", 0) == 0;
+}
 
 } // namespace
 
@@ -47,7 +52,7 @@ std::string QuoteLiteral(const std::string &value)
 }
 
 std::string MethodSql(const MethodCall &method, const std::string &column_sql,
-					  const ColumnInfo &column)
+                      const ColumnInfo &column)
 {
 	std::string name = method.spec->name;
 	const std::vector<MethodArg> &args = method.args;
@@ -67,7 +72,7 @@ std::string MethodSql(const MethodCall &method, const std::string &column_sql,
 	if (name == "generalize") {
 		const MethodArg &g = args.at(0);
 		bool dates = column.facts.category == TypeCategory::Date ||
-					 column.facts.category == TypeCategory::Timestamp;
+		             column.facts.category == TypeCategory::Timestamp;
 		std::string arg = dates ? QuoteLiteral(g.text) : "(" + g.text + ")::" + type;
 		return "retention.generalize(" + column_sql + ", " + arg + ")::" + type;
 	}

@@ -18,11 +18,12 @@
 
 #include "catalog.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 /* The expression applying `method` to `column` (already quoted). */
 std::string MethodSql(const MethodCall &method, const std::string &column_sql,
-					  const ColumnInfo &column);
+                      const ColumnInfo &column);
 
 /* A SQL string literal: 'it''s'. */
 std::string QuoteLiteral(const std::string &value);

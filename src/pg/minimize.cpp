@@ -30,17 +30,19 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 /* One minimize rule, compiled for one relation. */
 struct MinimizeStep {
-	AttrNumber attnum;          /* in the relation the trigger fires on */
+	AttrNumber attnum; /* in the relation the trigger fires on */
 	Oid type_oid;
-	std::string method;         /* generalize, ip_prefix, mask_email, redact, nullify, constant */
-	std::string argument;       /* granularity, step or constant literal */
-	int64_t bits = 0;           /* ip_prefix */
+	std::string method;   /* generalize, ip_prefix, mask_email, redact, nullify, constant */
+	std::string argument; /* granularity, step or constant literal */
+	int64_t bits = 0;     /* ip_prefix */
 };
 
 struct MinimizePlan {
@@ -78,7 +80,10 @@ const MinimizePlan &PlanFor(Oid relid)
 	return plan;
 }
 
-Datum CallText(PGFunction fn, Datum value) { return DirectFunctionCall1(fn, value); }
+Datum CallText(PGFunction fn, Datum value)
+{
+	return DirectFunctionCall1(fn, value);
+}
 
 /* Applies one step to a non-NULL value; runs inside PgCall. */
 Datum ApplyStep(const MinimizeStep &step, Datum value, bool *isnull)
@@ -104,40 +109,40 @@ Datum ApplyStep(const MinimizeStep &step, Datum value, bool *isnull)
 	switch (getBaseType(step.type_oid)) {
 	case DATEOID:
 		return DirectFunctionCall2(retention_generalize_date, value,
-								   CStringGetTextDatum(step.argument.c_str()));
+		                           CStringGetTextDatum(step.argument.c_str()));
 	case TIMESTAMPOID:
 	case TIMESTAMPTZOID:
 		return DirectFunctionCall2(retention_generalize_timestamp, value,
-								   CStringGetTextDatum(step.argument.c_str()));
+		                           CStringGetTextDatum(step.argument.c_str()));
 	case INT2OID:
-		return Int16GetDatum((int16)DatumGetInt32(DirectFunctionCall2(
-			retention_generalize_int4, Int32GetDatum(DatumGetInt16(value)),
-			Int32GetDatum(atoi(step.argument.c_str())))));
+		return Int16GetDatum((int16)DatumGetInt32(
+		    DirectFunctionCall2(retention_generalize_int4, Int32GetDatum(DatumGetInt16(value)),
+		                        Int32GetDatum(atoi(step.argument.c_str())))));
 	case INT4OID:
 		return DirectFunctionCall2(retention_generalize_int4, value,
-								   Int32GetDatum(atoi(step.argument.c_str())));
+		                           Int32GetDatum(atoi(step.argument.c_str())));
 	case INT8OID:
 		return DirectFunctionCall2(retention_generalize_int8, value,
-								   Int64GetDatum(strtoll(step.argument.c_str(), nullptr, 10)));
+		                           Int64GetDatum(strtoll(step.argument.c_str(), nullptr, 10)));
 	case FLOAT8OID:
 		return DirectFunctionCall2(retention_generalize_float8, value,
-								   Float8GetDatum(strtod(step.argument.c_str(), nullptr)));
+		                           Float8GetDatum(strtod(step.argument.c_str(), nullptr)));
 	case FLOAT4OID:
-		return Float4GetDatum((float4)DatumGetFloat8(DirectFunctionCall2(
-			retention_generalize_float8, Float8GetDatum(DatumGetFloat4(value)),
-			Float8GetDatum(strtod(step.argument.c_str(), nullptr)))));
+		return Float4GetDatum((float4)DatumGetFloat8(
+		    DirectFunctionCall2(retention_generalize_float8, Float8GetDatum(DatumGetFloat4(value)),
+		                        Float8GetDatum(strtod(step.argument.c_str(), nullptr)))));
 	default:
 		return DirectFunctionCall2(
-			retention_generalize_numeric, value,
-			DirectFunctionCall3(numeric_in, CStringGetDatum(step.argument.c_str()),
-								ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+		    retention_generalize_numeric, value,
+		    DirectFunctionCall3(numeric_in, CStringGetDatum(step.argument.c_str()),
+		                        ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
 	}
 }
 
 HeapTuple MinimizeTuple(TriggerData *trigger, const MinimizePlan &plan)
 {
-	HeapTuple tuple = TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? trigger->tg_newtuple
-																  : trigger->tg_trigtuple;
+	HeapTuple tuple =
+	    TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? trigger->tg_newtuple : trigger->tg_trigtuple;
 	if (plan.steps.empty())
 		return tuple;
 	TupleDesc desc = RelationGetDescr(trigger->tg_relation);
@@ -190,13 +195,13 @@ void SyncMinimizeTrigger(const DeclaredTable &table)
 		wanted = wanted || c.policy.minimize.has_value();
 	bool exists = TriggerExists(table.info.relid);
 	if (wanted && !exists)
-		RunSql(std::string("CREATE TRIGGER ") + kMinimizeTrigger +
-				   " BEFORE INSERT OR UPDATE ON " + table.info.qualified +
-				   " FOR EACH ROW EXECUTE FUNCTION retention.minimize_trigger()",
-			   SPI_OK_UTILITY);
+		RunSql(std::string("CREATE TRIGGER ") + kMinimizeTrigger + " BEFORE INSERT OR UPDATE ON " +
+		           table.info.qualified +
+		           " FOR EACH ROW EXECUTE FUNCTION retention.minimize_trigger()",
+		       SPI_OK_UTILITY);
 	else if (!wanted && exists)
 		RunSql(std::string("DROP TRIGGER ") + kMinimizeTrigger + " ON " + table.info.qualified,
-			   SPI_OK_UTILITY);
+		       SPI_OK_UTILITY);
 }
 
 int64_t MinimizeExisting(Oid relid)
@@ -217,8 +222,8 @@ int64_t MinimizeExisting(Oid relid)
 	if (sets.empty())
 		return 0;
 	/* the trigger minimizes as the row is written; SET names the columns to touch */
-	std::string target = relid == table->info.relid ? table->info.qualified
-													: LoadTableInfo(relid).qualified;
+	std::string target =
+	    relid == table->info.relid ? table->info.qualified : LoadTableInfo(relid).qualified;
 	std::string sql = "UPDATE " + target + " SET " + sets + " WHERE " + differs;
 	return PgCall([&] {
 		if (SPI_connect() != SPI_OK_CONNECT)
@@ -237,7 +242,7 @@ PGR_FUNCTION(retention_minimize_trigger)
 {
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		throw Error(ErrorKind::ObjectNotInPrerequisiteState,
-					"retention.minimize_trigger() must be called as a trigger");
+		            "retention.minimize_trigger() must be called as a trigger");
 	TriggerData *trigger = reinterpret_cast<TriggerData *>(fcinfo->context);
 	const MinimizePlan &plan = PlanFor(RelationGetRelid(trigger->tg_relation));
 	HeapTuple result = PgCall([&] { return MinimizeTuple(trigger, plan); });

@@ -15,7 +15,8 @@
 
 #include "policy_store.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 constexpr const char *kMinimizeTrigger = "retention_minimize";
 

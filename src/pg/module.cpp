@@ -20,7 +20,8 @@ PG_MODULE_MAGIC;
 void _PG_init(void);
 }
 
-namespace {
+namespace
+{
 
 void RegisterEverything()
 {
@@ -38,8 +39,8 @@ void _PG_init(void)
 		return;
 	if (!process_shared_preload_libraries_in_progress)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						errmsg("pg_retention must be loaded via shared_preload_libraries"),
-						errhint("Add pg_retention to shared_preload_libraries in postgresql.conf "
-								"and restart the server.")));
+		                errmsg("pg_retention must be loaded via shared_preload_libraries"),
+		                errhint("Add pg_retention to shared_preload_libraries in postgresql.conf "
+		                        "and restart the server.")));
 	pg_retention::pg::InvokeGuarded("_PG_init", RegisterEverything);
 }

@@ -9,7 +9,8 @@
  */
 #pragma once
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 /* label_provider.cpp: the "retention" provider, cache callback, rename hook. */
 void RegisterLabelProvider();

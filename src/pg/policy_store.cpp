@@ -18,9 +18,11 @@
 #include "subject_path.hpp"
 #include "guard.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 bool cache_valid = false;
 uint64_t generation = 1;
@@ -58,11 +60,11 @@ void Validate(const DeclaredTable &table)
 	for (const DeclaredColumn &c : table.columns)
 		if (c.policy.purge_after && c.info.facts.not_null)
 			throw Error(ErrorKind::InvalidObjectDefinition,
-						"column \"" + c.info.facts.name + "\" of " + table.info.qualified +
-							" is NOT NULL: \"purge after\" would set it to NULL",
-						"a purged value is erased by setting it to NULL",
-						"drop the NOT NULL constraint, or replace the value with \"anonymize after "
-						"<delay> using constant(...)\" or \"using redact\"");
+			            "column \"" + c.info.facts.name + "\" of " + table.info.qualified +
+			                " is NOT NULL: \"purge after\" would set it to NULL",
+			            "a purged value is erased by setting it to NULL",
+			            "drop the NOT NULL constraint, or replace the value with \"anonymize after "
+			            "<delay> using constant(...)\" or \"using redact\"");
 }
 
 void Rebuild()
@@ -142,6 +144,9 @@ void InvalidatePolicyCache() noexcept
 	generation++;
 }
 
-uint64_t PolicyGeneration() noexcept { return generation; }
+uint64_t PolicyGeneration() noexcept
+{
+	return generation;
+}
 
 } // namespace pg_retention::pg

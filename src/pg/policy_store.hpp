@@ -24,7 +24,8 @@
 
 #include "catalog.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 struct DeclaredColumn {
 	ColumnInfo info;

@@ -20,9 +20,11 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 /* Converts one C++ value to a Datum of `type`; runs inside PgCall. */
 Datum ToDatum(const Value &value, Oid type)
@@ -74,8 +76,8 @@ void ResultSet::Add(const std::vector<Value> &row)
 {
 	if (static_cast<int>(row.size()) != desc_->natts)
 		throw Error(ErrorKind::Internal, "result row has " + std::to_string(row.size()) +
-											 " values for " + std::to_string(desc_->natts) +
-											 " columns");
+		                                     " values for " + std::to_string(desc_->natts) +
+		                                     " columns");
 	PgCall([&] {
 		Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * row.size()));
 		bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * row.size()));

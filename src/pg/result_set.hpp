@@ -20,12 +20,14 @@
 
 #include "pg_headers.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 /* A cell: NULL, text, an OID (regclass), a delay (interval), an integer, a boolean. */
 using Value = std::variant<std::monostate, std::string, Oid, Delay, int64_t, bool, double>;
 
-class ResultSet {
+class ResultSet
+{
 public:
 	/* Sets up a materialized result for the calling SRF. */
 	explicit ResultSet(FunctionCallInfo fcinfo);

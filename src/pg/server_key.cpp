@@ -32,9 +32,11 @@ extern "C" {
 #include <sys/stat.h>
 }
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 char *key_file_setting = nullptr;
 char *key_command_setting = nullptr;
@@ -58,19 +60,19 @@ SecureBytes ReadSource(std::string &why)
 		struct stat st;
 		if (stat(key_file_setting, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 			why = "key file \"" + std::string(key_file_setting) +
-				  "\" is accessible to other users: chmod 600 it";
+			      "\" is accessible to other users: chmod 600 it";
 			return SecureBytes();
 		}
 		f = fopen(key_file_setting, "r");
 	}
 	if (f == nullptr) {
 		why = from_command ? "could not run retention.key_command"
-						   : "could not open key file \"" + std::string(key_file_setting) + "\"";
+		                   : "could not open key file \"" + std::string(key_file_setting) + "\"";
 		return SecureBytes();
 	}
 	size_t n;
 	while (used < content.size() &&
-		   (n = fread(content.data() + used, 1, content.size() - used, f)) > 0)
+	       (n = fread(content.data() + used, 1, content.size() - used, f)) > 0)
 		used += n;
 	int status = from_command ? pclose(f) : fclose(f);
 	if (from_command && status != 0) {
@@ -88,28 +90,31 @@ void Load()
 		return;
 	if (has_file && has_command)
 		throw Error(ErrorKind::ConfigFileError,
-					"retention.key_file and retention.key_command are both set",
-					"", "set only one of them");
+		            "retention.key_file and retention.key_command are both set", "",
+		            "set only one of them");
 	std::string why;
 	SecureBytes source = ReadSource(why);
 	if (!why.empty())
 		throw Error(ErrorKind::ConfigFileError, "could not load the retention server key", why);
 	server_key.emplace(ParseKeyMaterial(std::string_view(
-						   reinterpret_cast<const char *>(source.data()), source.size())),
-					   static_cast<uint32_t>(key_version_setting));
+	                       reinterpret_cast<const char *>(source.data()), source.size())),
+	                   static_cast<uint32_t>(key_version_setting));
 }
 
 } // namespace
 
-bool ServerKeyLoaded() noexcept { return server_key.has_value(); }
+bool ServerKeyLoaded() noexcept
+{
+	return server_key.has_value();
+}
 
 const KeyRing &RequireServerKey()
 {
 	if (!server_key)
 		throw Error(ErrorKind::ObjectNotInPrerequisiteState, "no retention server key is loaded",
-					"anonymization methods that use a key and the archive need the server key",
-					"set retention.key_file (or retention.key_command) in postgresql.conf and "
-					"restart the server");
+		            "anonymization methods that use a key and the archive need the server key",
+		            "set retention.key_file (or retention.key_command) in postgresql.conf and "
+		            "restart the server");
 	return *server_key;
 }
 
@@ -117,17 +122,17 @@ void LoadServerKey()
 {
 	PgCall([] {
 		DefineCustomStringVariable(
-			"retention.key_file", "File holding the retention server key (64 hex characters).",
-			"Read once at server start; the key itself is never visible to SQL.",
-			&key_file_setting, "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+		    "retention.key_file", "File holding the retention server key (64 hex characters).",
+		    "Read once at server start; the key itself is never visible to SQL.", &key_file_setting,
+		    "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 		DefineCustomStringVariable(
-			"retention.key_command", "Command whose output is the retention server key.",
-			"Run once at server start, like pgsodium's getkey script.", &key_command_setting, "",
-			PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+		    "retention.key_command", "Command whose output is the retention server key.",
+		    "Run once at server start, like pgsodium's getkey script.", &key_command_setting, "",
+		    PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 		DefineCustomIntVariable("retention.key_version", "Version number of the server key.",
-								"Raise it when rotating the key; see the README.",
-								&key_version_setting, 1, 1, INT_MAX, PGC_POSTMASTER,
-								GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+		                        "Raise it when rotating the key; see the README.",
+		                        &key_version_setting, 1, 1, INT_MAX, PGC_POSTMASTER,
+		                        GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 	});
 	try {
 		Load();
@@ -136,15 +141,16 @@ void LoadServerKey()
 		std::string detail = e.detail();
 		PgCall([&] {
 			ereport(WARNING, (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg("%s", message.c_str()),
-							  detail.empty() ? 0 : errdetail("%s", detail.c_str()),
-							  errhint("Functions that need the key will fail until it loads.")));
+			                  detail.empty() ? 0 : errdetail("%s", detail.c_str()),
+			                  errhint("Functions that need the key will fail until it loads.")));
 		});
 	}
 }
 
 } // namespace pg_retention::pg
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 /* key_info() -> (loaded, version, fingerprint): never the key itself. */
 PGR_FUNCTION(retention_key_info)
@@ -157,7 +163,7 @@ PGR_FUNCTION(retention_key_info)
 	int32 version = loaded ? static_cast<int32>(server_key->version()) : 0;
 	return PgCall([&] {
 		Datum values[3] = {BoolGetDatum(loaded), Int32GetDatum(version),
-						   loaded ? CStringGetTextDatum(fingerprint.c_str()) : (Datum)0};
+		                   loaded ? CStringGetTextDatum(fingerprint.c_str()) : (Datum)0};
 		bool nulls[3] = {false, !loaded, !loaded};
 		return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
 	});

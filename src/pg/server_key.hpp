@@ -16,7 +16,8 @@
 
 #include "keys.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 bool ServerKeyLoaded() noexcept;
 /* The loaded key ring; throws Error (55000, with a hint) when none is loaded. */

@@ -13,9 +13,11 @@
 #include "guard.hpp"
 #include "spi_query.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 /* What the SPI call hands back, allocated in the caller's memory context. */
 struct RawResult {
@@ -56,13 +58,13 @@ SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params, bool 
 		int rc = SPI_execute_with_args(sql.c_str(), nargs, types, values, nulls.c_str(), false, 0);
 		if (rc < 0)
 			elog(ERROR, "pg_retention: SPI failed (%s) running: %s", SPI_result_code_string(rc),
-				 sql.c_str());
+			     sql.c_str());
 		RawResult r{SPI_processed, 0, 0, nullptr};
 		if (SPI_tuptable != NULL) {
 			r.nrows = (int)SPI_processed;
 			r.ncols = SPI_tuptable->tupdesc->natts;
 			r.cells = static_cast<char **>(
-				MemoryContextAllocZero(caller, sizeof(char *) * (r.nrows * r.ncols + 1)));
+			    MemoryContextAllocZero(caller, sizeof(char *) * (r.nrows * r.ncols + 1)));
 			for (int i = 0; i < r.nrows; i++)
 				for (int j = 0; j < r.ncols; j++) {
 					char *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, j + 1);

@@ -17,7 +17,8 @@
 #include <string>
 #include <vector>
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 using SqlValue = std::optional<std::string>;
 using SqlRow = std::vector<SqlValue>;
@@ -33,6 +34,6 @@ struct SqlResult {
 
 /* Runs `sql` with text parameters $1..$n; read_only=false lets it modify. */
 SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params = {},
-			  bool read_only = false);
+              bool read_only = false);
 
 } // namespace pg_retention::pg

@@ -15,9 +15,11 @@
 #include "subject_path.hpp"
 #include "guard.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 const DeclaredTable *FindByRelid(const std::vector<DeclaredTable> &all, Oid relid)
 {
@@ -35,7 +37,7 @@ bool DeclaresSubject(const DeclaredTable &t, const std::string &subject)
 bool IsIdentity(const DeclaredTable &t)
 {
 	return t.policy && t.policy->subject &&
-		   t.policy->subject->role == SubjectClause::Role::Identity;
+	       t.policy->subject->role == SubjectClause::Role::Identity;
 }
 
 /*
@@ -44,8 +46,8 @@ bool IsIdentity(const DeclaredTable &t)
  * the same subject.  Self-references are never a hop.
  */
 std::vector<ForeignKey> CandidateHops(const DeclaredTable &table,
-									  const std::vector<DeclaredTable> &all,
-									  const std::vector<ForeignKey> &keys)
+                                      const std::vector<DeclaredTable> &all,
+                                      const std::vector<ForeignKey> &keys)
 {
 	const SubjectClause &s = *table.policy->subject;
 	std::vector<ForeignKey> candidates;
@@ -101,28 +103,28 @@ SubjectPath ResolveSubjectPath(const DeclaredTable &table, const std::vector<Dec
 	while (!IsIdentity(*current)) {
 		seen.push_back(current->info.relid);
 		if (!current->policy || !current->policy->subject ||
-			current->policy->subject->subject != path.subject) {
+		    current->policy->subject->subject != path.subject) {
 			path.problem = current->info.qualified + " is not declared for subject " + path.subject;
 			return path;
 		}
 		std::vector<ForeignKey> candidates =
-			CandidateHops(*current, all, LoadForeignKeys(current->info.relid));
+		    CandidateHops(*current, all, LoadForeignKeys(current->info.relid));
 		if (candidates.size() != 1) {
 			path.problem = candidates.empty()
-							   ? "no foreign key leads from " + current->info.qualified +
-									 " to a table declared for subject " + path.subject
-							   : "more than one foreign key leads from " + current->info.qualified +
-									 " towards subject " + path.subject + ": " +
-									 DescribeCandidates(candidates);
+			                   ? "no foreign key leads from " + current->info.qualified +
+			                         " to a table declared for subject " + path.subject
+			                   : "more than one foreign key leads from " + current->info.qualified +
+			                         " towards subject " + path.subject + ": " +
+			                         DescribeCandidates(candidates);
 			return path;
 		}
 		const ForeignKey &fk = candidates.front();
-		path.hops.push_back(
-			SubjectHop{current->info.relid, fk.referenced_relid, fk.columns, fk.referenced_columns});
+		path.hops.push_back(SubjectHop{current->info.relid, fk.referenced_relid, fk.columns,
+		                               fk.referenced_columns});
 		current = FindByRelid(all, fk.referenced_relid);
 		if (current == nullptr) {
 			path.problem = "the table referenced by " + ColumnList(fk.columns) +
-						   " has no retention label for subject " + path.subject;
+			               " has no retention label for subject " + path.subject;
 			return path;
 		}
 		for (Oid s : seen)
@@ -146,13 +148,13 @@ void CheckSubjectDeclaration(const DeclaredTable &table)
 	if (s.role == SubjectClause::Role::Identity) {
 		for (const DeclaredTable &other : *all)
 			if (other.info.relid != table.info.relid && DeclaresSubject(other, s.subject) &&
-				IsIdentity(other))
+			    IsIdentity(other))
 				throw Error(ErrorKind::InvalidObjectDefinition,
-							"subject \"" + s.subject + "\" already has a subject table",
-							other.info.qualified + " is declared as the subject table of \"" +
-								s.subject + "\"",
-							"declare this table with \"subject " + s.subject +
-								" via <column>\" to attach it to that subject");
+				            "subject \"" + s.subject + "\" already has a subject table",
+				            other.info.qualified + " is declared as the subject table of \"" +
+				                s.subject + "\"",
+				            "declare this table with \"subject " + s.subject +
+				                " via <column>\" to attach it to that subject");
 		return;
 	}
 
@@ -164,39 +166,39 @@ void CheckSubjectDeclaration(const DeclaredTable &table)
 		if (parent == nullptr || !DeclaresSubject(*parent, s.subject))
 			PgCall([&] {
 				ereport(WARNING,
-						(errmsg("the table referenced by %s is not declared for subject \"%s\"",
-								columns.c_str(), s.subject.c_str()),
-						 errhint("Declare it with \"subject %s(<key>)\" or \"subject %s via "
-								 "<column>\"; retention.check() reports the path until then.",
-								 s.subject.c_str(), s.subject.c_str())));
+				        (errmsg("the table referenced by %s is not declared for subject \"%s\"",
+				                columns.c_str(), s.subject.c_str()),
+				         errhint("Declare it with \"subject %s(<key>)\" or \"subject %s via "
+				                 "<column>\"; retention.check() reports the path until then.",
+				                 s.subject.c_str(), s.subject.c_str())));
 			});
 		return;
 	}
 
 	if (candidates.size() > 1)
 		throw Error(ErrorKind::InvalidObjectDefinition,
-					"subject path of " + table.info.qualified + " is ambiguous",
-					"more than one foreign key leads towards subject \"" + s.subject +
-						"\": " + DescribeCandidates(candidates),
-					"state the path with \"subject " + s.subject + " via <column>\"");
+		            "subject path of " + table.info.qualified + " is ambiguous",
+		            "more than one foreign key leads towards subject \"" + s.subject +
+		                "\": " + DescribeCandidates(candidates),
+		            "state the path with \"subject " + s.subject + " via <column>\"");
 	if (!keys.empty())
 		throw Error(ErrorKind::InvalidObjectDefinition,
-					"no subject path from " + table.info.qualified + " to subject \"" + s.subject +
-						"\"",
-					s.columns.empty()
-						? "no foreign key of the table references a table declared for subject \"" +
-							  s.subject + "\""
-						: "no foreign key of the table is on " + ColumnList(s.columns),
-					"declare the referenced table for subject \"" + s.subject +
-						"\" first, or name the foreign key columns with via");
+		            "no subject path from " + table.info.qualified + " to subject \"" + s.subject +
+		                "\"",
+		            s.columns.empty()
+		                ? "no foreign key of the table references a table declared for subject \"" +
+		                      s.subject + "\""
+		                : "no foreign key of the table is on " + ColumnList(s.columns),
+		            "declare the referenced table for subject \"" + s.subject +
+		                "\" first, or name the foreign key columns with via");
 	/* No foreign key at all yet: pg_restore adds them after the labels. */
 	PgCall([&] {
 		ereport(WARNING,
-				(errmsg("subject path of %s is not resolved yet", table.info.qualified.c_str()),
-				 errdetail("The table has no foreign key yet."),
-				 errhint("Add the foreign key towards subject \"%s\"; retention.check() reports "
-						 "the path until it resolves.",
-						 s.subject.c_str())));
+		        (errmsg("subject path of %s is not resolved yet", table.info.qualified.c_str()),
+		         errdetail("The table has no foreign key yet."),
+		         errhint("Add the foreign key towards subject \"%s\"; retention.check() reports "
+		                 "the path until it resolves.",
+		                 s.subject.c_str())));
 	});
 }
 

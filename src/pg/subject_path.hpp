@@ -25,7 +25,8 @@
 
 #include "policy_store.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 struct SubjectHop {
 	Oid child_relid;
@@ -36,7 +37,7 @@ struct SubjectHop {
 
 struct SubjectPath {
 	std::string subject;
-	Oid subject_relid = InvalidOid; /* the subject table */
+	Oid subject_relid = InvalidOid;       /* the subject table */
 	std::vector<std::string> key_columns; /* the subject table's key */
 	std::vector<SubjectHop> hops;         /* from the table up to the subject table */
 	std::string problem;                  /* why it does not resolve, or "" */
