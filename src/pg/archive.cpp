@@ -27,6 +27,7 @@
 #include "archive.hpp"
 #include "guard.hpp"
 #include "server_key.hpp"
+#include "spi_query.hpp"
 
 namespace pg_retention::pg
 {
@@ -36,6 +37,14 @@ namespace
 
 std::unordered_map<std::string, SecureBytes> data_keys;
 constexpr size_t kMaxCachedKeys = 100000;
+
+std::string Unhex(const std::string &hex)
+{
+	std::string out;
+	for (size_t i = 0; i + 1 < hex.size(); i += 2)
+		out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+	return out;
+}
 
 std::string_view TextOf(const text *t)
 {
@@ -69,6 +78,26 @@ const SecureBytes &WrappingKey()
 	if (key.empty())
 		key = RequireServerKey().Derive(KeyPurpose::Wrap);
 	return key;
+}
+
+/*
+ * Unwraps a data key with the server key of the version it was wrapped
+ * under: the current one, or during a rotation the one being retired.
+ */
+SecureBytes UnwrapAnyVersion(const std::string &blob, const std::string &aad)
+{
+	uint32_t version = WrappedKeyVersion(blob);
+	if (version == RequireServerKey().version())
+		return UnwrapDataKey(WrappingKey(), blob, aad);
+	const KeyRing *previous = PreviousServerKey();
+	if (previous == nullptr || previous->version() != version)
+		throw Error(ErrorKind::ObjectNotInPrerequisiteState,
+					"archive key of version " + std::to_string(version) + " cannot be opened",
+					"it was wrapped under server key version " + std::to_string(version) +
+						", which is not loaded",
+					"set retention.previous_key_file and retention.previous_key_version to that "
+					"key, restart, and run retention.rewrap_archive_keys()");
+	return UnwrapDataKey(previous->Derive(KeyPurpose::Wrap), blob, aad);
 }
 
 /* Runs a parameterized statement through SPI; returns the first column of the first row. */
@@ -136,7 +165,7 @@ const SecureBytes &DataKeyFor(const std::string &subject, const std::string &sub
 		if (!wrapped)
 			throw Error(ErrorKind::Internal, "archive data key vanished while being created");
 	}
-	SecureBytes key = UnwrapDataKey(WrappingKey(), *wrapped, aad);
+	SecureBytes key = UnwrapAnyVersion(*wrapped, aad);
 	return data_keys.emplace(cache_key, std::move(key)).first->second;
 }
 
@@ -170,6 +199,32 @@ bool DestroySubjectKey(const std::string &subject, const std::string &subject_ha
 	                  "subject_hash = $2 RETURNING wrapped_key",
 	                  2, types, args, SPI_OK_DELETE_RETURNING)
 	    .has_value();
+}
+
+/*
+ * rewrap_archive_keys(): after a key rotation, wraps every data key that is
+ * still under the retired server key with the current one.  Archived rows
+ * are not touched: their data keys do not change.
+ */
+PGR_FUNCTION(retention_rewrap_archive_keys)
+{
+	SqlResult old = Sql("SELECT subject, encode(subject_hash, 'hex'), encode(wrapped_key, 'hex') "
+						"FROM retention_archive.data_key WHERE key_version <> $1::int",
+						{std::to_string(RequireServerKey().version())});
+	int64_t rewrapped = 0;
+	for (const SqlRow &row : old.rows) {
+		std::string subject = row[0].value();
+		std::string hash = Unhex(row[1].value());
+		std::string aad = Aad(subject, hash);
+		SecureBytes key = UnwrapAnyVersion(Unhex(row[2].value()), aad);
+		std::string blob = WrapDataKey(WrappingKey(), RequireServerKey().version(), key, aad);
+		Sql("UPDATE retention_archive.data_key SET wrapped_key = decode($3, 'hex'), key_version = "
+			"$4::int WHERE subject = $1 AND subject_hash = decode($2, 'hex')",
+			{subject, row[1].value(), HexEncode(blob), std::to_string(RequireServerKey().version())});
+		rewrapped++;
+	}
+	data_keys.clear();
+	return Int64GetDatum(rewrapped);
 }
 
 /* _subject_hash(subject text, subject_id text) -> bytea */

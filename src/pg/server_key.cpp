@@ -42,63 +42,79 @@ char *key_file_setting = nullptr;
 char *key_command_setting = nullptr;
 int key_version_setting = 1;
 
+char *previous_key_file_setting = nullptr;
+int previous_key_version_setting = 0;
+
 std::optional<KeyRing> server_key;
+std::optional<KeyRing> previous_key; /* during a rotation: the key being retired */
 
 /* Largest key source we read: a key is 64 characters; leave room for comments. */
 constexpr size_t kMaxKeySource = 4096;
 
-/* Reads the whole key source into a wiped buffer; "" on failure (with `why`). */
-SecureBytes ReadSource(std::string &why)
+/* Reads a key source (a file, or a command's output) into a wiped buffer; sets `why` on failure. */
+SecureBytes ReadSource(const char *file, const char *command, std::string &why)
 {
 	SecureBytes content(kMaxKeySource);
 	size_t used = 0;
-	bool from_command = key_command_setting != nullptr && key_command_setting[0] != '\0';
+	bool from_command = command != nullptr && command[0] != '\0';
 	FILE *f = nullptr;
 	if (from_command) {
-		f = popen(key_command_setting, "r");
+		f = popen(command, "r");
 	} else {
 		struct stat st;
-		if (stat(key_file_setting, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-			why = "key file \"" + std::string(key_file_setting) +
-			      "\" is accessible to other users: chmod 600 it";
+		if (stat(file, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+			why = "key file \"" + std::string(file) + "\" is accessible to other users: chmod 600 it";
 			return SecureBytes();
 		}
-		f = fopen(key_file_setting, "r");
+		f = fopen(file, "r");
 	}
 	if (f == nullptr) {
-		why = from_command ? "could not run retention.key_command"
-		                   : "could not open key file \"" + std::string(key_file_setting) + "\"";
+		why = from_command ? "could not run the key command"
+						   : "could not open key file \"" + std::string(file) + "\"";
 		return SecureBytes();
 	}
 	size_t n;
 	while (used < content.size() &&
-	       (n = fread(content.data() + used, 1, content.size() - used, f)) > 0)
+		   (n = fread(content.data() + used, 1, content.size() - used, f)) > 0)
 		used += n;
 	int status = from_command ? pclose(f) : fclose(f);
 	if (from_command && status != 0) {
-		why = "retention.key_command exited with status " + std::to_string(status);
+		why = "the key command exited with status " + std::to_string(status);
 		return SecureBytes();
 	}
 	return SecureBytes(content.data(), used);
 }
 
+bool IsSet(const char *setting) { return setting != nullptr && setting[0] != '\0'; }
+
+/* The key ring of one source, or nullopt when the source is not configured. */
+std::optional<KeyRing> LoadRing(const char *what, const char *file, const char *command,
+								int version)
+{
+	if (!IsSet(file) && !IsSet(command))
+		return std::nullopt;
+	if (IsSet(file) && IsSet(command))
+		throw Error(ErrorKind::ConfigFileError,
+					std::string(what) + ": a key file and a key command are both set", "",
+					"set only one of them");
+	std::string why;
+	SecureBytes source = ReadSource(file, command, why);
+	if (!why.empty())
+		throw Error(ErrorKind::ConfigFileError, std::string("could not load the ") + what, why);
+	return KeyRing(ParseKeyMaterial(std::string_view(reinterpret_cast<const char *>(source.data()),
+													 source.size())),
+				   static_cast<uint32_t>(version));
+}
+
 void Load()
 {
-	bool has_file = key_file_setting != nullptr && key_file_setting[0] != '\0';
-	bool has_command = key_command_setting != nullptr && key_command_setting[0] != '\0';
-	if (!has_file && !has_command)
-		return;
-	if (has_file && has_command)
-		throw Error(ErrorKind::ConfigFileError,
-		            "retention.key_file and retention.key_command are both set", "",
-		            "set only one of them");
-	std::string why;
-	SecureBytes source = ReadSource(why);
-	if (!why.empty())
-		throw Error(ErrorKind::ConfigFileError, "could not load the retention server key", why);
-	server_key.emplace(ParseKeyMaterial(std::string_view(
-	                       reinterpret_cast<const char *>(source.data()), source.size())),
-	                   static_cast<uint32_t>(key_version_setting));
+	if (std::optional<KeyRing> ring = LoadRing("retention server key", key_file_setting,
+											   key_command_setting, key_version_setting))
+		server_key.emplace(std::move(*ring));
+	if (std::optional<KeyRing> ring =
+			LoadRing("previous retention server key", previous_key_file_setting, nullptr,
+					 previous_key_version_setting))
+		previous_key.emplace(std::move(*ring));
 }
 
 } // namespace
@@ -132,6 +148,14 @@ void LoadServerKey()
 		DefineCustomIntVariable("retention.key_version", "Version number of the server key.",
 		                        "Raise it when rotating the key; see the README.",
 		                        &key_version_setting, 1, 1, INT_MAX, PGC_POSTMASTER,
+		                        GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+		DefineCustomStringVariable(
+		    "retention.previous_key_file", "File holding the server key being retired.",
+		    "Set during a key rotation until retention.rewrap_archive_keys() has run.",
+		    &previous_key_file_setting, "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+		DefineCustomIntVariable("retention.previous_key_version",
+		                        "Version number of the server key being retired.", NULL,
+		                        &previous_key_version_setting, 0, 0, INT_MAX, PGC_POSTMASTER,
 		                        GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 	});
 	try {

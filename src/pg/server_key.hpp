@@ -20,6 +20,8 @@ namespace pg_retention::pg
 {
 
 bool ServerKeyLoaded() noexcept;
+/* During a rotation, the key being retired (retention.previous_key_file), or nullptr. */
+const KeyRing *PreviousServerKey() noexcept;
 /* The loaded key ring; throws Error (55000, with a hint) when none is loaded. */
 const KeyRing &RequireServerKey();
 

@@ -233,3 +233,10 @@ COMMENT ON FUNCTION retention.restore_archived(regclass, bigint[]) IS
 'moves archived rows of a table (all, or the given archive ids) back into it; retention_admin only';
 REVOKE ALL ON FUNCTION retention.restore_archived(regclass, bigint[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION retention.restore_archived(regclass, bigint[]) TO retention_admin;
+
+CREATE FUNCTION retention.rewrap_archive_keys() RETURNS bigint
+LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'retention_rewrap_archive_keys';
+COMMENT ON FUNCTION retention.rewrap_archive_keys() IS
+'key rotation: wraps every archive data key still under the retired server key with the current one';
+REVOKE ALL ON FUNCTION retention.rewrap_archive_keys() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retention.rewrap_archive_keys() TO retention_admin;
