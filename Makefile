@@ -22,16 +22,16 @@ DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 
 # Every sql/*.sql is a regression test, run in name order on one temporary
 # instance with the library preloaded (test/regress.conf).
-REGRESS      = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
+REGRESS      := $(basename $(notdir $(sort $(wildcard sql/*.sql))))
 REGRESS_OPTS = --temp-config=test/regress.conf --temp-instance=tmp_check \
                --load-extension=pg_retention
 
-ISOLATION      = $(basename $(notdir $(sort $(wildcard test/isolation/specs/*.spec))))
+ISOLATION     := $(basename $(notdir $(sort $(wildcard test/isolation/specs/*.spec))))
 ISOLATION_OPTS = --inputdir=test/isolation --temp-config=test/regress.conf \
                  --temp-instance=tmp_check_iso --load-extension=pg_retention
 
 TAP_TESTS    = 1
-PROVE_TESTS  = $(sort $(wildcard test/t/*.pl))
+PROVE_TESTS  := $(sort $(wildcard test/t/*.pl))
 PROVE_FLAGS  = -I test/perl
 
 EXTRA_CLEAN  = test/regress.conf results output_iso tmp_check tmp_check_iso \

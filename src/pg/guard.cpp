@@ -73,6 +73,24 @@ const char *PgError::what() const noexcept
 	return edata_ != nullptr && edata_->message != nullptr ? edata_->message : "PostgreSQL error";
 }
 
+ErrorData *PgTryCall(void (*call)(void *), void *arg) noexcept
+{
+	MemoryContext volatile caller_context = CurrentMemoryContext;
+	ErrorData *volatile edata = nullptr;
+	PG_TRY();
+	{
+		call(arg);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(caller_context);
+		edata = CopyErrorData();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	return edata;
+}
+
 void CaptureCurrentException(CaughtError &out) noexcept
 {
 	out.caught = true;

@@ -84,49 +84,43 @@ auto InvokeGuarded(const char *where, Fn &&fn, Args &&...args) -> decltype(fn(ar
 }
 
 /*
- * Runs fn() -- which must only call PostgreSQL (C) code and must not throw --
- * and turns an ereport(ERROR) inside it into a PgError exception.  The error
- * is copied into the memory context that was current at the call.
+ * Calls call(arg) under PG_TRY; on an ereport(ERROR) returns the error,
+ * copied into the memory context current at the call, and flushes it.
+ * The sigsetjmp lives in this one function's frame, so no caller's local
+ * can be clobbered by the longjmp.
  */
-template <typename Fn> auto PgCall(Fn &&fn) -> decltype(fn())
+ErrorData *PgTryCall(void (*call)(void *), void *arg) noexcept;
+
+/*
+ * Runs fn() -- which must only call PostgreSQL (C) code and must not throw --
+ * and turns an ereport(ERROR) inside it into a PgError exception.
+ */
+template <typename Fn>
+auto PgCall(Fn &&fn) -> decltype(fn())
 {
 	using Result = decltype(fn());
-	MemoryContext volatile caller_context = CurrentMemoryContext;
-	ErrorData *volatile edata = nullptr;
-
+	using Callable = std::remove_reference_t<Fn>;
 	if constexpr (std::is_void_v<Result>) {
-		PG_TRY();
-		{
-			fn();
-		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(caller_context);
-			edata = CopyErrorData();
-			FlushErrorState();
-		}
-		PG_END_TRY();
+		ErrorData *edata = PgTryCall([](void *f) { (*static_cast<Callable *>(f))(); },
+									 const_cast<void *>(static_cast<const void *>(&fn)));
 		if (edata != nullptr)
 			throw PgError(edata);
 	} else {
 		static_assert(std::is_trivially_copyable_v<Result>,
-		              "PgCall returns PostgreSQL values (pointers, Datums, scalars) only");
-		/* read only on the path where no longjmp happened: needs no volatile */
-		Result result{};
-		PG_TRY();
-		{
-			result = fn();
-		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(caller_context);
-			edata = CopyErrorData();
-			FlushErrorState();
-		}
-		PG_END_TRY();
+					  "PgCall returns PostgreSQL values (pointers, Datums, scalars) only");
+		struct Call {
+			Callable *fn;
+			Result result;
+		} call{&fn, Result{}};
+		ErrorData *edata = PgTryCall(
+			[](void *p) {
+				Call *c = static_cast<Call *>(p);
+				c->result = (*c->fn)();
+			},
+			&call);
 		if (edata != nullptr)
 			throw PgError(edata);
-		return result;
+		return call.result;
 	}
 }
 
