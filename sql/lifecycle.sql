@@ -73,6 +73,20 @@ FROM retention.run_history ORDER BY run_id DESC LIMIT 1;
 SELECT count(*) FILTER (WHERE c.email = retention.hash(o.email)) AS still_hashed_once
 FROM life.client c JOIN life.original o USING (id);
 
+-- rows written already due are queued by the write trigger and taken by the next run:
+-- a backdated insert, a new clear value in an anonymized row; other writes queue nothing
+INSERT INTO life.client VALUES (100, 'late@example.com', NULL, '1990-01-01', now() - interval '20 months');
+UPDATE life.client SET email = 'changed@example.com' WHERE id = 13;
+UPDATE life.client SET birthday = '1991-01-01' WHERE id = 14;
+UPDATE life.client SET email = 'fresh@example.com' WHERE id = 2;
+SELECT attnum, row_key FROM retention.late_row ORDER BY row_key;
+CALL retention.run();
+SELECT id, email = retention.hash(CASE id WHEN 100 THEN 'late@example.com' WHEN 13 THEN 'changed@example.com'
+                                           ELSE (SELECT email FROM life.original o WHERE o.id = c.id) END) AS hashed_once,
+       email
+FROM life.client c WHERE id IN (2, 13, 14, 100) ORDER BY id;
+SELECT count(*) AS queue_left FROM retention.late_row;
+
 -- every original client is in exactly one place: live, archived, or purged on purpose
 SELECT o.id / 12 AS years_ago,
        count(c.id) AS live, count(a.id) AS archived, count(*) - count(c.id) - count(a.id) AS purged

@@ -55,8 +55,8 @@ INSERT INTO note VALUES (1, 'do not keep', 1234);
 SELECT * FROM note;
 
 -- the trigger is created with the rule: a replayed CREATE TRIGGER (pg_restore) is skipped
-CREATE TRIGGER retention_minimize BEFORE INSERT OR UPDATE ON note
-    FOR EACH ROW EXECUTE FUNCTION retention.minimize_trigger();
-SELECT retention.minimize_trigger();
+CREATE TRIGGER retention_write BEFORE INSERT OR UPDATE ON note
+    FOR EACH ROW EXECUTE FUNCTION retention.write_trigger();
+SELECT retention.write_trigger();
 
 DROP TABLE member, visit, note;

@@ -63,7 +63,7 @@ void Relabel(const ObjectAddress &object, const char *seclabel)
 {
 	CheckLabelTarget(object);
 	DeclaredTable table = ValidateProposedLabel(object.objectId, object.objectSubId, seclabel);
-	SyncMinimizeTrigger(table);
+	SyncWriteTrigger(table);
 	PgCall([&] { CacheInvalidateRelcacheByRelid(object.objectId); });
 	InvalidatePolicyCache();
 }
@@ -110,17 +110,17 @@ extern "C" void RetentionProcessUtility(PlannedStmt *pstmt, const char *query_st
 {
 	Node *parsetree = pstmt->utilityStmt;
 	/*
-	 * The minimize trigger is created with its label; pg_restore replays
+	 * The write trigger is created with its labels; pg_restore replays
 	 * labels before triggers, so its CREATE TRIGGER finds it already there.
 	 */
 	if (IsA(parsetree, CreateTrigStmt)) {
 		CreateTrigStmt *trig = castNode(CreateTrigStmt, parsetree);
-		if (strcmp(trig->trigname, kMinimizeTrigger) == 0 && !trig->replace) {
+		if (strcmp(trig->trigname, kWriteTrigger) == 0 && !trig->replace) {
 			Oid relid = RangeVarGetRelid(trig->relation, NoLock, true);
-			if (OidIsValid(relid) && OidIsValid(get_trigger_oid(relid, kMinimizeTrigger, true))) {
+			if (OidIsValid(relid) && OidIsValid(get_trigger_oid(relid, kWriteTrigger, true))) {
 				ereport(NOTICE,
-				        (errmsg("trigger \"%s\" already exists, skipping", kMinimizeTrigger),
-				         errdetail("It was created with the table's minimize rules.")));
+				        (errmsg("trigger \"%s\" already exists, skipping", kWriteTrigger),
+				         errdetail("It was created with the table's retention rules.")));
 				return;
 			}
 		}

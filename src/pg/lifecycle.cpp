@@ -681,7 +681,10 @@ private:
 
 		StageOutcome o;
 		o.due = Sql("SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + window, params, true)
-		            .ScalarInt();
+					.ScalarInt();
+		int64_t late = ProcessLateRows(t, *column, action, expression, cutoff, mark);
+		o.due += late;
+		o.done += late;
 		StartDetail(t, c.info.facts.name, action, o.due);
 		auto started = std::chrono::steady_clock::now();
 		int64_t size = std::min<int64_t>(1000, batch_max_rows);
@@ -710,11 +713,20 @@ private:
 				std::vector<SqlValue> up = params;
 				int last_first = static_cast<int>(up.size()) + 1;
 				up.insert(up.end(), last.begin(), last.end());
-				int64_t changed = Sql("UPDATE " + t.leaf.qualified + " SET " + q + " = " +
-				                          expression + " WHERE " + window + " AND " +
-				                          KeysetColumns(t) + " <= " + KeysetParams(t, last_first),
-				                      up)
-				                      .processed;
+				/* rows the scan processes leave the late-row queue in the same statement */
+				up.push_back(Str(t.leaf.relid));
+				up.push_back(attnum);
+				int queue_params = static_cast<int>(up.size()) - 1;
+				int64_t changed =
+					Sql("WITH upd AS (UPDATE " + t.leaf.qualified + " SET " + q + " = " +
+							expression + " WHERE " + window + " AND " + KeysetColumns(t) +
+							" <= " + KeysetParams(t, last_first) + " RETURNING " + KeyList(t, "") +
+							"), gone AS (DELETE FROM retention.late_row l USING upd WHERE l.relid = $" +
+							Str(queue_params) + "::oid AND l.attnum = $" + Str(queue_params + 1) +
+							"::int2 AND " + QueueKeyMatches(t, "l", "upd") +
+							") SELECT count(*) FROM upd",
+						up)
+						.ScalarInt();
 				std::string key_array = "{";
 				for (size_t i = 1; i < nkey; i++)
 					key_array += (i > 1 ? "," : "") + QuoteArrayElement(last[i].value_or(""));
@@ -747,6 +759,66 @@ private:
 			size = NextBatchSize(size, Elapsed(batch_start));
 		}
 		Finish(t, c.info.facts.name, action, o, started);
+	}
+
+	/* k1, k2: the key columns (qualified by alias when given). */
+	static std::string KeyList(const Target &t, const std::string &alias)
+	{
+		std::string sql;
+		for (const std::string &k : t.key)
+			sql += (sql.empty() ? "" : ", ") + (alias.empty() ? "" : alias + ".") + QuoteIdent(k);
+		return sql;
+	}
+
+	/* A queue entry's text key, parsed back to the key types, equals the row's key. */
+	static std::string QueueKeyMatches(const Target &t, const std::string &queue,
+									   const std::string &row)
+	{
+		std::string sql;
+		for (size_t i = 0; i < t.key.size(); i++)
+			sql += (i > 0 ? " AND " : "") + queue + ".row_key[" + Str(i + 1) + "]::" +
+				   t.key_types[i] + " = " + row + "." + QuoteIdent(t.key[i]);
+		return sql;
+	}
+
+	/*
+	 * Rows the write trigger queued (written already due) that lie behind the
+	 * watermark, where the scan will not look: processed here, in one batch,
+	 * and the whole queue of this stage consumed (rows ahead of the
+	 * watermark are the scan's).
+	 */
+	int64_t ProcessLateRows(const Target &t, const ColumnInfo &column, const char *action,
+							const std::string &expression, const std::string &cutoff,
+							const std::vector<SqlValue> &mark)
+	{
+		std::vector<SqlValue> p{Str(t.leaf.relid), Str(column.attnum), cutoff};
+		int64_t queued = Sql("SELECT count(*) FROM retention.late_row WHERE relid = $1::oid AND "
+							 "attnum = $2::int2",
+							 {p[0], p[1]})
+							 .ScalarInt();
+		if (queued == 0)
+			return 0;
+		std::string behind = "false";
+		if (!mark.empty()) {
+			p.insert(p.end(), mark.begin(), mark.end());
+			behind = KeysetColumns(t, "r") + " <= " + KeysetParams(t, 4);
+		}
+		int64_t changed = 0;
+		Batch([&] {
+			changed = Sql("WITH q AS (DELETE FROM retention.late_row WHERE relid = $1::oid AND "
+						  "attnum = $2::int2 RETURNING row_key), upd AS (UPDATE " +
+							  t.leaf.qualified + " r SET " + QuoteIdent(column.facts.name) + " = " +
+							  expression + " FROM q WHERE " + QueueKeyMatches(t, "q", "r") +
+							  " AND r." + t.age_sql + " < $3::" + t.age_type + " AND " + behind +
+							  " RETURNING 1) SELECT count(*) FROM upd",
+						  p)
+						  .ScalarInt();
+			if (std::string(action) == "anonymize")
+				summary_.rows_anonymized += changed;
+			else
+				summary_.values_purged += changed;
+		});
+		return changed;
 	}
 
 	static std::string QuoteArrayElement(const std::string &v)

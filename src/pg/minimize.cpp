@@ -22,6 +22,7 @@
 #include "anon_functions.hpp"
 #include "guard.hpp"
 #include "method_sql.hpp"
+#include "late_rows.hpp"
 #include "minimize.hpp"
 
 extern "C" {
@@ -167,7 +168,7 @@ bool TriggerExists(Oid relid)
 		bool found = false;
 		TriggerDesc *triggers = rel->trigdesc;
 		for (int i = 0; triggers != nullptr && i < triggers->numtriggers; i++)
-			if (strcmp(triggers->triggers[i].tgname, kMinimizeTrigger) == 0)
+			if (strcmp(triggers->triggers[i].tgname, kWriteTrigger) == 0)
 				found = true;
 		table_close(rel, AccessShareLock);
 		return found;
@@ -188,19 +189,19 @@ void RunSql(const std::string &sql, int expected)
 
 } // namespace
 
-void SyncMinimizeTrigger(const DeclaredTable &table)
+void SyncWriteTrigger(const DeclaredTable &table)
 {
-	bool wanted = false;
+	bool wanted = HasWatermarkedStages(table);
 	for (const DeclaredColumn &c : table.columns)
 		wanted = wanted || c.policy.minimize.has_value();
 	bool exists = TriggerExists(table.info.relid);
 	if (wanted && !exists)
-		RunSql(std::string("CREATE TRIGGER ") + kMinimizeTrigger + " BEFORE INSERT OR UPDATE ON " +
+		RunSql(std::string("CREATE TRIGGER ") + kWriteTrigger + " BEFORE INSERT OR UPDATE ON " +
 		           table.info.qualified +
-		           " FOR EACH ROW EXECUTE FUNCTION retention.minimize_trigger()",
+		           " FOR EACH ROW EXECUTE FUNCTION retention.write_trigger()",
 		       SPI_OK_UTILITY);
 	else if (!wanted && exists)
-		RunSql(std::string("DROP TRIGGER ") + kMinimizeTrigger + " ON " + table.info.qualified,
+		RunSql(std::string("DROP TRIGGER ") + kWriteTrigger + " ON " + table.info.qualified,
 		       SPI_OK_UTILITY);
 }
 
@@ -237,15 +238,16 @@ int64_t MinimizeExisting(Oid relid)
 	});
 }
 
-/* retention.minimize_trigger(): BEFORE INSERT OR UPDATE FOR EACH ROW */
-PGR_FUNCTION(retention_minimize_trigger)
+/* retention.write_trigger(): BEFORE INSERT OR UPDATE FOR EACH ROW */
+PGR_FUNCTION(retention_write_trigger)
 {
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		throw Error(ErrorKind::ObjectNotInPrerequisiteState,
-		            "retention.minimize_trigger() must be called as a trigger");
+		            "retention.write_trigger() must be called as a trigger");
 	TriggerData *trigger = reinterpret_cast<TriggerData *>(fcinfo->context);
 	const MinimizePlan &plan = PlanFor(RelationGetRelid(trigger->tg_relation));
 	HeapTuple result = PgCall([&] { return MinimizeTuple(trigger, plan); });
+	QueueLateRow(trigger, result);
 	return PointerGetDatum(result);
 }
 

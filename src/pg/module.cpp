@@ -27,6 +27,7 @@ void RegisterEverything()
 {
 	pg_retention::pg::LoadServerKey();
 	pg_retention::pg::DefineLifecycleSettings();
+	pg_retention::pg::DefineLateRowSettings();
 	pg_retention::pg::RegisterLabelProvider();
 	MarkGUCPrefixReserved("retention");
 }

@@ -16,6 +16,8 @@ namespace pg_retention::pg
 void RegisterLabelProvider();
 /* lifecycle.cpp: batch sizing, lock timeout, history settings. */
 void DefineLifecycleSettings();
+/* late_rows.cpp: the late-write margin. */
+void DefineLateRowSettings();
 /* server_key.cpp: reads the server key once, in the postmaster. */
 void LoadServerKey();
 

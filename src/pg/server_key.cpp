@@ -124,6 +124,8 @@ bool ServerKeyLoaded() noexcept
 	return server_key.has_value();
 }
 
+const KeyRing *PreviousServerKey() noexcept { return previous_key ? &*previous_key : nullptr; }
+
 const KeyRing &RequireServerKey()
 {
 	if (!server_key)

@@ -136,12 +136,14 @@ LANGUAGE C STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_key_info';
 COMMENT ON FUNCTION retention.key_info() IS
 'whether a server key is loaded, its version and a fingerprint to tell keys apart (never the key)';
 
--- minimize to: applied on every write by this trigger, which the label
--- provider creates with a table's first minimize rule and drops with its last.
-CREATE FUNCTION retention.minimize_trigger() RETURNS trigger
-LANGUAGE C AS 'MODULE_PATHNAME', 'retention_minimize_trigger';
-COMMENT ON FUNCTION retention.minimize_trigger() IS
-'BEFORE INSERT OR UPDATE trigger applying the table''s "minimize to" rules (created by the label provider)';
+-- The write trigger: applies "minimize to" on every write and queues rows
+-- written already due for the next run.  The label provider creates it with
+-- a table's first minimize, anonymize or value purge rule, and drops it with
+-- the last.
+CREATE FUNCTION retention.write_trigger() RETURNS trigger
+LANGUAGE C AS 'MODULE_PATHNAME', 'retention_write_trigger';
+COMMENT ON FUNCTION retention.write_trigger() IS
+'BEFORE INSERT OR UPDATE trigger: applies "minimize to" rules, queues rows written already due (created by the label provider)';
 
 CREATE FUNCTION retention.minimize_existing(relation regclass) RETURNS bigint
 LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'retention_minimize_existing';
