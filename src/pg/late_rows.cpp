@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "guard.hpp"
 #include "late_rows.hpp"
+#include "guard.hpp"
 #include "spi_query.hpp"
 
 extern "C" {
