@@ -35,6 +35,7 @@ namespace pg_retention::pg {
 namespace {
 
 int late_write_margin_minutes = 24 * 60;
+int suppressed = 0; /* SuppressLateRowQueue scopes alive in this backend */
 
 /* One watermarked stage of one column, compiled for one relation. */
 struct LateCheck {
@@ -207,8 +208,14 @@ bool HasWatermarkedStages(const DeclaredTable &table)
 	return false;
 }
 
+SuppressLateRowQueue::SuppressLateRowQueue() noexcept { suppressed++; }
+
+SuppressLateRowQueue::~SuppressLateRowQueue() { suppressed--; }
+
 void QueueLateRow(TriggerData *trigger, HeapTuple written)
 {
+	if (suppressed > 0)
+		return;
 	Oid relid = RelationGetRelid(trigger->tg_relation);
 	const LatePlan &plan = PlanFor(relid);
 	if (plan.checks.empty())

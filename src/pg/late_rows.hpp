@@ -24,6 +24,19 @@ namespace pg_retention::pg {
 /* Whether a declaration has watermarked stages (anonymize, purge value) the trigger must watch. */
 bool HasWatermarkedStages(const DeclaredTable &table);
 
+/*
+ * While alive, writes of this backend are not queued: the lifecycle's and
+ * forget's own updates are the processing, not late writes.  Nests; its
+ * destructor only resets a counter (no PostgreSQL call).
+ */
+class SuppressLateRowQueue {
+public:
+	SuppressLateRowQueue() noexcept;
+	~SuppressLateRowQueue();
+	SuppressLateRowQueue(const SuppressLateRowQueue &) = delete;
+	SuppressLateRowQueue &operator=(const SuppressLateRowQueue &) = delete;
+};
+
 /* Queues `written` (the row as stored) when it is due already; called by the write trigger. */
 void QueueLateRow(TriggerData *trigger, HeapTuple written);
 

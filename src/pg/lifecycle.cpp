@@ -25,6 +25,7 @@
 
 #include "error.hpp"
 
+#include "late_rows.hpp"
 #include "archive.hpp"
 #include "guard.hpp"
 #include "lifecycle.hpp"
@@ -1059,6 +1060,7 @@ private:
 
 RunSummary RunLifecycle(const RunOptions &options, TransactionControl &transactions)
 {
+	SuppressLateRowQueue engine_writes; /* the run's own updates are not late writes */
 	FixedDateStyle style;
 	try {
 		RunSummary summary = Engine(options, transactions).Run();
@@ -1175,6 +1177,7 @@ PGR_FUNCTION(retention_preview)
 	options.notices = false;
 	options.record_history = false;
 	NoCommits none;
+	SuppressLateRowQueue engine_writes;
 	FixedDateStyle style;
 	Engine engine(options, none);
 	try {
