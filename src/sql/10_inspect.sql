@@ -1,18 +1,21 @@
 -- Inspection: what is declared, what is wrong with it, and the register
 -- of processing built from the declarations.
 
-CREATE FUNCTION retention._policies(
-    OUT table_name regclass,
-    OUT column_name name,
-    OUT stage text,
-    OUT after interval,
-    OUT method text,
-    OUT subject text,
-    OUT age_column name,
-    OUT purpose text,
-    OUT basis text,
-    OUT label text)
-RETURNS SETOF record
+-- One declared rule, as retention.policies and retention.rules_for() show it.
+CREATE TYPE retention.rule AS (
+    table_name regclass,
+    column_name name,
+    stage text,
+    after interval,
+    method text,
+    subject text,
+    age_column name,
+    purpose text,
+    basis text,
+    label text);
+
+CREATE FUNCTION retention._policies()
+RETURNS SETOF retention.rule
 LANGUAGE C STABLE STRICT
 AS 'MODULE_PATHNAME', 'retention_policies';
 
@@ -25,19 +28,8 @@ SELECT * FROM retention._policies();
 COMMENT ON VIEW retention.policies IS
 'one row per declared rule: stage (minimize, anonymize, archive, purge, forget, personal, declare), its delay and method';
 
-CREATE FUNCTION retention.rules_for(
-    relation regclass,
-    OUT table_name regclass,
-    OUT column_name name,
-    OUT stage text,
-    OUT after interval,
-    OUT method text,
-    OUT subject text,
-    OUT age_column name,
-    OUT purpose text,
-    OUT basis text,
-    OUT label text)
-RETURNS SETOF record
+CREATE FUNCTION retention.rules_for(relation regclass)
+RETURNS SETOF retention.rule
 LANGUAGE C STABLE STRICT
 AS 'MODULE_PATHNAME', 'retention_rules_for';
 
