@@ -50,7 +50,12 @@ struct RawTable {
 RawTable *ReadRawTable(Oid relid)
 {
 	RawTable *raw = static_cast<RawTable *>(palloc0(sizeof(RawTable)));
-	Relation rel = try_relation_open(relid, AccessShareLock);
+	/*
+	 * No lock: the policy cache reads every declared table, from the write
+	 * trigger too, and must not wait for a table another session holds
+	 * (ALTER TABLE).  A concurrent change invalidates the cache anyway.
+	 */
+	Relation rel = try_relation_open(relid, NoLock);
 	if (rel == nullptr)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
 		                errmsg("relation with OID %u does not exist", relid)));
@@ -72,7 +77,7 @@ RawTable *ReadRawTable(Oid relid)
 		col->not_null = att->attnotnull;
 		col->type_name = format_type_be(att->atttypid);
 	}
-	relation_close(rel, AccessShareLock);
+	relation_close(rel, NoLock);
 	return raw;
 }
 

@@ -80,6 +80,16 @@ struct BatchFailed {
 	std::string sqlstate;
 };
 
+/*
+ * The client canceled the run, or statement_timeout or a shutdown stopped
+ * it (SQLSTATE class 57): the whole run stops, the error goes on up.  The
+ * subtransaction it happened in is rolled back, so the run can still record
+ * that it stopped.
+ */
+struct RunInterrupted {
+	PgError error;
+};
+
 std::string Str(int64_t v)
 {
 	return std::to_string(v);
@@ -106,6 +116,8 @@ template <typename Work> void InSubtransaction(Work &&work)
 	} catch (const PgError &e) {
 		ErrorData *edata = e.edata();
 		rollback();
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
+			throw RunInterrupted{e};
 		throw BatchFailed{edata->message ? edata->message : "error",
 		                  unpack_sql_state(edata->sqlerrcode)};
 	} catch (...) {
@@ -168,6 +180,8 @@ public:
 					throw DryRunDone{};
 				});
 			} catch (const DryRunDone &) {
+			} catch (const RunInterrupted &i) {
+				throw i.error;
 			}
 			if (!options_.record_history)
 				return summary_;
@@ -175,21 +189,22 @@ public:
 			for (const DetailRecord &d : details_)
 				WriteDetail(d, true);
 		} else {
-			process_all();
+			try {
+				process_all();
+			} catch (const RunInterrupted &i) {
+				/* recorded as stopped, then the client gets the original error */
+				summary_.status = "stopped";
+				RecordEnd(std::string(i.error.what()));
+				tx_.CommitAndContinue();
+				ReleaseRunLock();
+				throw i.error;
+			}
 		}
 
 		summary_.status = stopped                      ? "stopped"
 		                  : summary_.tables_failed > 0 ? "partial"
 		                                               : "succeeded";
-		Sql("UPDATE retention.run_history SET finished_at = clock_timestamp(), status = $2, "
-		    "rows_minimized = $3::bigint, rows_anonymized = $4::bigint, values_purged = "
-		    "$5::bigint, "
-		    "rows_archived = $6::bigint, rows_purged = $7::bigint, archive_purged = $8::bigint, "
-		    "rows_blocked = $9::bigint, tables_failed = $10::int WHERE run_id = $1::bigint",
-		    {Str(summary_.run_id), summary_.status, Str(summary_.rows_minimized),
-		     Str(summary_.rows_anonymized), Str(summary_.values_purged),
-		     Str(summary_.rows_archived), Str(summary_.rows_purged), Str(summary_.archive_purged),
-		     Str(summary_.rows_blocked), Str(summary_.tables_failed)});
+		RecordEnd(SqlValue());
 		tx_.CommitAndContinue();
 		if (!options_.dry_run)
 			ReleaseRunLock();
@@ -197,6 +212,20 @@ public:
 	}
 
 	const std::vector<DetailRecord> &details() const { return details_; }
+
+	/* The run's end in its history row: status, counts, and why it stopped (or NULL). */
+	void RecordEnd(const SqlValue &message)
+	{
+		Sql("UPDATE retention.run_history SET finished_at = clock_timestamp(), status = $2, "
+		    "rows_minimized = $3::bigint, rows_anonymized = $4::bigint, values_purged = "
+		    "$5::bigint, rows_archived = $6::bigint, rows_purged = $7::bigint, archive_purged = "
+		    "$8::bigint, rows_blocked = $9::bigint, tables_failed = $10::int, message = $11 "
+		    "WHERE run_id = $1::bigint",
+		    {Str(summary_.run_id), summary_.status, Str(summary_.rows_minimized),
+		     Str(summary_.rows_anonymized), Str(summary_.values_purged),
+		     Str(summary_.rows_archived), Str(summary_.rows_purged), Str(summary_.archive_purged),
+		     Str(summary_.rows_blocked), Str(summary_.tables_failed), message});
+	}
 
 private:
 	struct DryRunDone {
@@ -224,6 +253,12 @@ private:
 			                                        Int32GetDatum((int32)MyDatabaseId)));
 		});
 		run_lock_held = got;
+		/* inside a transaction block the run's work stays uncommitted after it returns */
+		if (got)
+			PgCall([] {
+				DirectFunctionCall2(pg_try_advisory_xact_lock_int4, Int32GetDatum(kRunLockClass),
+				                    Int32GetDatum((int32)MyDatabaseId));
+			});
 		if (!got)
 			throw Error(ErrorKind::ObjectNotInPrerequisiteState,
 			            "another lifecycle run is in progress in this database",
@@ -379,9 +414,6 @@ private:
 		} catch (const BatchFailed &f) {
 			summary_.tables_failed++;
 			RecordFailure(t, "", "run", f.message + " (SQLSTATE " + f.sqlstate + ")");
-		} catch (const PgError &e) {
-			summary_.tables_failed++;
-			RecordFailure(t, "", "run", e.what());
 		} catch (const Error &e) {
 			summary_.tables_failed++;
 			RecordFailure(t, "", "run", e.what());
@@ -498,6 +530,13 @@ private:
 	void RecordFailure(const DeclaredTable &t, const std::string &column, const char *action,
 	                   const std::string &error)
 	{
+		for (DetailRecord &running : details_)
+			if (running.status == "running") {
+				running.status = "failed";
+				running.error = error;
+				if (!options_.dry_run)
+					WriteDetail(running, false);
+			}
 		DetailRecord d{t.info.relid, t.info.qualified, column, action, {}, "failed", error};
 		details_.push_back(d);
 		if (!options_.dry_run) {
@@ -530,6 +569,17 @@ private:
 		Notice("NOTICE", text);
 	}
 
+	/*
+	 * A count over the table before its batches, in a subtransaction: a lock
+	 * it cannot get (lock_timeout) fails this table only, cleanly.
+	 */
+	int64_t Count(const std::string &sql, const std::vector<SqlValue> &params)
+	{
+		int64_t n = 0;
+		InSubtransaction([&] { n = Sql(sql, params, true).ScalarInt(); });
+		return n;
+	}
+
 	/* Batch size for the next batch, aiming at batch_target_ms. */
 	static int64_t NextBatchSize(int64_t current, double elapsed_ms)
 	{
@@ -559,7 +609,8 @@ private:
 				break;
 			} catch (const BatchFailed &f) {
 				/* lock_not_available: an application transaction holds a row; retry */
-				if (f.sqlstate != "55P03" || attempt >= lock_retries)
+				/* foreign_key_violation: a referencing row committed during the statement */
+				if ((f.sqlstate != "55P03" && f.sqlstate != "23503") || attempt >= lock_retries)
 					throw;
 				PgCall([&] { pg_usleep(100000L * attempt); });
 			}
@@ -596,8 +647,7 @@ private:
 		if (state.Scalar() && *state.Scalar() == signature)
 			return;
 		StageOutcome o;
-		o.due = Sql("SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + differs, {}, true)
-		            .ScalarInt();
+		o.due = Count("SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + differs, {});
 		StartDetail(t, "", "minimize", o.due);
 		auto started = std::chrono::steady_clock::now();
 		int64_t size = std::min<int64_t>(1000, batch_max_rows);
@@ -681,8 +731,7 @@ private:
 		params.insert(params.end(), mark.begin(), mark.end());
 
 		StageOutcome o;
-		o.due = Sql("SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + window, params, true)
-					.ScalarInt();
+		o.due = Count("SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + window, params);
 		int64_t late = ProcessLateRows(t, *column, action, expression, cutoff, mark);
 		o.due += late;
 		o.done += late;
@@ -714,20 +763,22 @@ private:
 				std::vector<SqlValue> up = params;
 				int last_first = static_cast<int>(up.size()) + 1;
 				up.insert(up.end(), last.begin(), last.end());
-				/* rows the scan processes leave the late-row queue in the same statement */
-				up.push_back(Str(t.leaf.relid));
-				up.push_back(attnum);
-				int queue_params = static_cast<int>(up.size()) - 1;
-				int64_t changed =
-					Sql("WITH upd AS (UPDATE " + t.leaf.qualified + " SET " + q + " = " +
-							expression + " WHERE " + window + " AND " + KeysetColumns(t) +
-							" <= " + KeysetParams(t, last_first) + " RETURNING " + KeyList(t, "") +
-							"), gone AS (DELETE FROM retention.late_row l USING upd WHERE l.relid = $" +
-							Str(queue_params) + "::oid AND l.attnum = $" + Str(queue_params + 1) +
-							"::int2 AND " + QueueKeyMatches(t, "l", "upd") +
-							") SELECT count(*) FROM upd",
-						up)
-						.ScalarInt();
+				std::string returning;
+				for (const std::string &k : t.key)
+					returning += (returning.empty() ? "" : ", ") + QuoteIdent(k) + "::text";
+				SqlResult updated = Sql("UPDATE " + t.leaf.qualified + " SET " + q + " = " +
+				                            expression + " WHERE " + window + " AND " +
+				                            KeysetColumns(t) + " <= " +
+				                            KeysetParams(t, last_first) + " RETURNING " + returning,
+				                        up);
+				int64_t changed = updated.processed;
+				/*
+				 * The processed rows leave the late-row queue.  A statement of
+				 * its own: an application UPDATE the batch waited for queued its
+				 * row in a transaction that committed after the UPDATE's snapshot.
+				 */
+				if (changed > 0)
+					ForgetQueued(t, attnum, updated);
 				std::string key_array = "{";
 				for (size_t i = 1; i < nkey; i++)
 					key_array += (i > 1 ? "," : "") + QuoteArrayElement(last[i].value_or(""));
@@ -760,6 +811,26 @@ private:
 			size = NextBatchSize(size, Elapsed(batch_start));
 		}
 		Finish(t, c.info.facts.name, action, o, started);
+	}
+
+	/* Removes the late-row queue entries of the rows in `processed` (key columns as text). */
+	void ForgetQueued(const Target &t, const std::string &attnum, const SqlResult &processed)
+	{
+		std::vector<SqlValue> p{Str(t.leaf.relid), attnum};
+		std::string arrays;
+		std::string names;
+		for (size_t i = 0; i < t.key.size(); i++) {
+			std::string array = "{";
+			for (size_t r = 0; r < processed.rows.size(); r++)
+				array += (r > 0 ? "," : "") + QuoteArrayElement(processed.rows[r][i].value_or(""));
+			p.push_back(array + "}");
+			arrays += (i > 0 ? ", $" : "$") + Str(3 + i) + "::" + t.key_types[i] + "[]";
+			names += (i > 0 ? ", " : "") + QuoteIdent(t.key[i]);
+		}
+		Sql("DELETE FROM retention.late_row l USING unnest(" + arrays + ") AS u(" + names +
+		        ") WHERE l.relid = $1::oid AND l.attnum = $2::int2 AND " +
+		        QueueKeyMatches(t, "l", "u"),
+		    p);
 	}
 
 	/* k1, k2: the key columns (qualified by alias when given). */
@@ -862,8 +933,12 @@ private:
 		std::string cutoff = Cutoff(t, delay);
 		std::string due_rows = "SELECT r.ctid FROM " + t.leaf.qualified + " r WHERE r." +
 		                       t.age_sql + " < $1::" + t.age_type + NotBlocked(t, "r");
+		/* a row past its purge delay is never archived, even one the purge stage found locked */
+		if (archive && t.declared->policy->purge_after)
+			due_rows += " AND NOT r." + t.age_sql + " < " +
+						QuoteLiteral(Cutoff(t, *t.declared->policy->purge_after)) + "::" + t.age_type;
 		StageOutcome o;
-		o.due = Sql("SELECT count(*) FROM (" + due_rows + ") d", {cutoff}, true).ScalarInt();
+		o.due = Count("SELECT count(*) FROM (" + due_rows + ") d", {cutoff});
 		o.blocked = CountBlocked(t, cutoff, o.blocked_by);
 		summary_.rows_blocked += o.blocked;
 		StartDetail(t, "", action, o.due);
@@ -1032,18 +1107,23 @@ public:
 	{
 		datestyle_ = Setting("DateStyle");
 		timezone_ = Setting("TimeZone");
+		lock_timeout_ = Setting("lock_timeout");
 		Set("DateStyle", "ISO, YMD");
 		Set("TimeZone", "UTC");
+		/* no statement of the run waits longer than a batch would for a lock */
+		Set("lock_timeout", (std::to_string(lock_timeout_ms) + "ms").c_str());
 	}
 	void Restore()
 	{
 		Set("DateStyle", datestyle_.c_str());
 		Set("TimeZone", timezone_.c_str());
+		Set("lock_timeout", lock_timeout_.c_str());
 	}
 
 private:
 	std::string datestyle_;
 	std::string timezone_;
+	std::string lock_timeout_;
 
 	static std::string Setting(const char *name)
 	{
@@ -1076,10 +1156,13 @@ RunSummary RunLifecycle(const RunOptions &options, TransactionControl &transacti
 
 int64_t MarkCrashedRuns()
 {
-	return Sql("UPDATE retention.run_history SET status = 'crashed', finished_at = "
+	/* a run in progress holds the run lock (Engine::AcquireRunLock) */
+	return Sql("UPDATE retention.run_history h SET status = 'crashed', finished_at = "
 	           "clock_timestamp(), message = 'the server or the backend stopped during the run' "
-	           "WHERE status = 'running' AND (backend_pid IS NULL OR backend_pid NOT IN "
-	           "(SELECT pid FROM pg_catalog.pg_stat_activity))")
+	           "WHERE status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l "
+	           "WHERE l.locktype = 'advisory' AND l.database = $2::oid AND l.classid = $1::oid "
+	           "AND l.objid = $2::oid AND l.objsubid = 2 AND l.granted AND l.pid = h.backend_pid)",
+	           {Str(static_cast<uint32_t>(0x52455431)), Str(MyDatabaseId)})
 	    .processed;
 }
 
