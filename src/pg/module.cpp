@@ -29,6 +29,7 @@ void RegisterEverything()
 	pg_retention::pg::DefineLifecycleSettings();
 	pg_retention::pg::DefineLateRowSettings();
 	pg_retention::pg::RegisterLabelProvider();
+	pg_retention::pg::RegisterWorkers();
 	MarkGUCPrefixReserved("retention");
 }
 

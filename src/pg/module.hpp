@@ -20,5 +20,7 @@ void DefineLifecycleSettings();
 void DefineLateRowSettings();
 /* server_key.cpp: reads the server key once, in the postmaster. */
 void LoadServerKey();
+/* worker_launcher.cpp: the background worker's settings, shared memory and launcher. */
+void RegisterWorkers();
 
 } // namespace pg_retention::pg

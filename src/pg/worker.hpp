@@ -25,15 +25,14 @@
 
 #include "pg_headers.hpp"
 
-namespace pg_retention::pg {
-
-class TransactionControl;
+namespace pg_retention::pg
+{
 
 /* What a message on the launcher's queue says about database `dboid`. */
 enum class LauncherMessage : uint8 {
-	CheckDatabase,      /* the extension was created there: start a worker to look */
-	RunNow,             /* retention.run_now(): start a run at once */
-	NextCheck,          /* from the worker: start me again at `when` */
+	CheckDatabase,        /* the extension was created there: start a worker to look */
+	RunNow,               /* retention.run_now(): start a run at once */
+	NextCheck,            /* from the worker: start me again at `when` */
 	ExtensionNotInstalled /* from the worker: nothing to do there */
 };
 
@@ -69,15 +68,6 @@ int ReceiveLauncherMessages(LauncherQueueEntry *out, bool &lost) noexcept;
 struct WorkerStartArgs {
 	bool run_now; /* retention.run_now() asked for a run, whatever the schedule says */
 };
-
-/*
- * Extension point for erasure requests (data-subject rights, issue 6):
- * erasure.cpp defines it; the worker calls it, when it is linked in, each
- * time it starts in a database with the extension, inside a transaction
- * with an active snapshot that it may commit through `transactions`, with
- * the worker's clock.  A weak declaration, so the worker builds without it.
- */
-[[gnu::weak]] void ProcessErasureRequests(TransactionControl &transactions, TimestampTz now);
 
 } // namespace pg_retention::pg
 

@@ -29,9 +29,11 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 bool worker_enabled = true;
 char *run_at_setting = nullptr;
@@ -50,7 +52,8 @@ struct TestClock {
 TestClock test_clock = {false, 0};
 
 /* TimeZoneRules answered by PostgreSQL's zone database. */
-class PgTimeZone final : public TimeZoneRules {
+class PgTimeZone final : public TimeZoneRules
+{
 public:
 	void Set(const pg_tz *zone) { zone_ = zone; }
 
@@ -60,7 +63,7 @@ public:
 			return 0;
 		int64_t seconds = at / USECS_PER_SEC - (at % USECS_PER_SEC < 0 ? 1 : 0);
 		pg_time_t unix_time = static_cast<pg_time_t>(
-			seconds + static_cast<int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
+		    seconds + static_cast<int64_t>(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
 		struct pg_tm *local = pg_localtime(&unix_time, zone_);
 		return local != nullptr ? local->tm_gmtoff : 0;
 	}
@@ -72,8 +75,7 @@ private:
 PgTimeZone schedule_zone;
 
 /* GUC "extra" values must be malloc'd; nullptr tells the hook to fail. */
-template <typename T>
-void *MallocExtra(const T &value)
+template <typename T> void *MallocExtra(const T &value)
 {
 	void *extra = malloc(sizeof(T));
 	if (extra != nullptr)
@@ -85,7 +87,8 @@ bool CheckRunAt(char **newval, void **extra, GucSource)
 {
 	std::optional<int> minute = ParseTimeOfDay(*newval != nullptr ? *newval : "");
 	if (!minute) {
-		GUC_check_errdetail("retention.run_at is a time of day written HH:MM, from 00:00 to 23:59.");
+		GUC_check_errdetail(
+		    "retention.run_at is a time of day written HH:MM, from 00:00 to 23:59.");
 		return false;
 	}
 	*extra = MallocExtra(*minute);
@@ -102,7 +105,7 @@ bool CheckTimeZone(char **newval, void **extra, GucSource)
 	pg_tz *zone = *newval != nullptr ? pg_tzset(*newval) : nullptr;
 	if (zone == nullptr) {
 		GUC_check_errdetail("\"%s\" is not a time zone name PostgreSQL knows.",
-							*newval != nullptr ? *newval : "");
+		                    *newval != nullptr ? *newval : "");
 		GUC_check_errhint("See the view pg_timezone_names, e.g. 'Europe/Paris' or 'UTC'.");
 		return false;
 	}
@@ -138,8 +141,8 @@ std::optional<TimestampTz> ParseClock(const char *text)
 	if (!isdigit(static_cast<unsigned char>(text[0])))
 		return std::nullopt;
 	if (ParseDateTime(text, workbuf, sizeof(workbuf), field, ftype, MAXDATEFIELDS, &nf) != 0 ||
-		DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz) != 0 || dtype != DTK_DATE ||
-		tm2timestamp(&tm, fsec, &tz, &result) != 0 || !IS_VALID_TIMESTAMP(result))
+	    DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz) != 0 || dtype != DTK_DATE ||
+	    tm2timestamp(&tm, fsec, &tz, &result) != 0 || !IS_VALID_TIMESTAMP(result))
 		return std::nullopt;
 	return result;
 }
@@ -151,7 +154,7 @@ bool CheckTestClock(char **newval, void **extra, GucSource)
 		std::optional<TimestampTz> value = ParseClock(*newval);
 		if (!value) {
 			GUC_check_errdetail("retention.test_clock is empty (the real clock) or a timestamp "
-								"with time zone, such as '2030-01-15 03:00:00+00'.");
+			                    "with time zone, such as '2030-01-15 03:00:00+00'.");
 			return false;
 		}
 		clock = {true, *value};
@@ -171,39 +174,38 @@ void DefineWorkerSettings()
 {
 	PgCall([] {
 		DefineCustomBoolVariable(
-			"retention.worker_enabled", "Runs the lifecycle on schedule in every database.",
-			"Off: the background worker starts nothing, and a run in progress stops between "
-			"batches.",
-			&worker_enabled, true, PGC_SIGHUP, 0, NULL, NULL, NULL);
+		    "retention.worker_enabled", "Runs the lifecycle on schedule in every database.",
+		    "Off: the background worker starts nothing, and a run in progress stops between "
+		    "batches.",
+		    &worker_enabled, true, PGC_SIGHUP, 0, NULL, NULL, NULL);
+		DefineCustomStringVariable("retention.run_at",
+		                           "Time of day of the daily lifecycle run (HH:MM).",
+		                           "Local time in retention.time_zone.", &run_at_setting, "03:00",
+		                           PGC_SIGHUP, 0, CheckRunAt, AssignRunAt, NULL);
 		DefineCustomStringVariable(
-			"retention.run_at", "Time of day of the daily lifecycle run (HH:MM).",
-			"Local time in retention.time_zone.", &run_at_setting, "03:00", PGC_SIGHUP, 0,
-			CheckRunAt, AssignRunAt, NULL);
-		DefineCustomStringVariable("retention.time_zone",
-								   "Time zone of retention.run_at, e.g. Europe/Paris.", NULL,
-								   &time_zone_setting, "UTC", PGC_SIGHUP, 0, CheckTimeZone,
-								   AssignTimeZone, NULL);
+		    "retention.time_zone", "Time zone of retention.run_at, e.g. Europe/Paris.", NULL,
+		    &time_zone_setting, "UTC", PGC_SIGHUP, 0, CheckTimeZone, AssignTimeZone, NULL);
 		DefineCustomIntVariable(
-			"retention.max_run_duration", "Longest a scheduled run may last.",
-			"The run stops between batches when this much time has passed since its scheduled "
-			"start, and resumes at the next scheduled run.",
-			&max_run_minutes, 240, 1, 24 * 60, PGC_SIGHUP, GUC_UNIT_MIN, NULL, NULL, NULL);
+		    "retention.max_run_duration", "Longest a scheduled run may last.",
+		    "The run stops between batches when this much time has passed since its scheduled "
+		    "start, and resumes at the next scheduled run.",
+		    &max_run_minutes, 240, 1, 24 * 60, PGC_SIGHUP, GUC_UNIT_MIN, NULL, NULL, NULL);
 		DefineCustomIntVariable(
-			"retention.retry_base_delay", "Wait before retrying a failed run.",
-			"Each further retry waits five times longer, within the run's window.",
-			&retry_base_seconds, 60, 1, 24 * 3600, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+		    "retention.retry_base_delay", "Wait before retrying a failed run.",
+		    "Each further retry waits five times longer, within the run's window.",
+		    &retry_base_seconds, 60, 1, 24 * 3600, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 		DefineCustomIntVariable("retention.retry_limit",
-								"Retries of a failed run before waiting for the next schedule.",
-								NULL, &retry_limit, 3, 0, 100, PGC_SIGHUP, 0, NULL, NULL, NULL);
+		                        "Retries of a failed run before waiting for the next schedule.",
+		                        NULL, &retry_limit, 3, 0, 100, PGC_SIGHUP, 0, NULL, NULL, NULL);
 		DefineCustomIntVariable(
-			"retention.max_workers", "Databases processed at the same time.",
-			"Each takes one of max_worker_processes while it runs; the launcher takes one more.",
-			&max_workers, 2, 1, 1024, PGC_SIGHUP, 0, NULL, NULL, NULL);
+		    "retention.max_workers", "Databases processed at the same time.",
+		    "Each takes one of max_worker_processes while it runs; the launcher takes one more.",
+		    &max_workers, 2, 1, 1024, PGC_SIGHUP, 0, NULL, NULL, NULL);
 		DefineCustomStringVariable(
-			"retention.test_clock", "For tests only: the time the worker believes it is.",
-			"Empty: the real clock.  Used by the schedule and as the lifecycle's now.",
-			&test_clock_setting, "", PGC_SUSET, GUC_NOT_IN_SAMPLE, CheckTestClock,
-			AssignTestClock, NULL);
+		    "retention.test_clock", "For tests only: the time the worker believes it is.",
+		    "Empty: the real clock.  Used by the schedule and as the lifecycle's now.",
+		    &test_clock_setting, "", PGC_SUSET, GUC_NOT_IN_SAMPLE, CheckTestClock, AssignTestClock,
+		    NULL);
 	});
 }
 
@@ -235,10 +237,10 @@ const TimeZoneRules &ScheduleZone()
 std::string ScheduleFingerprint()
 {
 	return std::string(worker_enabled ? "on " : "off ") + FormatTimeOfDay(run_at_minute) + " " +
-		   (time_zone_setting != nullptr ? time_zone_setting : "") + " " +
-		   std::to_string(max_run_minutes) + " " + std::to_string(retry_base_seconds) + " " +
-		   std::to_string(retry_limit) + " " +
-		   (test_clock.set ? std::to_string(test_clock.value) : "real");
+	       (time_zone_setting != nullptr ? time_zone_setting : "") + " " +
+	       std::to_string(max_run_minutes) + " " + std::to_string(retry_base_seconds) + " " +
+	       std::to_string(retry_limit) + " " +
+	       (test_clock.set ? std::to_string(test_clock.value) : "real");
 }
 
 TimestampTz RetentionNow()
@@ -259,10 +261,9 @@ std::string TimestampText(TimestampTz ts)
 TimestampTz ParseTimestamp(const std::string &text)
 {
 	return PgCall([&] {
-		return DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-													   CStringGetDatum(text.c_str()),
-													   ObjectIdGetDatum(InvalidOid),
-													   Int32GetDatum(-1)));
+		return DatumGetTimestampTz(
+		    DirectFunctionCall3(timestamptz_in, CStringGetDatum(text.c_str()),
+		                        ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
 	});
 }
 

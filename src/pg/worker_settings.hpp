@@ -22,7 +22,8 @@
 
 #include "pg_headers.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 /* Defines the retention.* settings of the worker (called from _PG_init). */
 void DefineWorkerSettings();

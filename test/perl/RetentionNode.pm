@@ -21,6 +21,8 @@ sub new_node
 	my $conf = "shared_preload_libraries = 'pg_retention'\n";
 	$conf .= "retention.key_file = '$key'\n" unless defined $opts{key} && !$opts{key};
 	$conf .= "lc_messages = 'C'\n";
+	# the worker's scheduled runs would race the tests; worker tests turn it on
+	$conf .= "retention.worker_enabled = off\n";
 	$conf .= $opts{conf} if $opts{conf};
 	$node->append_conf('postgresql.conf', $conf);
 	return $node;
