@@ -33,7 +33,6 @@
 
 #include "schedule.hpp"
 
-#include "erasure.hpp"
 #include "guard.hpp"
 #include "lifecycle.hpp"
 #include "spi_query.hpp"
@@ -219,7 +218,6 @@ public:
 		CommitTransaction();
 
 		if (scheduled || requested) {
-			ProcessErasures();
 			RunOutcome outcome = Execute(scheduled, state.slot.slot, state.last_status);
 			if (scheduled)
 				state.slot = AfterRun(state.slot, outcome, RetentionNow());
@@ -280,32 +278,6 @@ private:
 	 * own transaction: a request that fails is marked with its error
 	 * there; an error escaping it is logged, and the run goes on.
 	 */
-	void ProcessErasures()
-	{
-		if (stop_requested || !WorkerEnabled())
-			return;
-		ReportActivity("pg_retention: processing erasure requests");
-		BeginTransaction();
-		bool failed = false;
-		std::string message;
-		int64_t done = 0;
-		try {
-			done = ProcessErasureRequests();
-		} catch (...) {
-			failed = true;
-			message = CurrentExceptionMessage();
-		}
-		if (failed) {
-			RollbackTransaction();
-			Log("pg_retention worker: processing erasure requests in database \"" + database_ +
-			    "\" failed: " + message);
-			return;
-		}
-		CommitTransaction();
-		if (done > 0)
-			Log("pg_retention worker: " + std::to_string(done) +
-			    " approved erasure request(s) carried out in database \"" + database_ + "\"");
-	}
 
 	/* Checked by the engine between batches. */
 	bool ShouldStop(TimestampTz deadline)
