@@ -34,6 +34,7 @@
 #include "policy_store.hpp"
 #include "result_set.hpp"
 #include "spi_query.hpp"
+#include "subtransaction.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -96,37 +97,21 @@ std::string Str(int64_t v)
 }
 
 /*
- * Runs `work` in a subtransaction: all of it or nothing.  A PostgreSQL error
- * becomes BatchFailed (message and SQLSTATE kept); any other exception rolls
- * back too and goes on up unchanged.
+ * Runs `work` in a subtransaction (subtransaction.hpp): all of it or
+ * nothing.  A PostgreSQL error becomes BatchFailed (message and SQLSTATE
+ * kept), or RunInterrupted for a cancel; any other exception goes on up.
  */
-template <typename Work> void InSubtransaction(Work &&work)
+template <typename Work> void InEngineSubtransaction(Work &&work)
 {
-	MemoryContext context = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	PgCall([] { BeginInternalSubTransaction(NULL); });
-	MemoryContextSwitchTo(context);
-	auto rollback = [&] {
-		PgCall([] { RollbackAndReleaseCurrentSubTransaction(); });
-		MemoryContextSwitchTo(context);
-		CurrentResourceOwner = owner;
-	};
 	try {
-		work();
+		InSubtransaction(std::forward<Work>(work));
 	} catch (const PgError &e) {
 		ErrorData *edata = e.edata();
-		rollback();
 		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
 			throw RunInterrupted{e};
 		throw BatchFailed{edata->message ? edata->message : "error",
 		                  unpack_sql_state(edata->sqlerrcode)};
-	} catch (...) {
-		rollback();
-		throw;
 	}
-	PgCall([] { ReleaseCurrentSubTransaction(); });
-	MemoryContextSwitchTo(context);
-	CurrentResourceOwner = owner;
 }
 
 std::vector<std::string> ColumnsOf(const SqlResult &r, size_t column)
@@ -175,7 +160,7 @@ public:
 			/* a dry run does the real work, counts it, and rolls it all back: exact by construction
 			 */
 			try {
-				InSubtransaction([&] {
+				InEngineSubtransaction([&] {
 					process_all();
 					throw DryRunDone{};
 				});
@@ -384,7 +369,8 @@ private:
 			DeclaredTables all = AllDeclaredTables();
 			std::vector<Target> targets;
 			for (Oid leaf : LeafPartitions(t.info.relid))
-				targets.push_back(MakeTarget(t, leaf, *all));
+				if (leaf == t.info.relid || !Paused(leaf)) /* a single paused partition */
+					targets.push_back(MakeTarget(t, leaf, *all));
 			for (Target &target : targets) {
 				MinimizeExistingRows(target);
 				if (!has_age)
@@ -576,7 +562,7 @@ private:
 	int64_t Count(const std::string &sql, const std::vector<SqlValue> &params)
 	{
 		int64_t n = 0;
-		InSubtransaction([&] { n = Sql(sql, params, true).ScalarInt(); });
+		InEngineSubtransaction([&] { n = Sql(sql, params, true).ScalarInt(); });
 		return n;
 	}
 
@@ -601,7 +587,7 @@ private:
 	{
 		for (int attempt = 1;; attempt++) {
 			try {
-				InSubtransaction([&] {
+				InEngineSubtransaction([&] {
 					Sql("SELECT pg_catalog.set_config('lock_timeout', $1, true)",
 					    {Str(lock_timeout_ms) + "ms"});
 					work();
@@ -1216,6 +1202,17 @@ PGR_FUNCTION(retention_run)
 	options.dry_run = dry_run;
 	MarkCrashedRuns();
 	RunSummary summary = RunLifecycle(options, transactions);
+	/* a procedure cannot VACUUM: say what to vacuum (the worker does it itself) */
+	SqlResult touched = Sql("SELECT string_agg(DISTINCT table_name::text, ', ') FROM "
+							"retention.run_detail WHERE run_id = $1::bigint AND vacuum_pending",
+							{Str(summary.run_id)});
+	if (touched.Scalar())
+		PgCall([&] {
+			ereport(NOTICE,
+					(errmsg("old values remain in dead tuples of %s until they are vacuumed",
+							touched.Scalar()->c_str()),
+					 errhint("Run VACUUM on them; the background worker vacuums what its runs touch.")));
+		});
 	PgCall([&] {
 		ereport(NOTICE,
 		        (errmsg("run %lld %s: %lld anonymized, %lld values purged, %lld archived, %lld "

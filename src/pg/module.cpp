@@ -12,6 +12,7 @@
  *-------------------------------------------------------------------------
  */
 #include "guard.hpp"
+#include "erasure.hpp"
 #include "module.hpp"
 
 extern "C" {
@@ -29,6 +30,7 @@ void RegisterEverything()
 	pg_retention::pg::DefineLifecycleSettings();
 	pg_retention::pg::DefineLateRowSettings();
 	pg_retention::pg::RegisterLabelProvider();
+	pg_retention::pg::DefineErasureSettings();
 	pg_retention::pg::RegisterWorkers();
 	MarkGUCPrefixReserved("retention");
 }

@@ -3,21 +3,25 @@
  * spi_query.cpp
  *		Parameterized SPI for C++ callers (see spi_query.hpp).
  *
+ *		Both entry points bind text parameters and copy the result out as
+ *		text the same way; PreparedSql keeps the statement's plan for the
+ *		backend's lifetime, for statements run at every call (forget,
+ *		export), where planning would dominate.
+ *
  * IDENTIFICATION
  *		src/pg/spi_query.cpp
  *-------------------------------------------------------------------------
  */
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "guard.hpp"
 #include "spi_query.hpp"
 
-namespace pg_retention::pg
-{
+namespace pg_retention::pg {
 
-namespace
-{
+namespace {
 
 /* What the SPI call hands back, allocated in the caller's memory context. */
 struct RawResult {
@@ -27,53 +31,44 @@ struct RawResult {
 	char **cells; /* nrows * ncols, NULL for SQL NULL */
 };
 
-} // namespace
-
-SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params, bool read_only)
+/* The parameters as text Datums and a nulls string; runs inside PgCall. */
+void BindParams(const std::vector<SqlValue> &params, Datum **values, char **nulls)
 {
 	int nargs = static_cast<int>(params.size());
-	std::vector<const char *> texts(params.size());
-	std::string nulls(params.size(), ' ');
-	for (size_t i = 0; i < params.size(); i++) {
-		texts[i] = params[i] ? params[i]->c_str() : nullptr;
-		if (!params[i])
-			nulls[i] = 'n';
+	*values = static_cast<Datum *>(palloc(sizeof(Datum) * (nargs + 1)));
+	*nulls = static_cast<char *>(palloc(nargs + 1));
+	for (int i = 0; i < nargs; i++) {
+		(*nulls)[i] = params[i] ? ' ' : 'n';
+		(*values)[i] = params[i] ? CStringGetTextDatum(params[i]->c_str()) : (Datum)0;
 	}
-	RawResult raw = PgCall([&] {
-		MemoryContext caller = CurrentMemoryContext;
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs + 1)));
-		Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * (nargs + 1)));
-		for (int i = 0; i < nargs; i++) {
-			types[i] = TEXTOID;
-			values[i] = texts[i] ? CStringGetTextDatum(texts[i]) : (Datum)0;
-		}
-		/*
-		 * read_only would reuse the current snapshot and miss this
-		 * transaction's own earlier changes (a dry run makes them all in
-		 * one transaction): every statement takes a fresh one.
-		 */
-		(void)read_only;
-		int rc = SPI_execute_with_args(sql.c_str(), nargs, types, values, nulls.c_str(), false, 0);
-		if (rc < 0)
-			elog(ERROR, "pg_retention: SPI failed (%s) running: %s", SPI_result_code_string(rc),
-			     sql.c_str());
-		RawResult r{SPI_processed, 0, 0, nullptr};
-		if (SPI_tuptable != NULL) {
-			r.nrows = (int)SPI_processed;
-			r.ncols = SPI_tuptable->tupdesc->natts;
-			r.cells = static_cast<char **>(
-			    MemoryContextAllocZero(caller, sizeof(char *) * (r.nrows * r.ncols + 1)));
-			for (int i = 0; i < r.nrows; i++)
-				for (int j = 0; j < r.ncols; j++) {
-					char *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, j + 1);
-					r.cells[i * r.ncols + j] = v ? MemoryContextStrdup(caller, v) : NULL;
-				}
-		}
-		SPI_finish();
-		return r;
-	});
+	(*nulls)[nargs] = '\0';
+}
+
+/* Copies SPI's result into `caller` and finishes SPI; runs inside PgCall. */
+RawResult CopyOutAndFinish(int rc, const std::string &sql, MemoryContext caller)
+{
+	if (rc < 0)
+		elog(ERROR, "pg_retention: SPI failed (%s) running: %s", SPI_result_code_string(rc),
+			 sql.c_str());
+	RawResult r{SPI_processed, 0, 0, nullptr};
+	if (SPI_tuptable != NULL) {
+		r.nrows = (int)SPI_processed;
+		r.ncols = SPI_tuptable->tupdesc->natts;
+		r.cells = static_cast<char **>(
+			MemoryContextAllocZero(caller, sizeof(char *) * (r.nrows * r.ncols + 1)));
+		for (int i = 0; i < r.nrows; i++)
+			for (int j = 0; j < r.ncols; j++) {
+				char *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, j + 1);
+				r.cells[i * r.ncols + j] = v ? MemoryContextStrdup(caller, v) : NULL;
+			}
+	}
+	SPI_finish();
+	return r;
+}
+
+/* The C++ result; frees the copied cells. */
+SqlResult Convert(const RawResult &raw)
+{
 	SqlResult result;
 	result.processed = static_cast<int64_t>(raw.processed);
 	for (int i = 0; i < raw.nrows; i++) {
@@ -92,6 +87,82 @@ SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params, bool 
 			pfree(raw.cells);
 	});
 	return result;
+}
+
+/* Kept plans by statement text; dropped all at once past kMaxPlans. */
+std::unordered_map<std::string, SPIPlanPtr> plans;
+constexpr size_t kMaxPlans = 500;
+
+} // namespace
+
+SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params, bool read_only)
+{
+	/*
+	 * read_only would reuse the current snapshot and miss this transaction's
+	 * own earlier changes (a dry run makes them all in one transaction):
+	 * every statement takes a fresh one.
+	 */
+	(void)read_only;
+	RawResult raw = PgCall([&] {
+		MemoryContext caller = CurrentMemoryContext;
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		int nargs = static_cast<int>(params.size());
+		Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs + 1)));
+		for (int i = 0; i < nargs; i++)
+			types[i] = TEXTOID;
+		Datum *values;
+		char *nulls;
+		BindParams(params, &values, &nulls);
+		int rc = SPI_execute_with_args(sql.c_str(), nargs, types, values, nulls, false, 0);
+		return CopyOutAndFinish(rc, sql, caller);
+	});
+	return Convert(raw);
+}
+
+SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &params)
+{
+	int nargs = static_cast<int>(params.size());
+	auto found = plans.find(sql);
+	SPIPlanPtr plan = found != plans.end() ? found->second : nullptr;
+	if (plan == nullptr && plans.size() >= kMaxPlans) {
+		PgCall([] {
+			for (auto &entry : plans)
+				SPI_freeplan(entry.second);
+		});
+		plans.clear();
+	}
+	RawResult raw{};
+	try {
+		raw = PgCall([&] {
+			MemoryContext caller = CurrentMemoryContext;
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			if (plan == nullptr) {
+				Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs + 1)));
+				for (int i = 0; i < nargs; i++)
+					types[i] = TEXTOID;
+				plan = SPI_prepare(sql.c_str(), nargs, types);
+				if (plan == nullptr)
+					elog(ERROR, "pg_retention: SPI_prepare failed (%s) for: %s",
+						 SPI_result_code_string(SPI_result), sql.c_str());
+				SPI_keepplan(plan);
+			}
+			Datum *values;
+			char *nulls;
+			BindParams(params, &values, &nulls);
+			int rc = SPI_execute_plan(plan, values, nulls, false, 0);
+			return CopyOutAndFinish(rc, sql, caller);
+		});
+	} catch (...) {
+		/* a plan kept before the statement failed stays usable */
+		if (plan != nullptr && found == plans.end())
+			plans.emplace(sql, plan);
+		throw;
+	}
+	if (found == plans.end())
+		plans.emplace(sql, plan);
+	return Convert(raw);
 }
 
 } // namespace pg_retention::pg

@@ -36,4 +36,7 @@ struct SqlResult {
 SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params = {},
               bool read_only = false);
 
+/* The same through a plan kept per backend: for statements run at every call. */
+SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &params = {});
+
 } // namespace pg_retention::pg

@@ -33,6 +33,7 @@
 
 #include "schedule.hpp"
 
+#include "erasure.hpp"
 #include "guard.hpp"
 #include "lifecycle.hpp"
 #include "spi_query.hpp"
@@ -42,6 +43,9 @@
 extern "C" {
 #include "access/xlog.h"
 #include "commands/dbcommands.h"
+#include "commands/vacuum.h"
+#include "parser/parse_node.h"
+#include "parser/parser.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
@@ -218,6 +222,7 @@ public:
 		CommitTransaction();
 
 		if (scheduled || requested) {
+			ProcessErasures();
 			RunOutcome outcome = Execute(scheduled, state.slot.slot, state.last_status);
 			if (scheduled)
 				state.slot = AfterRun(state.slot, outcome, RetentionNow());
@@ -278,6 +283,32 @@ private:
 	 * own transaction: a request that fails is marked with its error
 	 * there; an error escaping it is logged, and the run goes on.
 	 */
+	void ProcessErasures()
+	{
+		if (stop_requested || !WorkerEnabled())
+			return;
+		ReportActivity("pg_retention: processing erasure requests");
+		BeginTransaction();
+		bool failed = false;
+		std::string message;
+		int64_t done = 0;
+		try {
+			done = ProcessErasureRequests();
+		} catch (...) {
+			failed = true;
+			message = CurrentExceptionMessage();
+		}
+		if (failed) {
+			RollbackTransaction();
+			Log("pg_retention worker: processing erasure requests in database \"" + database_ +
+			    "\" failed: " + message);
+			return;
+		}
+		CommitTransaction();
+		if (done > 0)
+			Log("pg_retention worker: " + std::to_string(done) +
+			    " approved erasure request(s) carried out in database \"" + database_ + "\"");
+	}
 
 	/* Checked by the engine between batches. */
 	bool ShouldStop(TimestampTz deadline)
@@ -335,6 +366,7 @@ private:
 		CommitTransaction();
 		status = summary.status;
 		LogSummary(summary);
+		VacuumTouchedTables(summary.run_id);
 		if (summary.status == "succeeded" || summary.status == "partial")
 			return RunOutcome::Completed;
 		return summary.status == "stopped" ? RunOutcome::Stopped : RunOutcome::Failed;
@@ -380,6 +412,61 @@ private:
 			text +=
 			    std::string("; stopped because ") + stop_reason_ + ", it resumes at the next run";
 		Log(text);
+	}
+
+	/*
+	 * Anonymizing leaves the old values in dead tuples: vacuum what the run
+	 * touched.  VACUUM must run at top level, which the worker is (a
+	 * procedure is not: after CALL retention.run() the DBA vacuums).
+	 */
+	void VacuumTouchedTables(int64_t run_id)
+	{
+		if (run_id <= 0 || stop_requested)
+			return;
+		BeginTransaction();
+		std::vector<std::string> tables;
+		try {
+			SqlResult touched = Sql("SELECT DISTINCT table_name::text FROM retention.run_detail "
+									"WHERE run_id = $1::bigint AND vacuum_pending AND table_name IS "
+									"NOT NULL",
+									{std::to_string(run_id)});
+			for (const SqlRow &row : touched.rows)
+				if (row[0])
+					tables.push_back(*row[0]);
+		} catch (...) {
+			RollbackTransaction();
+			return;
+		}
+		CommitTransaction();
+		for (const std::string &table : tables) {
+			ReportActivity("pg_retention: vacuuming a table the run touched");
+			std::string command = "VACUUM (ANALYZE) " + table;
+			try {
+				PgCall([&] {
+					SetCurrentStatementStartTimestamp();
+					StartTransactionCommand();
+					List *parsed = raw_parser(command.c_str(), RAW_PARSE_DEFAULT);
+					VacuumStmt *stmt = castNode(VacuumStmt, linitial_node(RawStmt, parsed)->stmt);
+					ParseState *pstate = make_parsestate(NULL);
+					ExecVacuum(pstate, stmt, true);
+					CommitTransactionCommand();
+				});
+			} catch (...) {
+				RollbackTransaction();
+				Log("pg_retention worker: could not vacuum " + table + ": " +
+					CurrentExceptionMessage());
+			}
+		}
+		if (tables.empty())
+			return;
+		BeginTransaction();
+		try {
+			Sql("UPDATE retention.run_detail SET vacuum_pending = false WHERE run_id = $1::bigint",
+				{std::to_string(run_id)});
+			CommitTransaction();
+		} catch (...) {
+			RollbackTransaction();
+		}
 	}
 
 	static void Log(const std::string &text)
