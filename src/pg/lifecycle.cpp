@@ -35,6 +35,7 @@
 #include "result_set.hpp"
 #include "spi_query.hpp"
 #include "subtransaction.hpp"
+#include "table_order.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -322,36 +323,15 @@ private:
 	static std::vector<const DeclaredTable *>
 	InProcessingOrder(const std::vector<DeclaredTable> &tables)
 	{
-		std::vector<const DeclaredTable *> order;
-		std::set<Oid> placed;
+		std::vector<const DeclaredTable *> items;
 		std::map<Oid, std::set<Oid>> referenced_by; /* parent -> declared children */
-		for (const DeclaredTable &t : tables)
+		for (const DeclaredTable &t : tables) {
+			items.push_back(&t);
 			for (const ForeignKey &fk : LoadForeignKeys(t.info.relid))
-				if (fk.referenced_relid != t.info.relid)
-					referenced_by[fk.referenced_relid].insert(t.info.relid);
-		bool progress = true;
-		while (progress && order.size() < tables.size()) {
-			progress = false;
-			for (const DeclaredTable &t : tables) {
-				if (placed.count(t.info.relid))
-					continue;
-				bool ready = true;
-				for (Oid child : referenced_by[t.info.relid])
-					if (!placed.count(child) && child != t.info.relid)
-						for (const DeclaredTable &c : tables)
-							if (c.info.relid == child)
-								ready = false;
-				if (!ready)
-					continue;
-				order.push_back(&t);
-				placed.insert(t.info.relid);
-				progress = true;
-			}
+				referenced_by[fk.referenced_relid].insert(t.info.relid);
 		}
-		for (const DeclaredTable &t : tables) /* cycles: whatever is left, in name order */
-			if (!placed.count(t.info.relid))
-				order.push_back(&t);
-		return order;
+		return ChildrenFirstOrder(
+			items, [](const DeclaredTable *t) { return t->info.relid; }, referenced_by);
 	}
 
 	/* ---- one table ---------------------------------------------------- */

@@ -25,6 +25,7 @@
 #include "guard.hpp"
 #include "result_set.hpp"
 #include "subject_rights.hpp"
+#include "table_order.hpp"
 
 extern "C" {
 #include "utils/jsonb.h"
@@ -218,36 +219,11 @@ std::vector<SubjectMember> ChildrenFirst(std::vector<SubjectMember> members)
 		return a.table->info.qualified < b.table->info.qualified;
 	});
 	std::map<Oid, std::set<Oid>> children; /* parent -> members referencing it */
-	std::set<Oid> relids;
-	for (const SubjectMember &m : members)
-		relids.insert(m.table->info.relid);
 	for (const SubjectMember &m : members)
 		for (const IncomingReference &ref : m.references)
-			if (ref.child_relid != m.table->info.relid && relids.count(ref.child_relid))
-				children[m.table->info.relid].insert(ref.child_relid);
-	std::vector<SubjectMember> ordered;
-	std::set<Oid> placed;
-	bool progress = true;
-	while (progress) {
-		progress = false;
-		for (const SubjectMember &m : members) {
-			Oid relid = m.table->info.relid;
-			if (placed.count(relid))
-				continue;
-			bool ready = true;
-			for (Oid child : children[relid])
-				ready = ready && placed.count(child) > 0;
-			if (!ready)
-				continue;
-			ordered.push_back(m);
-			placed.insert(relid);
-			progress = true;
-		}
-	}
-	for (const SubjectMember &m : members)
-		if (!placed.count(m.table->info.relid))
-			ordered.push_back(m);
-	return ordered;
+			children[m.table->info.relid].insert(ref.child_relid);
+	return ChildrenFirstOrder(
+		members, [](const SubjectMember &m) { return m.table->info.relid; }, children);
 }
 
 } // namespace
