@@ -21,13 +21,14 @@ SELECT i,
 FROM generate_series(1, :contacts) AS i;
 
 INSERT INTO crm.orders
-SELECT o, 1 + (o * 7 % :contacts), round((5 + random() * 400)::numeric, 2),
+-- half of the contacts have ordered: the others can be archived once inactive
+SELECT o, 1 + (o * 7 % (:contacts / 2)), round((5 + random() * 400)::numeric, 2),
        (ARRAY['Paris','Lyon','London','Berlin'])[1 + o % 4],
        current_date - (o * 17 % 2200)
 FROM generate_series(1, :contacts * 3) AS o;
 
 INSERT INTO crm.ticket
-SELECT t, t * 5, 'Customer ' || t * 5 || ' called about order ' || t, now() - make_interval(days => t % 1500)
+SELECT t, t * 2, 'Customer ' || t * 2 || ' called about order ' || t, now() - make_interval(days => t % 1500)
 FROM generate_series(1, :contacts / 5) AS t;
 
 DO $$
@@ -39,8 +40,8 @@ BEGIN
                        'web_log_' || to_char(m, 'YYYY_MM'), m, (m + interval '1 month')::date);
     END LOOP;
 END $$;
-INSERT INTO crm.web_log
-SELECT 1 + i % :contacts, '/product/' || i % 500, ('192.0.2.' || i % 250)::inet,
+INSERT INTO crm.web_log (contact_id, path, client_ip, logged_on)
+SELECT 1 + i % (:contacts / 2), '/product/' || i % 500, ('192.0.2.' || i % 250)::inet,
        current_date - (i % 360)
 FROM generate_series(1, :contacts * 2) AS i;
 ANALYZE;

@@ -8,7 +8,7 @@ SECURITY LABEL FOR retention ON COLUMN crm.contact.phone IS
 SECURITY LABEL FOR retention ON COLUMN crm.contact.first_name IS 'anonymize after 2 years using fake_first_name(fr)';
 SECURITY LABEL FOR retention ON COLUMN crm.contact.birthday IS 'minimize to month_day';
 SECURITY LABEL FOR retention ON COLUMN crm.contact.last_ip IS 'minimize to ip_prefix(24)';
-SECURITY LABEL FOR retention ON COLUMN crm.contact.last_name IS 'personal';
+SECURITY LABEL FOR retention ON COLUMN crm.contact.last_name IS 'anonymize after 2 years using fake_last_name(fr)';
 SECURITY LABEL FOR retention ON COLUMN crm.contact.city IS 'personal';
 
 SECURITY LABEL FOR retention ON TABLE crm.orders IS

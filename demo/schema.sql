@@ -36,8 +36,12 @@ CREATE TABLE crm.ticket (
 CREATE INDEX ticket_contact_id ON crm.ticket (contact_id);
 
 CREATE TABLE crm.web_log (
+    id            bigint GENERATED ALWAYS AS IDENTITY,
     contact_id    bigint REFERENCES crm.contact(id),
     path          text,
     client_ip     inet,
-    logged_on     date NOT NULL
+    logged_on     date NOT NULL,
+    PRIMARY KEY (id, logged_on)
 ) PARTITION BY RANGE (logged_on);
+CREATE INDEX web_log_logged_on ON crm.web_log (logged_on);
+CREATE INDEX web_log_contact_id ON crm.web_log (contact_id);

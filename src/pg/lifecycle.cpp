@@ -346,6 +346,9 @@ private:
 			return;
 		bool has_age = t.policy && t.policy->age_column;
 		try {
+			/* whole expired partitions go first: nothing in them is worth processing */
+			if (has_age && t.policy->purge_after)
+				DropExpiredPartitions(t, *t.policy->purge_after);
 			DeclaredTables all = AllDeclaredTables();
 			std::vector<Target> targets;
 			for (Oid leaf : LeafPartitions(t.info.relid))
@@ -365,10 +368,6 @@ private:
 						             "NULL::" + TypeName(c.info.type_oid));
 				}
 			}
-			if (has_age && t.policy->purge_after)
-				DropExpiredPartitions(t, *t.policy->purge_after);
-			if (has_age && t.policy->purge_after)
-				targets = LiveTargets(t, std::move(targets));
 			if (has_age)
 				for (Target &target : targets) {
 					/* rows past their purge delay go first: they are never archived */
@@ -400,18 +399,6 @@ private:
 	{
 		const char *name = PgCall([&] { return format_type_be(type); });
 		return name;
-	}
-
-	/* The targets whose relation still exists (expired partitions were dropped). */
-	static std::vector<Target> LiveTargets(const DeclaredTable &t, std::vector<Target> targets)
-	{
-		std::vector<Target> live;
-		for (Target &target : targets)
-			if (Sql("SELECT 1 FROM pg_catalog.pg_class WHERE oid = $1::oid",
-			        {Str(target.leaf.relid)}, true)
-			        .processed > 0)
-				live.push_back(std::move(target));
-		return live;
 	}
 
 	Target MakeTarget(const DeclaredTable &t, Oid leaf, const std::vector<DeclaredTable> &all)
