@@ -92,11 +92,11 @@ SecureBytes UnwrapAnyVersion(const std::string &blob, const std::string &aad)
 	const KeyRing *previous = PreviousServerKey();
 	if (previous == nullptr || previous->version() != version)
 		throw Error(ErrorKind::ObjectNotInPrerequisiteState,
-					"archive key of version " + std::to_string(version) + " cannot be opened",
-					"it was wrapped under server key version " + std::to_string(version) +
-						", which is not loaded",
-					"set retention.previous_key_file and retention.previous_key_version to that "
-					"key, restart, and run retention.rewrap_archive_keys()");
+		            "archive key of version " + std::to_string(version) + " cannot be opened",
+		            "it was wrapped under server key version " + std::to_string(version) +
+		                ", which is not loaded",
+		            "set retention.previous_key_file and retention.previous_key_version to that "
+		            "key, restart, and run retention.rewrap_archive_keys()");
 	return UnwrapDataKey(previous->Derive(KeyPurpose::Wrap), blob, aad);
 }
 
@@ -209,8 +209,8 @@ bool DestroySubjectKey(const std::string &subject, const std::string &subject_ha
 PGR_FUNCTION(retention_rewrap_archive_keys)
 {
 	SqlResult old = Sql("SELECT subject, encode(subject_hash, 'hex'), encode(wrapped_key, 'hex') "
-						"FROM retention_archive.data_key WHERE key_version <> $1::int",
-						{std::to_string(RequireServerKey().version())});
+	                    "FROM retention_archive.data_key WHERE key_version <> $1::int",
+	                    {std::to_string(RequireServerKey().version())});
 	int64_t rewrapped = 0;
 	for (const SqlRow &row : old.rows) {
 		std::string subject = row[0].value();
@@ -219,8 +219,9 @@ PGR_FUNCTION(retention_rewrap_archive_keys)
 		SecureBytes key = UnwrapAnyVersion(Unhex(row[2].value()), aad);
 		std::string blob = WrapDataKey(WrappingKey(), RequireServerKey().version(), key, aad);
 		Sql("UPDATE retention_archive.data_key SET wrapped_key = decode($3, 'hex'), key_version = "
-			"$4::int WHERE subject = $1 AND subject_hash = decode($2, 'hex')",
-			{subject, row[1].value(), HexEncode(blob), std::to_string(RequireServerKey().version())});
+		    "$4::int WHERE subject = $1 AND subject_hash = decode($2, 'hex')",
+		    {subject, row[1].value(), HexEncode(blob),
+		     std::to_string(RequireServerKey().version())});
 		rewrapped++;
 	}
 	data_keys.clear();

@@ -95,29 +95,28 @@ ErrorData *PgTryCall(void (*call)(void *), void *arg) noexcept;
  * Runs fn() -- which must only call PostgreSQL (C) code and must not throw --
  * and turns an ereport(ERROR) inside it into a PgError exception.
  */
-template <typename Fn>
-auto PgCall(Fn &&fn) -> decltype(fn())
+template <typename Fn> auto PgCall(Fn &&fn) -> decltype(fn())
 {
 	using Result = decltype(fn());
 	using Callable = std::remove_reference_t<Fn>;
 	if constexpr (std::is_void_v<Result>) {
 		ErrorData *edata = PgTryCall([](void *f) { (*static_cast<Callable *>(f))(); },
-									 const_cast<void *>(static_cast<const void *>(&fn)));
+		                             const_cast<void *>(static_cast<const void *>(&fn)));
 		if (edata != nullptr)
 			throw PgError(edata);
 	} else {
 		static_assert(std::is_trivially_copyable_v<Result>,
-					  "PgCall returns PostgreSQL values (pointers, Datums, scalars) only");
+		              "PgCall returns PostgreSQL values (pointers, Datums, scalars) only");
 		struct Call {
 			Callable *fn;
 			Result result;
 		} call{&fn, Result{}};
 		ErrorData *edata = PgTryCall(
-			[](void *p) {
-				Call *c = static_cast<Call *>(p);
-				c->result = (*c->fn)();
-			},
-			&call);
+		    [](void *p) {
+			    Call *c = static_cast<Call *>(p);
+			    c->result = (*c->fn)();
+		    },
+		    &call);
 		if (edata != nullptr)
 			throw PgError(edata);
 		return call.result;

@@ -118,9 +118,8 @@ extern "C" void RetentionProcessUtility(PlannedStmt *pstmt, const char *query_st
 		if (strcmp(trig->trigname, kWriteTrigger) == 0 && !trig->replace) {
 			Oid relid = RangeVarGetRelid(trig->relation, NoLock, true);
 			if (OidIsValid(relid) && OidIsValid(get_trigger_oid(relid, kWriteTrigger, true))) {
-				ereport(NOTICE,
-				        (errmsg("trigger \"%s\" already exists, skipping", kWriteTrigger),
-				         errdetail("It was created with the table's retention rules.")));
+				ereport(NOTICE, (errmsg("trigger \"%s\" already exists, skipping", kWriteTrigger),
+				                 errdetail("It was created with the table's retention rules.")));
 				return;
 			}
 		}

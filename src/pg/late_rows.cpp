@@ -30,9 +30,11 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 int late_write_margin_minutes = 24 * 60;
 int suppressed = 0; /* SuppressLateRowQueue scopes alive in this backend */
@@ -75,11 +77,12 @@ const LatePlan &PlanFor(Oid relid)
 	if (table && table->problem.empty() && table->policy && table->policy->age_column) {
 		TableInfo here = relid == table->info.relid ? table->info : LoadTableInfo(relid);
 		const ColumnInfo *age = here.FindColumn(*table->policy->age_column);
-		SqlResult key = Sql("SELECT a.attnum FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
-							"ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
-							"WHERE i.indrelid = $1::oid AND i.indisprimary "
-							"ORDER BY array_position(i.indkey::int2[], a.attnum)",
-							{std::to_string(relid)});
+		SqlResult key =
+		    Sql("SELECT a.attnum FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
+		        "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
+		        "WHERE i.indrelid = $1::oid AND i.indisprimary "
+		        "ORDER BY array_position(i.indkey::int2[], a.attnum)",
+		        {std::to_string(relid)});
 		if (age != nullptr && !key.rows.empty()) {
 			plan.age = age->attnum;
 			plan.age_type = age->type_oid;
@@ -113,10 +116,9 @@ TimestampTz AgeOf(Datum value, Oid type)
 /* Whether `age` is past `delay` (already less the margin) at this transaction's start. */
 bool Due(TimestampTz age, const Interval &delay)
 {
-	TimestampTz threshold = DatumGetTimestampTz(
-		DirectFunctionCall2(timestamptz_mi_interval,
-							TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-							IntervalPGetDatum(const_cast<Interval *>(&delay))));
+	TimestampTz threshold = DatumGetTimestampTz(DirectFunctionCall2(
+	    timestamptz_mi_interval, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+	    IntervalPGetDatum(const_cast<Interval *>(&delay))));
 	return age < threshold;
 }
 
@@ -147,7 +149,7 @@ List *ColumnsToQueue(TriggerData *trigger, HeapTuple written, const LatePlan &pl
 			Datum new_value = heap_getattr(written, check.column, desc, &new_null);
 			Datum old_value = heap_getattr(trigger->tg_trigtuple, check.column, desc, &old_null);
 			queue = new_null != old_null ||
-					(!new_null && !datumIsEqual(new_value, old_value, att->attbyval, att->attlen));
+			        (!new_null && !datumIsEqual(new_value, old_value, att->attbyval, att->attlen));
 		}
 		if (queue && !list_member_int(columns, check.column))
 			columns = lappend_int(columns, check.column);
@@ -189,8 +191,8 @@ void Enqueue(Oid relid, List *columns, Datum key)
 		Oid types[3] = {OIDOID, INT2OID, TEXTARRAYOID};
 		Datum values[3] = {ObjectIdGetDatum(relid), Int16GetDatum((int16)lfirst_int(lc)), key};
 		int rc = SPI_execute_with_args("INSERT INTO retention.late_row (relid, attnum, row_key) "
-									   "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-									   3, types, values, NULL, false, 0);
+		                               "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+		                               3, types, values, NULL, false, 0);
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "pg_retention: could not queue a late row: %s", SPI_result_code_string(rc));
 	}
@@ -208,9 +210,15 @@ bool HasWatermarkedStages(const DeclaredTable &table)
 	return false;
 }
 
-SuppressLateRowQueue::SuppressLateRowQueue() noexcept { suppressed++; }
+SuppressLateRowQueue::SuppressLateRowQueue() noexcept
+{
+	suppressed++;
+}
 
-SuppressLateRowQueue::~SuppressLateRowQueue() { suppressed--; }
+SuppressLateRowQueue::~SuppressLateRowQueue()
+{
+	suppressed--;
+}
 
 void QueueLateRow(TriggerData *trigger, HeapTuple written)
 {
@@ -227,7 +235,7 @@ void QueueLateRow(TriggerData *trigger, HeapTuple written)
 		/* keys in one text style whatever the session's, so the run can parse them back */
 		int nest = NewGUCNestLevel();
 		(void)set_config_option("datestyle", "ISO, YMD", PGC_USERSET, PGC_S_SESSION,
-								GUC_ACTION_SAVE, true, 0, false);
+		                        GUC_ACTION_SAVE, true, 0, false);
 		Datum key = KeyArray(trigger, written, plan);
 		AtEOXact_GUC(true, nest);
 		Enqueue(relid, columns, key);
@@ -238,10 +246,11 @@ void DefineLateRowSettings()
 {
 	PgCall([] {
 		DefineCustomIntVariable(
-			"retention.late_write_margin", "How close to due a written row is queued for the next run.",
-			"Covers transactions that straddle a run's start; a larger margin queues more rows.",
-			&late_write_margin_minutes, 24 * 60, 0, 7 * 24 * 60, PGC_SUSET, GUC_UNIT_MIN, NULL, NULL,
-			NULL);
+		    "retention.late_write_margin",
+		    "How close to due a written row is queued for the next run.",
+		    "Covers transactions that straddle a run's start; a larger margin queues more rows.",
+		    &late_write_margin_minutes, 24 * 60, 0, 7 * 24 * 60, PGC_SUSET, GUC_UNIT_MIN, NULL,
+		    NULL, NULL);
 	});
 }
 

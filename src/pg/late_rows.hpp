@@ -19,7 +19,8 @@ extern "C" {
 #include "commands/trigger.h"
 }
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 /* Whether a declaration has watermarked stages (anonymize, purge value) the trigger must watch. */
 bool HasWatermarkedStages(const DeclaredTable &table);
@@ -29,7 +30,8 @@ bool HasWatermarkedStages(const DeclaredTable &table);
  * forget's own updates are the processing, not late writes.  Nests; its
  * destructor only resets a counter (no PostgreSQL call).
  */
-class SuppressLateRowQueue {
+class SuppressLateRowQueue
+{
 public:
 	SuppressLateRowQueue() noexcept;
 	~SuppressLateRowQueue();

@@ -331,7 +331,7 @@ private:
 				referenced_by[fk.referenced_relid].insert(t.info.relid);
 		}
 		return ChildrenFirstOrder(
-			items, [](const DeclaredTable *t) { return t->info.relid; }, referenced_by);
+		    items, [](const DeclaredTable *t) { return t->info.relid; }, referenced_by);
 	}
 
 	/* ---- one table ---------------------------------------------------- */
@@ -719,11 +719,11 @@ private:
 				std::string returning;
 				for (const std::string &k : t.key)
 					returning += (returning.empty() ? "" : ", ") + QuoteIdent(k) + "::text";
-				SqlResult updated = Sql("UPDATE " + t.leaf.qualified + " SET " + q + " = " +
-				                            expression + " WHERE " + window + " AND " +
-				                            KeysetColumns(t) + " <= " +
-				                            KeysetParams(t, last_first) + " RETURNING " + returning,
-				                        up);
+				SqlResult updated =
+				    Sql("UPDATE " + t.leaf.qualified + " SET " + q + " = " + expression +
+				            " WHERE " + window + " AND " + KeysetColumns(t) +
+				            " <= " + KeysetParams(t, last_first) + " RETURNING " + returning,
+				        up);
 				int64_t changed = updated.processed;
 				/*
 				 * The processed rows leave the late-row queue.  A statement of
@@ -797,12 +797,12 @@ private:
 
 	/* A queue entry's text key, parsed back to the key types, equals the row's key. */
 	static std::string QueueKeyMatches(const Target &t, const std::string &queue,
-									   const std::string &row)
+	                                   const std::string &row)
 	{
 		std::string sql;
 		for (size_t i = 0; i < t.key.size(); i++)
-			sql += (i > 0 ? " AND " : "") + queue + ".row_key[" + Str(i + 1) + "]::" +
-				   t.key_types[i] + " = " + row + "." + QuoteIdent(t.key[i]);
+			sql += (i > 0 ? " AND " : "") + queue + ".row_key[" + Str(i + 1) +
+			       "]::" + t.key_types[i] + " = " + row + "." + QuoteIdent(t.key[i]);
 		return sql;
 	}
 
@@ -813,14 +813,14 @@ private:
 	 * watermark are the scan's).
 	 */
 	int64_t ProcessLateRows(const Target &t, const ColumnInfo &column, const char *action,
-							const std::string &expression, const std::string &cutoff,
-							const std::vector<SqlValue> &mark)
+	                        const std::string &expression, const std::string &cutoff,
+	                        const std::vector<SqlValue> &mark)
 	{
 		std::vector<SqlValue> p{Str(t.leaf.relid), Str(column.attnum), cutoff};
 		int64_t queued = Sql("SELECT count(*) FROM retention.late_row WHERE relid = $1::oid AND "
-							 "attnum = $2::int2",
-							 {p[0], p[1]})
-							 .ScalarInt();
+		                     "attnum = $2::int2",
+		                     {p[0], p[1]})
+		                     .ScalarInt();
 		if (queued == 0)
 			return 0;
 		std::string behind = "false";
@@ -831,13 +831,13 @@ private:
 		int64_t changed = 0;
 		Batch([&] {
 			changed = Sql("WITH q AS (DELETE FROM retention.late_row WHERE relid = $1::oid AND "
-						  "attnum = $2::int2 RETURNING row_key), upd AS (UPDATE " +
-							  t.leaf.qualified + " r SET " + QuoteIdent(column.facts.name) + " = " +
-							  expression + " FROM q WHERE " + QueueKeyMatches(t, "q", "r") +
-							  " AND r." + t.age_sql + " < $3::" + t.age_type + " AND " + behind +
-							  " RETURNING 1) SELECT count(*) FROM upd",
-						  p)
-						  .ScalarInt();
+			              "attnum = $2::int2 RETURNING row_key), upd AS (UPDATE " +
+			                  t.leaf.qualified + " r SET " + QuoteIdent(column.facts.name) + " = " +
+			                  expression + " FROM q WHERE " + QueueKeyMatches(t, "q", "r") +
+			                  " AND r." + t.age_sql + " < $3::" + t.age_type + " AND " + behind +
+			                  " RETURNING 1) SELECT count(*) FROM upd",
+			              p)
+			              .ScalarInt();
 			if (std::string(action) == "anonymize")
 				summary_.rows_anonymized += changed;
 			else
@@ -889,7 +889,8 @@ private:
 		/* a row past its purge delay is never archived, even one the purge stage found locked */
 		if (archive && t.declared->policy->purge_after)
 			due_rows += " AND NOT r." + t.age_sql + " < " +
-						QuoteLiteral(Cutoff(t, *t.declared->policy->purge_after)) + "::" + t.age_type;
+			            QuoteLiteral(Cutoff(t, *t.declared->policy->purge_after)) +
+			            "::" + t.age_type;
 		StageOutcome o;
 		o.due = Count("SELECT count(*) FROM (" + due_rows + ") d", {cutoff});
 		o.blocked = CountBlocked(t, cutoff, o.blocked_by);
@@ -1171,14 +1172,16 @@ PGR_FUNCTION(retention_run)
 	RunSummary summary = RunLifecycle(options, transactions);
 	/* a procedure cannot VACUUM: say what to vacuum (the worker does it itself) */
 	SqlResult touched = Sql("SELECT string_agg(DISTINCT table_name::text, ', ') FROM "
-							"retention.run_detail WHERE run_id = $1::bigint AND vacuum_pending",
-							{Str(summary.run_id)});
+	                        "retention.run_detail WHERE run_id = $1::bigint AND vacuum_pending",
+	                        {Str(summary.run_id)});
 	if (touched.Scalar())
 		PgCall([&] {
-			ereport(NOTICE,
-					(errmsg("old values remain in dead tuples of %s until they are vacuumed",
-							touched.Scalar()->c_str()),
-					 errhint("Run VACUUM on them; the background worker vacuums what its runs touch.")));
+			ereport(
+			    NOTICE,
+			    (errmsg("old values remain in dead tuples of %s until they are vacuumed",
+			            touched.Scalar()->c_str()),
+			     errhint(
+			         "Run VACUUM on them; the background worker vacuums what its runs touch.")));
 		});
 	PgCall([&] {
 		ereport(NOTICE,

@@ -63,19 +63,20 @@ SecureBytes ReadSource(const char *file, const char *command, std::string &why)
 	} else {
 		struct stat st;
 		if (stat(file, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-			why = "key file \"" + std::string(file) + "\" is accessible to other users: chmod 600 it";
+			why =
+			    "key file \"" + std::string(file) + "\" is accessible to other users: chmod 600 it";
 			return SecureBytes();
 		}
 		f = fopen(file, "r");
 	}
 	if (f == nullptr) {
 		why = from_command ? "could not run the key command"
-						   : "could not open key file \"" + std::string(file) + "\"";
+		                   : "could not open key file \"" + std::string(file) + "\"";
 		return SecureBytes();
 	}
 	size_t n;
 	while (used < content.size() &&
-		   (n = fread(content.data() + used, 1, content.size() - used, f)) > 0)
+	       (n = fread(content.data() + used, 1, content.size() - used, f)) > 0)
 		used += n;
 	int status = from_command ? pclose(f) : fclose(f);
 	if (from_command && status != 0) {
@@ -85,35 +86,38 @@ SecureBytes ReadSource(const char *file, const char *command, std::string &why)
 	return SecureBytes(content.data(), used);
 }
 
-bool IsSet(const char *setting) { return setting != nullptr && setting[0] != '\0'; }
+bool IsSet(const char *setting)
+{
+	return setting != nullptr && setting[0] != '\0';
+}
 
 /* The key ring of one source, or nullopt when the source is not configured. */
 std::optional<KeyRing> LoadRing(const char *what, const char *file, const char *command,
-								int version)
+                                int version)
 {
 	if (!IsSet(file) && !IsSet(command))
 		return std::nullopt;
 	if (IsSet(file) && IsSet(command))
 		throw Error(ErrorKind::ConfigFileError,
-					std::string(what) + ": a key file and a key command are both set", "",
-					"set only one of them");
+		            std::string(what) + ": a key file and a key command are both set", "",
+		            "set only one of them");
 	std::string why;
 	SecureBytes source = ReadSource(file, command, why);
 	if (!why.empty())
 		throw Error(ErrorKind::ConfigFileError, std::string("could not load the ") + what, why);
 	return KeyRing(ParseKeyMaterial(std::string_view(reinterpret_cast<const char *>(source.data()),
-													 source.size())),
-				   static_cast<uint32_t>(version));
+	                                                 source.size())),
+	               static_cast<uint32_t>(version));
 }
 
 void Load()
 {
 	if (std::optional<KeyRing> ring = LoadRing("retention server key", key_file_setting,
-											   key_command_setting, key_version_setting))
+	                                           key_command_setting, key_version_setting))
 		server_key.emplace(std::move(*ring));
 	if (std::optional<KeyRing> ring =
-			LoadRing("previous retention server key", previous_key_file_setting, nullptr,
-					 previous_key_version_setting))
+	        LoadRing("previous retention server key", previous_key_file_setting, nullptr,
+	                 previous_key_version_setting))
 		previous_key.emplace(std::move(*ring));
 }
 
@@ -124,7 +128,10 @@ bool ServerKeyLoaded() noexcept
 	return server_key.has_value();
 }
 
-const KeyRing *PreviousServerKey() noexcept { return previous_key ? &*previous_key : nullptr; }
+const KeyRing *PreviousServerKey() noexcept
+{
+	return previous_key ? &*previous_key : nullptr;
+}
 
 const KeyRing &RequireServerKey()
 {

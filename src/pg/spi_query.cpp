@@ -19,9 +19,11 @@
 #include "guard.hpp"
 #include "spi_query.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
-namespace {
+namespace
+{
 
 /* What the SPI call hands back, allocated in the caller's memory context. */
 struct RawResult {
@@ -49,13 +51,13 @@ RawResult CopyOutAndFinish(int rc, const std::string &sql, MemoryContext caller)
 {
 	if (rc < 0)
 		elog(ERROR, "pg_retention: SPI failed (%s) running: %s", SPI_result_code_string(rc),
-			 sql.c_str());
+		     sql.c_str());
 	RawResult r{SPI_processed, 0, 0, nullptr};
 	if (SPI_tuptable != NULL) {
 		r.nrows = (int)SPI_processed;
 		r.ncols = SPI_tuptable->tupdesc->natts;
 		r.cells = static_cast<char **>(
-			MemoryContextAllocZero(caller, sizeof(char *) * (r.nrows * r.ncols + 1)));
+		    MemoryContextAllocZero(caller, sizeof(char *) * (r.nrows * r.ncols + 1)));
 		for (int i = 0; i < r.nrows; i++)
 			for (int j = 0; j < r.ncols; j++) {
 				char *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, j + 1);
@@ -145,7 +147,7 @@ SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &param
 				plan = SPI_prepare(sql.c_str(), nargs, types);
 				if (plan == nullptr)
 					elog(ERROR, "pg_retention: SPI_prepare failed (%s) for: %s",
-						 SPI_result_code_string(SPI_result), sql.c_str());
+					     SPI_result_code_string(SPI_result), sql.c_str());
 				SPI_keepplan(plan);
 			}
 			Datum *values;

@@ -223,7 +223,7 @@ std::vector<SubjectMember> ChildrenFirst(std::vector<SubjectMember> members)
 		for (const IncomingReference &ref : m.references)
 			children[m.table->info.relid].insert(ref.child_relid);
 	return ChildrenFirstOrder(
-		members, [](const SubjectMember &m) { return m.table->info.relid; }, children);
+	    members, [](const SubjectMember &m) { return m.table->info.relid; }, children);
 }
 
 } // namespace

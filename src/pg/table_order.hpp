@@ -17,7 +17,8 @@
 
 #include "pg_headers.hpp"
 
-namespace pg_retention::pg {
+namespace pg_retention::pg
+{
 
 /*
  * Orders `items` so that each comes after every item whose table references
@@ -26,7 +27,7 @@ namespace pg_retention::pg {
  */
 template <typename T, typename RelidOf>
 std::vector<T> ChildrenFirstOrder(const std::vector<T> &items, RelidOf relid_of,
-								  const std::map<Oid, std::set<Oid>> &children)
+                                  const std::map<Oid, std::set<Oid>> &children)
 {
 	std::set<Oid> present;
 	for (const T &item : items)

@@ -426,10 +426,11 @@ private:
 		BeginTransaction();
 		std::vector<std::string> tables;
 		try {
-			SqlResult touched = Sql("SELECT DISTINCT table_name::text FROM retention.run_detail "
-									"WHERE run_id = $1::bigint AND vacuum_pending AND table_name IS "
-									"NOT NULL",
-									{std::to_string(run_id)});
+			SqlResult touched =
+			    Sql("SELECT DISTINCT table_name::text FROM retention.run_detail "
+			        "WHERE run_id = $1::bigint AND vacuum_pending AND table_name IS "
+			        "NOT NULL",
+			        {std::to_string(run_id)});
 			for (const SqlRow &row : touched.rows)
 				if (row[0])
 					tables.push_back(*row[0]);
@@ -454,7 +455,7 @@ private:
 			} catch (...) {
 				RollbackTransaction();
 				Log("pg_retention worker: could not vacuum " + table + ": " +
-					CurrentExceptionMessage());
+				    CurrentExceptionMessage());
 			}
 		}
 		if (tables.empty())
@@ -462,7 +463,7 @@ private:
 		BeginTransaction();
 		try {
 			Sql("UPDATE retention.run_detail SET vacuum_pending = false WHERE run_id = $1::bigint",
-				{std::to_string(run_id)});
+			    {std::to_string(run_id)});
 			CommitTransaction();
 		} catch (...) {
 			RollbackTransaction();
