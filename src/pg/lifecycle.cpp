@@ -222,6 +222,7 @@ private:
 	RunSummary summary_;
 	std::string now_;
 	std::vector<DetailRecord> details_;
+	int batch_attempt_ = 1; /* 1, then retries of a batch that hit a lock */
 
 	/* Advisory lock class of "a run is in progress in this database". */
 	static constexpr int32_t kRunLockClass = 0x52455431; /* 'RET1' */
@@ -553,6 +554,7 @@ private:
 	template <typename Work> void Batch(Work &&work)
 	{
 		for (int attempt = 1;; attempt++) {
+			batch_attempt_ = attempt;
 			try {
 				InEngineSubtransaction([&] {
 					Sql("SELECT pg_catalog.set_config('lock_timeout', $1, true)",
@@ -705,14 +707,21 @@ private:
 				std::vector<SqlValue> p = params;
 				p.push_back(Str(size));
 				int limit_param = static_cast<int>(p.size());
-				SqlResult candidates = Sql("SELECT " + select_keys + " FROM " + t.leaf.qualified +
-				                               " r WHERE " + window + " ORDER BY " + order +
-				                               " LIMIT $" + Str(limit_param) + "::bigint",
-				                           p, true);
-				found = static_cast<int64_t>(candidates.rows.size());
+				/* the batch's size and its last row: only these come back to the engine */
+				std::string descending = order;
+				for (size_t pos = 0; (pos = descending.find(',', pos)) != std::string::npos;
+				     pos += 6)
+					descending.replace(pos, 1, " DESC,");
+				SqlResult candidates =
+				    Sql("WITH c AS (SELECT " + order + " FROM " + t.leaf.qualified + " r WHERE " + window +
+				            " ORDER BY " + order + " LIMIT $" + Str(limit_param) +
+				            "::bigint) SELECT (SELECT count(*) FROM c)::text, " + select_keys +
+				            " FROM c r ORDER BY " + descending + " DESC LIMIT 1",
+				        p, true);
+				found = candidates.rows.empty() ? 0 : std::stoll(candidates.rows[0][0].value());
 				if (found == 0)
 					return;
-				const SqlRow &last = candidates.rows.back();
+				const SqlRow last(candidates.rows[0].begin() + 1, candidates.rows[0].end());
 				std::vector<SqlValue> up = params;
 				int last_first = static_cast<int>(up.size()) + 1;
 				up.insert(up.end(), last.begin(), last.end());
@@ -880,6 +889,14 @@ private:
 		return blocked;
 	}
 
+	/*
+	 * Purges or archives the due rows in batches.  Each batch takes the
+	 * oldest due rows from where the previous one ended (its index scan
+	 * does not step again over the rows already gone), and does not lock
+	 * them first: a row an application transaction holds makes the batch
+	 * wait at most lock_timeout, and its retries skip locked rows instead
+	 * (FOR UPDATE SKIP LOCKED), which costs a lock record per row.
+	 */
 	void MoveRows(const Target &t, const char *action, const Delay &delay)
 	{
 		bool archive = std::string(action) == "archive";
@@ -898,23 +915,33 @@ private:
 		StartDetail(t, "", action, o.due);
 		auto started = std::chrono::steady_clock::now();
 		int64_t size = std::min<int64_t>(1000, batch_max_rows);
-		std::string statement =
-		    archive ? ArchiveStatement(t, due_rows)
-		            : "DELETE FROM " + t.leaf.qualified + " WHERE ctid = ANY (ARRAY(" + due_rows +
-		                  " ORDER BY r." + t.age_sql + " LIMIT $2::bigint FOR UPDATE SKIP LOCKED))";
 		std::string purge_delay = "";
 		if (archive && t.declared->policy->purge_after)
 			purge_delay = t.declared->policy->purge_after->ToPgInterval();
+		SqlValue from; /* the newest age the previous batch moved */
 		while (o.due > 0 && !StopRequested()) {
 			int64_t moved = 0;
 			auto batch_start = std::chrono::steady_clock::now();
 			Batch([&] {
-				std::vector<SqlValue> p{cutoff, Str(size)};
-				if (archive) {
-					p.push_back(Str(summary_.run_id));
-					p.push_back(purge_delay.empty() ? SqlValue() : SqlValue(purge_delay));
-				}
-				moved = Sql(statement, p).processed;
+				std::string rows = due_rows;
+				if (from)
+					rows += " AND r." + t.age_sql + " >= $5::" + t.age_type;
+				rows += " ORDER BY r." + t.age_sql + " LIMIT $2::bigint";
+				if (batch_attempt_ > 1)
+					rows += " FOR UPDATE SKIP LOCKED";
+				/* $3 and $4 serve the archive's INSERT; unused parameters are typed text */
+				std::vector<SqlValue> p{cutoff, Str(size), Str(summary_.run_id),
+				                        purge_delay.empty() ? SqlValue() : SqlValue(purge_delay),
+				                        from};
+				std::string statement =
+				    archive ? ArchiveStatement(t, rows)
+				            : "WITH gone AS (DELETE FROM " + t.leaf.qualified +
+				                  " WHERE ctid = ANY (ARRAY(" + rows + ")) RETURNING " + t.age_sql +
+				                  " AS age) SELECT count(*), max(age)::text FROM gone";
+				SqlResult result = Sql(statement, p);
+				moved = result.ScalarInt();
+				if (!result.rows.empty() && result.rows[0].size() > 1 && result.rows[0][1])
+					from = result.rows[0][1];
 				o.done += moved;
 				o.batches++;
 				(archive ? summary_.rows_archived : summary_.rows_purged) += moved;
@@ -936,8 +963,7 @@ private:
 		if (!subject.empty() && !t.path.problem.empty())
 			throw BatchFailed{"subject path does not resolve: " + t.path.problem, "55000"};
 		return "WITH moved AS (DELETE FROM " + t.leaf.qualified + " WHERE ctid = ANY (ARRAY(" +
-		       due_rows + " ORDER BY r." + t.age_sql +
-		       " LIMIT $2::bigint FOR UPDATE SKIP LOCKED)) RETURNING *) "
+		       due_rows + ")) RETURNING *), archived AS ("
 		       "INSERT INTO retention_archive.archived_row (relid, table_name, subject, "
 		       "subject_hash, aged_at, purge_after, run_id, payload) "
 		       "SELECT " +
@@ -947,7 +973,8 @@ private:
 		       "::timestamptz + $4::interval, $3::bigint, retention._seal(" +
 		       QuoteLiteral(subject) +
 		       ", s.id, row_to_json(m)::text) FROM moved m CROSS JOIN LATERAL (SELECT " +
-		       subject_id + " AS id) s";
+		       subject_id + " AS id) s RETURNING 1) SELECT (SELECT count(*) FROM archived), "
+		       "(SELECT max(" + t.age_sql + ")::text FROM moved)";
 	}
 
 	/* A range partition on the age column whose upper bound has passed goes whole. */
