@@ -189,6 +189,34 @@ void ClearDataKeyCache() noexcept
 	data_keys.clear();
 }
 
+namespace {
+
+/*
+ * A data key created in a (sub)transaction that rolls back was never
+ * stored: forget every cached key on abort, so no row is ever sealed under
+ * a key the archive does not hold.
+ */
+void ForgetKeysOnAbort(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		ClearDataKeyCache();
+}
+
+void ForgetKeysOnSubAbort(SubXactEvent event, SubTransactionId sub, SubTransactionId parent,
+                          void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		ClearDataKeyCache();
+}
+
+} // namespace
+
+void RegisterArchiveCallbacks()
+{
+	RegisterXactCallback(ForgetKeysOnAbort, nullptr);
+	RegisterSubXactCallback(ForgetKeysOnSubAbort, nullptr);
+}
+
 bool DestroySubjectKey(const std::string &subject, const std::string &subject_hash)
 {
 	data_keys.erase(subject + '\0' + subject_hash);

@@ -30,6 +30,9 @@ std::string SubjectHash(const std::string &subject, const std::string &subject_i
 /* Forgets every cached data key (at run start, after a forget). */
 void ClearDataKeyCache() noexcept;
 
+/* Registers the abort callbacks that keep the key cache true to the archive (_PG_init). */
+void RegisterArchiveCallbacks();
+
 /* Deletes a subject's data key; returns whether one existed. */
 bool DestroySubjectKey(const std::string &subject, const std::string &subject_hash);
 

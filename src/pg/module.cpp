@@ -12,6 +12,7 @@
  *-------------------------------------------------------------------------
  */
 #include "guard.hpp"
+#include "archive.hpp"
 #include "erasure.hpp"
 #include "module.hpp"
 
@@ -30,6 +31,7 @@ void RegisterEverything()
 	pg_retention::pg::DefineLifecycleSettings();
 	pg_retention::pg::DefineLateRowSettings();
 	pg_retention::pg::RegisterLabelProvider();
+	pg_retention::pg::RegisterArchiveCallbacks();
 	pg_retention::pg::DefineErasureSettings();
 	pg_retention::pg::RegisterWorkers();
 	MarkGUCPrefixReserved("retention");
