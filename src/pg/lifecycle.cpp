@@ -696,9 +696,6 @@ private:
 		/* ORDER BY names r.columns: a bare name would sort by the text output columns */
 		std::string order = KeysetColumns(t, "r");
 		order = order.substr(1, order.size() - 2);
-		std::string select_keys = "r." + t.age_sql + "::text";
-		for (const std::string &k : t.key)
-			select_keys += ", r." + QuoteIdent(k) + "::text";
 
 		while (o.due > 0 && !StopRequested()) {
 			int64_t found = 0;
@@ -708,15 +705,20 @@ private:
 				p.push_back(Str(size));
 				int limit_param = static_cast<int>(p.size());
 				/* the batch's size and its last row: only these come back to the engine */
-				std::string descending = order;
-				for (size_t pos = 0; (pos = descending.find(',', pos)) != std::string::npos;
-				     pos += 6)
-					descending.replace(pos, 1, " DESC,");
+				std::string inner = "r." + t.age_sql + " AS c0";
+				std::string outer = "c0::text";
+				std::string descending = "c0 DESC";
+				for (size_t i = 0; i < t.key.size(); i++) {
+					std::string alias = "c" + Str(i + 1);
+					inner += ", r." + QuoteIdent(t.key[i]) + " AS " + alias;
+					outer += ", " + alias + "::text";
+					descending += ", " + alias + " DESC";
+				}
 				SqlResult candidates =
-				    Sql("WITH c AS (SELECT " + order + " FROM " + t.leaf.qualified + " r WHERE " + window +
-				            " ORDER BY " + order + " LIMIT $" + Str(limit_param) +
-				            "::bigint) SELECT (SELECT count(*) FROM c)::text, " + select_keys +
-				            " FROM c r ORDER BY " + descending + " DESC LIMIT 1",
+				    Sql("WITH c AS (SELECT " + inner + " FROM " + t.leaf.qualified + " r WHERE " +
+				            window + " ORDER BY " + order + " LIMIT $" + Str(limit_param) +
+				            "::bigint) SELECT (SELECT count(*) FROM c)::text, " + outer +
+				            " FROM c ORDER BY " + descending + " LIMIT 1",
 				        p, true);
 				found = candidates.rows.empty() ? 0 : std::stoll(candidates.rows[0][0].value());
 				if (found == 0)
