@@ -410,10 +410,13 @@ private:
 		if (t.policy && t.policy->age_column) {
 			target.age_sql = QuoteIdent(*t.policy->age_column);
 			const ColumnInfo *age = target.leaf.FindColumn(*t.policy->age_column);
-			if (age != nullptr)
+			if (age != nullptr) {
 				target.age_type = TypeName(age->type_oid);
+				target.age_type_oid = age->type_oid;
+			}
 		}
-		SqlResult key = Sql("SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) "
+		SqlResult key = Sql("SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+		                    "a.atttypid "
 		                    "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
 		                    "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
 		                    "WHERE i.indrelid = $1::oid AND i.indisprimary "
@@ -421,6 +424,8 @@ private:
 		                    {Str(leaf)}, true);
 		target.key = ColumnsOf(key, 0);
 		target.key_types = ColumnsOf(key, 1);
+		for (const std::string &oid : ColumnsOf(key, 2))
+			target.key_type_oids.push_back(static_cast<Oid>(std::stoul(oid)));
 		SqlResult blockers =
 		    Sql("SELECT con.conrelid::regclass::text, "
 		        "  (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.conkey) WITH "
@@ -684,6 +689,12 @@ private:
 			          " > " + KeysetParams(t, 2);
 		std::vector<SqlValue> params{cutoff};
 		params.insert(params.end(), mark.begin(), mark.end());
+		/* the age and key types of a keyset row: parameters bound in their own types */
+		std::vector<Oid> keyset_types{t.age_type_oid};
+		keyset_types.insert(keyset_types.end(), t.key_type_oids.begin(), t.key_type_oids.end());
+		std::vector<Oid> types{t.age_type_oid};
+		if (!mark.empty())
+			types.insert(types.end(), keyset_types.begin(), keyset_types.end());
 
 		StageOutcome o;
 		o.due = Count("SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + window, params);
@@ -703,6 +714,8 @@ private:
 			Batch([&] {
 				std::vector<SqlValue> p = params;
 				p.push_back(Str(size));
+				std::vector<Oid> p_types = types;
+				p_types.push_back(INT8OID);
 				int limit_param = static_cast<int>(p.size());
 				/* the batch's size and its last row: only these come back to the engine */
 				std::string inner = "r." + t.age_sql + " AS c0";
@@ -714,12 +727,12 @@ private:
 					outer += ", " + alias + "::text";
 					descending += ", " + alias + " DESC";
 				}
-				SqlResult candidates =
-				    Sql("WITH c AS (SELECT " + inner + " FROM " + t.leaf.qualified + " r WHERE " +
-				            window + " ORDER BY " + order + " LIMIT $" + Str(limit_param) +
-				            "::bigint) SELECT (SELECT count(*) FROM c)::text, " + outer +
-				            " FROM c ORDER BY " + descending + " LIMIT 1",
-				        p, true);
+				SqlResult candidates = TypedSql(
+				    "WITH c AS (SELECT " + inner + " FROM " + t.leaf.qualified + " r WHERE " +
+				        window + " ORDER BY " + order + " LIMIT $" + Str(limit_param) +
+				        "::bigint) SELECT (SELECT count(*) FROM c)::text, " + outer +
+				        " FROM c ORDER BY " + descending + " LIMIT 1",
+				    p, p_types, true);
 				found = candidates.rows.empty() ? 0 : std::stoll(candidates.rows[0][0].value());
 				if (found == 0)
 					return;
@@ -727,14 +740,16 @@ private:
 				std::vector<SqlValue> up = params;
 				int last_first = static_cast<int>(up.size()) + 1;
 				up.insert(up.end(), last.begin(), last.end());
+				std::vector<Oid> up_types = types;
+				up_types.insert(up_types.end(), keyset_types.begin(), keyset_types.end());
 				std::string returning;
 				for (const std::string &k : t.key)
 					returning += (returning.empty() ? "" : ", ") + QuoteIdent(k) + "::text";
 				SqlResult updated =
-				    Sql("UPDATE " + t.leaf.qualified + " SET " + q + " = " + expression +
-				            " WHERE " + window + " AND " + KeysetColumns(t) +
-				            " <= " + KeysetParams(t, last_first) + " RETURNING " + returning,
-				        up);
+				    TypedSql("UPDATE " + t.leaf.qualified + " SET " + q + " = " + expression +
+				                 " WHERE " + window + " AND " + KeysetColumns(t) +
+				                 " <= " + KeysetParams(t, last_first) + " RETURNING " + returning,
+				             up, up_types);
 				int64_t changed = updated.processed;
 				/*
 				 * The processed rows leave the late-row queue.  A statement of
@@ -765,6 +780,7 @@ private:
 					window += " AND " + t.age_sql + " >= $2::" + t.age_type + " AND " +
 					          KeysetColumns(t) + " > " + KeysetParams(t, 2);
 					params.insert(params.end(), last.begin(), last.end());
+					types.insert(types.end(), keyset_types.begin(), keyset_types.end());
 				} else {
 					for (size_t i = 0; i < nkey; i++)
 						params[1 + i] = last[i];

@@ -33,15 +33,30 @@ struct RawResult {
 	char **cells; /* nrows * ncols, NULL for SQL NULL */
 };
 
-/* The parameters as text Datums and a nulls string; runs inside PgCall. */
-void BindParams(const std::vector<SqlValue> &params, Datum **values, char **nulls)
+/*
+ * The parameters as Datums of their types (text unless `types` says
+ * otherwise, converted once by the type's input function) and a nulls
+ * string; runs inside PgCall.
+ */
+void BindParams(const std::vector<SqlValue> &params, const Oid *types, Datum **values,
+                char **nulls)
 {
 	int nargs = static_cast<int>(params.size());
 	*values = static_cast<Datum *>(palloc(sizeof(Datum) * (nargs + 1)));
 	*nulls = static_cast<char *>(palloc(nargs + 1));
 	for (int i = 0; i < nargs; i++) {
 		(*nulls)[i] = params[i] ? ' ' : 'n';
-		(*values)[i] = params[i] ? CStringGetTextDatum(params[i]->c_str()) : (Datum)0;
+		if (!params[i])
+			(*values)[i] = (Datum)0;
+		else if (types[i] == TEXTOID)
+			(*values)[i] = CStringGetTextDatum(params[i]->c_str());
+		else {
+			Oid input;
+			Oid ioparam;
+			getTypeInputInfo(types[i], &input, &ioparam);
+			(*values)[i] =
+			    OidInputFunctionCall(input, const_cast<char *>(params[i]->c_str()), ioparam, -1);
+		}
 	}
 	(*nulls)[nargs] = '\0';
 }
@@ -99,6 +114,12 @@ constexpr size_t kMaxPlans = 500;
 
 SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params, bool read_only)
 {
+	return TypedSql(sql, params, std::vector<Oid>(params.size(), TEXTOID), read_only);
+}
+
+SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
+                   const std::vector<Oid> &param_types, bool read_only)
+{
 	/*
 	 * read_only would reuse the current snapshot and miss this transaction's
 	 * own earlier changes (a dry run makes them all in one transaction):
@@ -112,10 +133,10 @@ SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params, bool 
 		int nargs = static_cast<int>(params.size());
 		Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs + 1)));
 		for (int i = 0; i < nargs; i++)
-			types[i] = TEXTOID;
+			types[i] = i < static_cast<int>(param_types.size()) ? param_types[i] : TEXTOID;
 		Datum *values;
 		char *nulls;
-		BindParams(params, &values, &nulls);
+		BindParams(params, types, &values, &nulls);
 		int rc = SPI_execute_with_args(sql.c_str(), nargs, types, values, nulls, false, 0);
 		return CopyOutAndFinish(rc, sql, caller);
 	});
@@ -140,10 +161,10 @@ SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &param
 			MemoryContext caller = CurrentMemoryContext;
 			if (SPI_connect() != SPI_OK_CONNECT)
 				elog(ERROR, "SPI_connect failed");
+			Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs + 1)));
+			for (int i = 0; i < nargs; i++)
+				types[i] = TEXTOID;
 			if (plan == nullptr) {
-				Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs + 1)));
-				for (int i = 0; i < nargs; i++)
-					types[i] = TEXTOID;
 				plan = SPI_prepare(sql.c_str(), nargs, types);
 				if (plan == nullptr)
 					elog(ERROR, "pg_retention: SPI_prepare failed (%s) for: %s",
@@ -152,7 +173,7 @@ SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &param
 			}
 			Datum *values;
 			char *nulls;
-			BindParams(params, &values, &nulls);
+			BindParams(params, types, &values, &nulls);
 			int rc = SPI_execute_plan(plan, values, nulls, false, 0);
 			return CopyOutAndFinish(rc, sql, caller);
 		});
