@@ -189,7 +189,8 @@ void ClearDataKeyCache() noexcept
 	data_keys.clear();
 }
 
-namespace {
+namespace
+{
 
 /*
  * A data key created in a (sub)transaction that rolls back was never
@@ -259,17 +260,22 @@ PGR_FUNCTION(retention_rewrap_archive_keys)
 /* _subject_hash(subject text, subject_id text) -> bytea */
 PGR_FUNCTION(retention_subject_hash)
 {
-	std::string subject(TextOf(PG_GETARG_TEXT_PP(0)));
-	std::string id(TextOf(PG_GETARG_TEXT_PP(1)));
+	/* arguments first: detoasting may ereport, and no C++ object is alive yet */
+	text *subject_arg = PG_GETARG_TEXT_PP(0);
+	text *id_arg = PG_GETARG_TEXT_PP(1);
+	std::string subject(TextOf(subject_arg));
+	std::string id(TextOf(id_arg));
 	return ByteaDatum(SubjectHash(subject, id));
 }
 
 /* _seal(subject text, subject_id text, payload text) -> bytea */
 PGR_FUNCTION(retention_seal)
 {
-	std::string subject(TextOf(PG_GETARG_TEXT_PP(0)));
-	std::string id(TextOf(PG_GETARG_TEXT_PP(1)));
+	text *subject_arg = PG_GETARG_TEXT_PP(0);
+	text *id_arg = PG_GETARG_TEXT_PP(1);
 	std::string_view payload = TextOf(PG_GETARG_TEXT_PP(2));
+	std::string subject(TextOf(subject_arg));
+	std::string id(TextOf(id_arg));
 	std::string hash = SubjectHash(subject, id);
 	const SecureBytes &key = DataKeyFor(subject, hash, true);
 	return ByteaDatum(Seal(key, payload, Aad(subject, hash)));
@@ -278,9 +284,12 @@ PGR_FUNCTION(retention_seal)
 /* _open(subject text, subject_hash bytea, payload bytea) -> text */
 PGR_FUNCTION(retention_open)
 {
-	std::string subject(TextOf(PG_GETARG_TEXT_PP(0)));
-	std::string hash = ByteaString(PG_GETARG_BYTEA_PP(1));
-	std::string sealed = ByteaString(PG_GETARG_BYTEA_PP(2));
+	text *subject_arg = PG_GETARG_TEXT_PP(0);
+	bytea *hash_arg = PG_GETARG_BYTEA_PP(1);
+	bytea *sealed_arg = PG_GETARG_BYTEA_PP(2);
+	std::string subject(TextOf(subject_arg));
+	std::string hash = ByteaString(hash_arg);
+	std::string sealed = ByteaString(sealed_arg);
 	const SecureBytes &key = DataKeyFor(subject, hash, false);
 	std::string plain = Open(key, sealed, Aad(subject, hash));
 	return PgCall(

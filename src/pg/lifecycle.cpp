@@ -981,7 +981,8 @@ private:
 		if (!subject.empty() && !t.path.problem.empty())
 			throw BatchFailed{"subject path does not resolve: " + t.path.problem, "55000"};
 		return "WITH moved AS (DELETE FROM " + t.leaf.qualified + " WHERE ctid = ANY (ARRAY(" +
-		       due_rows + ")) RETURNING *), archived AS ("
+		       due_rows +
+		       ")) RETURNING *), archived AS ("
 		       "INSERT INTO retention_archive.archived_row (relid, table_name, subject, "
 		       "subject_hash, aged_at, purge_after, run_id, payload) "
 		       "SELECT " +
@@ -991,8 +992,10 @@ private:
 		       "::timestamptz + $4::interval, $3::bigint, retention._seal(" +
 		       QuoteLiteral(subject) +
 		       ", s.id, row_to_json(m)::text) FROM moved m CROSS JOIN LATERAL (SELECT " +
-		       subject_id + " AS id) s RETURNING 1) SELECT (SELECT count(*) FROM archived), "
-		       "(SELECT max(" + t.age_sql + ")::text FROM moved)";
+		       subject_id +
+		       " AS id) s RETURNING 1) SELECT (SELECT count(*) FROM archived), "
+		       "(SELECT max(" +
+		       t.age_sql + ")::text FROM moved)";
 	}
 
 	/* A range partition on the age column whose upper bound has passed goes whole. */

@@ -35,7 +35,7 @@ struct Target {
 	std::string age_sql;          /* quoted age column */
 	std::string age_type;         /* its SQL type */
 	std::vector<std::string> key_types;
-	Oid age_type_oid = InvalidOid;    /* for typed parameters (TypedSql) */
+	Oid age_type_oid = InvalidOid; /* for typed parameters (TypedSql) */
 	std::vector<Oid> key_type_oids;
 	std::vector<IncomingKey> blockers; /* NO ACTION / RESTRICT keys pointing at it */
 	SubjectPath path;                  /* how rows reach their subject */

@@ -38,8 +38,7 @@ struct RawResult {
  * otherwise, converted once by the type's input function) and a nulls
  * string; runs inside PgCall.
  */
-void BindParams(const std::vector<SqlValue> &params, const Oid *types, Datum **values,
-                char **nulls)
+void BindParams(const std::vector<SqlValue> &params, const Oid *types, Datum **values, char **nulls)
 {
 	int nargs = static_cast<int>(params.size());
 	*values = static_cast<Datum *>(palloc(sizeof(Datum) * (nargs + 1)));

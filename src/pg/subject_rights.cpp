@@ -300,7 +300,8 @@ SqlValue OptionalText(FunctionCallInfo fcinfo, int n)
 {
 	if (PG_ARGISNULL(n))
 		return std::nullopt;
-	text *t = PG_GETARG_TEXT_PP(n);
+	/* detoasting may ereport: through PgCall, other arguments' strings may be alive */
+	text *t = PgCall([&] { return PG_GETARG_TEXT_PP(n); });
 	return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 
