@@ -759,11 +759,10 @@ lc_report_why() {
 		y=$(lc_ratio "$(lc_median anonymize.random.engine ratevac)" "$(lc_median anonymize.random.raw ratevac)")
 		cat <<TEXT
 
-- **Anonymize.** Each batch reads its rows twice: first \`SELECT age, key ... ORDER BY age, key
-  LIMIT n\` through the age index (every candidate converted to text and returned to the engine,
-  which needs only the last one), then \`UPDATE ... WHERE <window> AND (age, key) <= <last>\`. The
-  window's bounds are text parameters cast in the statement (\`\$2::timestamptz\`): PostgreSQL
-  converts them again for every row in the row-comparison filters. And since every batch
+- **Anonymize.** Each batch reads its rows twice: first the batch's last (age, key) through the
+  age index (\`WITH c AS (SELECT age, key ... ORDER BY age, key LIMIT n)\`, only the count and
+  the last row returned), then \`UPDATE ... WHERE <window> AND (age, key) <= <last>\`, its bounds
+  bound in their own types. And since every batch
   commits, the pages that earlier batches left dead tuples in are pruned again by the later ones:
   on a table whose physical order is not the age order, nearly every page at every batch. The raw
   \`UPDATE\` reads the table once, sequentially, and leaves all of its dead tuples to \`VACUUM\`.
@@ -777,14 +776,14 @@ TEXT
 		z=$(lc_throughput purge age)
 		cat <<TEXT
 
-- **Purge.** Each batch selects \`ctid\`s through the age index in age order \`FOR UPDATE SKIP
-  LOCKED\`, then deletes them by TID: every row is visited three or four times (index fetch, lock,
-  TID fetch, delete), in random physical order, where the raw \`DELETE\` reads the table once,
-  sequentially. The engine's statement over all due rows at once is already ${x}× the raw
-  \`DELETE\`; its batches bring it down by ${y}× more: each batch's index scan starts again at the
-  oldest age and steps over the index entries of every row that earlier batches deleted (they stay
-  until \`VACUUM\`, so this grows with the batch number), and each prunes again the pages earlier
-  batches touched. On the table written in \`seen_at\` order: ${z}×.
+- **Purge.** Each batch selects \`ctid\`s through the age index in age order (from the newest
+  age the previous batch deleted), then deletes them by TID: every row is visited two or three
+  times (index fetch, TID fetch, delete), in random physical order, where the raw \`DELETE\` reads
+  the table once, sequentially. The engine's statement over all due rows at once is already ${x}×
+  the raw \`DELETE\`; its batches bring it down by ${y}× more: each commits, and each prunes again
+  the pages earlier batches touched. (Rows are locked \`FOR UPDATE SKIP LOCKED\` only when a batch is
+  retried after waiting \`retention.lock_timeout_ms\` for a row an application holds.) On the
+  table written in \`seen_at\` order: ${z}×.
 TEXT
 	fi
 	if lc_missed purge_wal; then
@@ -793,8 +792,8 @@ TEXT
 		IFS=$'\t' read -r z _ <<<"$(lc_wal_split purge.random.raw)"
 		cat <<TEXT
 
-- **Purge WAL.** \`FOR UPDATE SKIP LOCKED\` (so that the purge never waits for a row the application
-  holds) writes a \`Heap/LOCK\` record for every row ($x per row here) before the \`Heap/DELETE\`
+- **Purge WAL.** \`Heap/LOCK\` records ($x per row here, written only by batches retried with
+  \`FOR UPDATE SKIP LOCKED\`) and the run's bookkeeping come on top of the \`Heap/DELETE\`
   record that both sides write: $(lc_num "$y") record bytes per row against $(lc_num "$z"). The
   full-page images, the same on both sides after the checkpoint, dilute the ratio; between
   checkpoints it is that of the records alone.
@@ -811,8 +810,7 @@ TEXT
   engine's archive statement over all due rows at once is ${x}× the raw statement, far from 0.5×
   before any batching. Its batches bring it down by ${y}× more, for the purge's reasons, and more
   of them: each row costs more, so a batch of about 100 ms holds fewer rows
-  ($(lc_int "$(lc_median archive.random.engine extra)") batches here, against $(lc_int "$(lc_median purge.random.engine extra)") for the purge), and each
-  one steps over the index entries of all the rows deleted before it.
+  ($(lc_int "$(lc_median archive.random.engine extra)") batches here, against $(lc_int "$(lc_median purge.random.engine extra)") for the purge).
 TEXT
 	fi
 	if lc_missed incremental; then
