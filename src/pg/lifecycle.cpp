@@ -222,7 +222,6 @@ private:
 	RunSummary summary_;
 	std::string now_;
 	std::vector<DetailRecord> details_;
-	int batch_attempt_ = 1; /* 1, then retries of a batch that hit a lock */
 
 	/* Advisory lock class of "a run is in progress in this database". */
 	static constexpr int32_t kRunLockClass = 0x52455431; /* 'RET1' */
@@ -559,7 +558,6 @@ private:
 	template <typename Work> void Batch(Work &&work)
 	{
 		for (int attempt = 1;; attempt++) {
-			batch_attempt_ = attempt;
 			try {
 				InEngineSubtransaction([&] {
 					Sql("SELECT pg_catalog.set_config('lock_timeout', $1, true)",
@@ -910,10 +908,9 @@ private:
 	/*
 	 * Purges or archives the due rows in batches.  Each batch takes the
 	 * oldest due rows from where the previous one ended (its index scan
-	 * does not step again over the rows already gone), and does not lock
-	 * them first: a row an application transaction holds makes the batch
-	 * wait at most lock_timeout, and its retries skip locked rows instead
-	 * (FOR UPDATE SKIP LOCKED), which costs a lock record per row.
+	 * does not step again over the rows already gone), skipping the rows an
+	 * application transaction holds (FOR UPDATE SKIP LOCKED): the run never
+	 * waits for them, and leaves them to the next run.
 	 */
 	void MoveRows(const Target &t, const char *action, const Delay &delay)
 	{
@@ -944,9 +941,7 @@ private:
 				std::string rows = due_rows;
 				if (from)
 					rows += " AND r." + t.age_sql + " >= $5::" + t.age_type;
-				rows += " ORDER BY r." + t.age_sql + " LIMIT $2::bigint";
-				if (batch_attempt_ > 1)
-					rows += " FOR UPDATE SKIP LOCKED";
+				rows += " ORDER BY r." + t.age_sql + " LIMIT $2::bigint FOR UPDATE SKIP LOCKED";
 				/* $3 and $4 serve the archive's INSERT; unused parameters are typed text */
 				std::vector<SqlValue> p{cutoff, Str(size), Str(summary_.run_id),
 				                        purge_delay.empty() ? SqlValue() : SqlValue(purge_delay),
