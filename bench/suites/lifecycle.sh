@@ -777,13 +777,12 @@ TEXT
 		cat <<TEXT
 
 - **Purge.** Each batch selects \`ctid\`s through the age index in age order (from the newest
-  age the previous batch deleted), then deletes them by TID: every row is visited two or three
-  times (index fetch, TID fetch, delete), in random physical order, where the raw \`DELETE\` reads
-  the table once, sequentially. The engine's statement over all due rows at once is already ${x}×
-  the raw \`DELETE\`; its batches bring it down by ${y}× more: each commits, and each prunes again
-  the pages earlier batches touched. (Rows are locked \`FOR UPDATE SKIP LOCKED\` only when a batch is
-  retried after waiting \`retention.lock_timeout_ms\` for a row an application holds.) On the
-  table written in \`seen_at\` order: ${z}×.
+  age the previous batch deleted) \`FOR UPDATE SKIP LOCKED\`, then deletes them by TID: every row
+  is visited three or four times (index fetch, lock, TID fetch, delete), in random physical order,
+  where the raw \`DELETE\` reads the table once, sequentially. The engine's statement over all due
+  rows at once is already ${x}× the raw \`DELETE\`; its batches bring it down by ${y}× more: each
+  commits, and each prunes again the pages earlier batches touched. On the table written in
+  \`seen_at\` order: ${z}×.
 TEXT
 	fi
 	if lc_missed purge_wal; then
@@ -792,9 +791,9 @@ TEXT
 		IFS=$'\t' read -r z _ <<<"$(lc_wal_split purge.random.raw)"
 		cat <<TEXT
 
-- **Purge WAL.** \`Heap/LOCK\` records ($x per row here, written only by batches retried with
-  \`FOR UPDATE SKIP LOCKED\`) and the run's bookkeeping come on top of the \`Heap/DELETE\`
-  record that both sides write: $(lc_num "$y") record bytes per row against $(lc_num "$z"). The
+- **Purge WAL.** \`FOR UPDATE SKIP LOCKED\` (so that the purge never waits for a row the application
+  holds, and leaves it to the next run) writes a \`Heap/LOCK\` record for every row ($x per row
+  here) before the \`Heap/DELETE\` record that both sides write: $(lc_num "$y") record bytes per row against $(lc_num "$z"). The
   full-page images, the same on both sides after the checkpoint, dilute the ratio; between
   checkpoints it is that of the records alone.
 TEXT
