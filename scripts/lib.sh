@@ -3,7 +3,10 @@
 # shellcheck shell=bash
 
 PG_MAJOR=15
-PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+# PG_BIN chooses the PostgreSQL to build and test against (Debian's by default;
+# scripts/assert-pg builds an assert-enabled one elsewhere).
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
+export PG_CONFIG=$PG_BIN/pg_config
 export PATH="$PG_BIN:$PATH"
 
 # Everything the build, the tests, the demo and the benchmarks need.
