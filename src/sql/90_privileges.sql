@@ -39,7 +39,7 @@ BEGIN
         WHERE p.pronamespace = 'retention'::regnamespace AND p.prokind = 'f' AND (
             -- the methods that need no key: anyone may mask their own data
             p.proname IN ('mask_email', 'partial', 'redact', 'noise', 'jitter', 'generalize',
-                          'ip_prefix', 'nullify', 'constant', 'k_anonymity')
+                          'ip_prefix', 'nullify', 'constant', 'k_anonymity', '_k_anonymity')
             OR p.proname LIKE 'random\_%'
             -- inspection of the declarations (the policies view calls _policies)
             OR p.proname IN ('_policies', 'check', 'processing_register', 'rules_for',
