@@ -49,35 +49,43 @@ struct RawTable {
 
 RawTable *ReadRawTable(Oid relid)
 {
-	RawTable *raw = static_cast<RawTable *>(palloc0(sizeof(RawTable)));
 	/*
-	 * No lock: the policy cache reads every declared table, from the write
-	 * trigger too, and must not wait for a table another session holds
-	 * (ALTER TABLE).  A concurrent change invalidates the cache anyway.
+	 * From the syscache, without a lock: the policy cache reads every
+	 * declared table, from the write trigger too, and must not wait for a
+	 * table another session holds (ALTER TABLE); a concurrent change
+	 * invalidates the cache anyway.  Opening the relation would need a lock
+	 * (guard.hpp: locked before opened).
 	 */
-	Relation rel = try_relation_open(relid, NoLock);
-	if (rel == nullptr)
+	HeapTuple class_tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(class_tuple))
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
 		                errmsg("relation with OID %u does not exist", relid)));
-	TupleDesc desc = RelationGetDescr(rel);
-	raw->schema = get_namespace_name(RelationGetNamespace(rel));
-	raw->name = pstrdup(RelationGetRelationName(rel));
-	raw->relkind = rel->rd_rel->relkind;
-	raw->is_partition = rel->rd_rel->relispartition;
-	raw->columns = static_cast<RawColumn *>(palloc0(sizeof(RawColumn) * (desc->natts + 1)));
-	for (int i = 0; i < desc->natts; i++) {
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-		if (att->attisdropped)
+	Form_pg_class form = reinterpret_cast<Form_pg_class>(GETSTRUCT(class_tuple));
+	RawTable *raw = static_cast<RawTable *>(palloc0(sizeof(RawTable)));
+	raw->schema = get_namespace_name(form->relnamespace);
+	raw->name = pstrdup(NameStr(form->relname));
+	raw->relkind = form->relkind;
+	raw->is_partition = form->relispartition;
+	int natts = form->relnatts;
+	ReleaseSysCache(class_tuple);
+	raw->columns = static_cast<RawColumn *>(palloc0(sizeof(RawColumn) * (natts + 1)));
+	for (int attnum = 1; attnum <= natts; attnum++) {
+		HeapTuple att_tuple =
+		    SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum));
+		if (!HeapTupleIsValid(att_tuple))
 			continue;
-		RawColumn *col = &raw->columns[raw->ncolumns++];
-		col->name = att->attname;
-		col->attnum = att->attnum;
-		col->type_oid = att->atttypid;
-		col->base_type_oid = getBaseType(att->atttypid);
-		col->not_null = att->attnotnull;
-		col->type_name = format_type_be(att->atttypid);
+		Form_pg_attribute att = reinterpret_cast<Form_pg_attribute>(GETSTRUCT(att_tuple));
+		if (!att->attisdropped) {
+			RawColumn *col = &raw->columns[raw->ncolumns++];
+			col->name = att->attname;
+			col->attnum = att->attnum;
+			col->type_oid = att->atttypid;
+			col->base_type_oid = getBaseType(att->atttypid);
+			col->not_null = att->attnotnull;
+			col->type_name = format_type_be(att->atttypid);
+		}
+		ReleaseSysCache(att_tuple);
 	}
-	relation_close(rel, NoLock);
 	return raw;
 }
 

@@ -109,7 +109,7 @@ template <typename Work> void InEngineSubtransaction(Work &&work)
 		InSubtransaction(std::forward<Work>(work));
 	} catch (const PgError &e) {
 		ErrorData *edata = e.edata();
-		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
+		if (IsInterrupt(e))
 			throw RunInterrupted{e};
 		throw BatchFailed{edata->message ? edata->message : "error",
 		                  unpack_sql_state(edata->sqlerrcode)};

@@ -506,10 +506,11 @@ std::string SubjectScope::CanonicalValue(size_t column, const std::string &value
 		std::string hint = key_columns_.size() == 1
 		                       ? "pass the id as text in the key's input format, e.g. '42'"
 		                       : "write a composite id as a row: '(value1,value2)'";
-		PgCall([&] {
-			edata->message = pstrdup(message.c_str());
-			edata->detail = pstrdup(detail.c_str());
-			edata->hint = pstrdup(hint.c_str());
+		PgCall([&] { /* where the error lives: it outlasts this context (guard.hpp) */
+			         MemoryContext errors = GetMemoryChunkContext(edata);
+			         edata->message = MemoryContextStrdup(errors, message.c_str());
+			         edata->detail = MemoryContextStrdup(errors, detail.c_str());
+			         edata->hint = MemoryContextStrdup(errors, hint.c_str());
 		});
 		throw;
 	}
