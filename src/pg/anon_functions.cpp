@@ -15,7 +15,6 @@
  *-------------------------------------------------------------------------
  */
 #include <cmath>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -67,17 +66,14 @@ Datum TextDatum(std::string_view s)
 /*
  * Arguments are checked by the method table's own checks (methods.hpp),
  * so a SQL call refuses exactly what a label refuses, with the same
- * message.  Each check is looked up once.
+ * message.  Each check is a static, looked up at the first call.
  */
-const ArgumentCheck &Check(const char *method, const char *param)
+
+/* noise's ratio, shared by its four SQL functions */
+void CheckRatio(double ratio)
 {
-	/* keyed by the literals' addresses: no allocation per row */
-	static std::map<std::pair<const char *, const char *>, ArgumentCheck> checks;
-	auto key = std::make_pair(method, param);
-	auto found = checks.find(key);
-	if (found == checks.end())
-		found = checks.emplace(key, ArgumentCheck(method, param)).first;
-	return found->second;
+	static const ArgumentCheck ratio_check("noise", "ratio");
+	ratio_check.Number(ratio);
 }
 
 /*
@@ -88,12 +84,11 @@ FakeLocale LocaleArgument(FunctionCallInfo fcinfo, int n, FakeKind kind)
 {
 	if (PG_NARGS() <= n)
 		return FakeLocale::En;
-	static const ArgumentCheck *const checks[] = {
-	    &Check("fake_first_name", "locale"), &Check("fake_last_name", "locale"),
-	    &Check("fake_email", "locale"),      &Check("fake_phone", "locale"),
-	    &Check("fake_city", "locale"),       &Check("fake_address", "locale"),
-	    &Check("fake_company", "locale")};
-	const char *name = checks[static_cast<size_t>(kind)]->Choice(TextOf(PG_GETARG_TEXT_PP(n)));
+	static const ArgumentCheck checks[] = {
+	    {"fake_first_name", "locale"}, {"fake_last_name", "locale"}, {"fake_email", "locale"},
+	    {"fake_phone", "locale"},      {"fake_city", "locale"},      {"fake_address", "locale"},
+	    {"fake_company", "locale"}};
+	const char *name = checks[static_cast<size_t>(kind)].Choice(TextOf(PG_GETARG_TEXT_PP(n)));
 	return *ParseFakeLocale(name);
 }
 
@@ -130,7 +125,7 @@ DateGranularity GranularityArgument(FunctionCallInfo fcinfo, int n, const char *
 void CheckRange(const Interval *range)
 {
 	static const std::string clause = [] {
-		const ArgumentCheck &c = Check("jitter", "range");
+		const ArgumentCheck c("jitter", "range");
 		return "argument \"" + std::string(c.param().name) + "\" of \"" + c.spec().name + "\"";
 	}();
 	CheckDelayParts(range->month, range->day, range->time, clause);
@@ -180,17 +175,18 @@ const KeyedHasher &HasherFor(KeyPurpose purpose)
  */
 PGR_FUNCTION(retention_hash)
 {
+	static const ArgumentCheck encoding_check("hash", "encoding");
+	static const ArgumentCheck length_check("hash", "length");
 	if (PG_ARGISNULL(0) || (PG_NARGS() > 1 && PG_ARGISNULL(1)))
 		PG_RETURN_NULL();
 	std::string_view value = TextOf(PG_GETARG_TEXT_PP(0));
 	HashEncoding encoding = HashEncoding::Hex;
 	if (PG_NARGS() > 1)
-		encoding =
-		    *ParseHashEncoding(Check("hash", "encoding").Choice(TextOf(PG_GETARG_TEXT_PP(1))));
+		encoding = *ParseHashEncoding(encoding_check.Choice(TextOf(PG_GETARG_TEXT_PP(1))));
 	int32 length = 0; /* the full digest */
 	if (PG_NARGS() > 2 && !PG_ARGISNULL(2)) {
 		length = PG_GETARG_INT32(2);
-		Check("hash", "length").Integer(length);
+		length_check.Integer(length);
 	}
 	std::string &out = OutputBuffer();
 	HashText(HasherFor(KeyPurpose::Hash), value, encoding, static_cast<size_t>(length), out);
@@ -212,8 +208,10 @@ PGR_FUNCTION(retention_partial)
 	int32 prefix = PG_GETARG_INT32(1);
 	std::string_view padding = TextOf(PG_GETARG_TEXT_PP(2));
 	int32 suffix = PG_GETARG_INT32(3);
-	Check("partial", "prefix").Integer(prefix);
-	Check("partial", "suffix").Integer(suffix);
+	static const ArgumentCheck prefix_check("partial", "prefix");
+	static const ArgumentCheck suffix_check("partial", "suffix");
+	prefix_check.Integer(prefix);
+	suffix_check.Integer(suffix);
 	std::string &out = OutputBuffer();
 	PartialText(value, prefix, padding, suffix, out);
 	return TextDatum(out);
@@ -255,7 +253,7 @@ PGR_FUNCTION(retention_noise_int4)
 {
 	int32 value = PG_GETARG_INT32(0);
 	double ratio = PG_GETARG_FLOAT8(1);
-	Check("noise", "ratio").Number(ratio);
+	CheckRatio(ratio);
 	return Int32GetDatum(
 	    static_cast<int32>(NoiseInteger(value, ratio, PG_INT32_MIN, PG_INT32_MAX)));
 }
@@ -264,7 +262,7 @@ PGR_FUNCTION(retention_noise_int8)
 {
 	int64 value = PG_GETARG_INT64(0);
 	double ratio = PG_GETARG_FLOAT8(1);
-	Check("noise", "ratio").Number(ratio);
+	CheckRatio(ratio);
 	return Int64GetDatum(NoiseInteger(value, ratio));
 }
 
@@ -272,7 +270,7 @@ PGR_FUNCTION(retention_noise_float8)
 {
 	double value = PG_GETARG_FLOAT8(0);
 	double ratio = PG_GETARG_FLOAT8(1);
-	Check("noise", "ratio").Number(ratio);
+	CheckRatio(ratio);
 	return Float8GetDatum(NoiseDouble(value, ratio));
 }
 
@@ -281,7 +279,7 @@ PGR_FUNCTION(retention_noise_numeric)
 {
 	Datum value = PG_GETARG_DATUM(0);
 	double ratio = PG_GETARG_FLOAT8(1);
-	Check("noise", "ratio").Number(ratio);
+	CheckRatio(ratio);
 	double as_double = DatumGetFloat8(DirectFunctionCall1(numeric_float8, value));
 	if (std::isnan(as_double) || std::isinf(as_double))
 		return value;
@@ -375,7 +373,8 @@ PGR_FUNCTION(retention_ip_prefix)
 	inet *address = PG_GETARG_INET_PP(0);
 	int32 bits = PG_GETARG_INT32(1);
 	/* the label's range: a column may mix IPv4 and IPv6, so IPv4 keeps at most its 32 bits */
-	Check("ip_prefix", "bits").Integer(bits);
+	static const ArgumentCheck bits_check("ip_prefix", "bits");
+	bits_check.Integer(bits);
 	inet *result = static_cast<inet *>(palloc0(sizeof(inet)));
 	ip_family(result) = ip_family(address);
 	memcpy(ip_addr(result), ip_addr(address), ip_addrsize(address));
