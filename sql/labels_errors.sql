@@ -197,6 +197,25 @@ SELECT severity, problem FROM retention.check() WHERE table_name = 'bad.shop'::r
 ALTER DOMAIN bad.positive DROP CONSTRAINT above_five;
 SELECT severity, problem FROM retention.check() WHERE table_name = 'bad.shop'::regclass;
 SELECT count(*) AS nothing_queued FROM retention.late_row WHERE relid = 'bad.shop'::regclass;
+-- a domain's constraints and the table's values are tried as the table's owner, restricted:
+-- a superuser labelling another role's table never runs that role's code with its own rights
+CREATE ROLE retention_mallory;
+GRANT USAGE ON SCHEMA bad TO retention_mallory;
+CREATE FUNCTION bad.escalate(text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'the trap runs as %', current_user;
+    ALTER ROLE retention_mallory SUPERUSER;
+    RETURN true;
+END
+$$;
+ALTER FUNCTION bad.escalate(text) OWNER TO retention_mallory;
+CREATE DOMAIN bad.trap AS text CHECK (bad.escalate(VALUE));
+CREATE TABLE bad.mallory (at date, secret bad.trap, code bad.trap);
+ALTER TABLE bad.mallory OWNER TO retention_mallory;
+SECURITY LABEL FOR retention ON TABLE bad.mallory IS 'age from at; purge after 2 years';
+SECURITY LABEL FOR retention ON COLUMN bad.mallory.secret IS 'anonymize after 1 year using redact';
+SECURITY LABEL FOR retention ON COLUMN bad.mallory.code IS 'minimize to constant(''x'')';
+SELECT rolsuper AS mallory_is_superuser FROM pg_roles WHERE rolname = 'retention_mallory';
 \set VERBOSITY sqlstate
 SECURITY LABEL FOR retention ON COLUMN bad.shop.total IS 'purge after 1 year';
 SECURITY LABEL FOR retention ON COLUMN bad.shop.email IS 'anonymize after 1 year using nullify';
@@ -206,3 +225,4 @@ SECURITY LABEL FOR retention ON COLUMN bad.shop.ref IS 'minimize to redact';
 \set VERBOSITY default
 
 DROP SCHEMA bad CASCADE;
+DROP ROLE retention_mallory;

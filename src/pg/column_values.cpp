@@ -45,18 +45,37 @@ namespace pg_retention::pg
 namespace
 {
 
+/* What trying a value told. */
+struct Tried {
+	bool decided = true; /* false: an error that says nothing about the value */
+	std::string refused; /* the message of the data error that refused it, or "" */
+};
+
+/*
+ * Errors that must go on up: a cancel or termination (class 57), resources
+ * (53), system (58) and internal (XX) errors.  Any other error but a data
+ * error (22, 23) leaves the question undecided, e.g. a privilege the caller
+ * lacks: the rule is then accepted, as without the probe.
+ */
+bool MustPropagate(int sqlerrcode)
+{
+	int category = ERRCODE_TO_CATEGORY(sqlerrcode);
+	return category == ERRCODE_OPERATOR_INTERVENTION ||
+	       category == ERRCODE_INSUFFICIENT_RESOURCES || category == ERRCODE_SYSTEM_ERROR ||
+	       category == ERRCODE_INTERNAL_ERROR;
+}
+
 /*
  * Runs `work` in a subtransaction that is always rolled back, as `run_as`
- * (restricted, see the file header) when it is a valid role.  Returns the
- * message of the data error it raised, or "" when it succeeded.
+ * (restricted, see the file header) when it is a valid role.
  */
-template <typename Work> std::string TryRolledBack(Oid run_as, Work &&work)
+template <typename Work> Tried TryRolledBack(Oid run_as, Work &&work)
 {
 	MemoryContext context = CurrentMemoryContext;
 	ResourceOwner resowner = CurrentResourceOwner;
 	PgCall([] { BeginInternalSubTransaction(NULL); });
 	MemoryContextSwitchTo(context);
-	std::string refused;
+	Tried tried;
 	std::exception_ptr pending;
 	try {
 		if (OidIsValid(run_as))
@@ -73,12 +92,15 @@ template <typename Work> std::string TryRolledBack(Oid run_as, Work &&work)
 			});
 		work();
 	} catch (const PgError &e) {
-		int category = ERRCODE_TO_CATEGORY(e.edata()->sqlerrcode);
-		if (category == ERRCODE_DATA_EXCEPTION ||
-		    category == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)
-			refused = e.what();
-		else
+		int code = e.edata()->sqlerrcode;
+		int category = ERRCODE_TO_CATEGORY(code);
+		if (MustPropagate(code))
 			pending = std::current_exception();
+		else if (category == ERRCODE_DATA_EXCEPTION ||
+		         category == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)
+			tried.refused = e.what();
+		else
+			tried.decided = false;
 	} catch (...) {
 		pending = std::current_exception();
 	}
@@ -87,7 +109,7 @@ template <typename Work> std::string TryRolledBack(Oid run_as, Work &&work)
 	CurrentResourceOwner = resowner;
 	if (pending)
 		std::rethrow_exception(pending);
-	return refused;
+	return tried;
 }
 
 /* Reads `text` as a value of the column's type (modifier and domain included). */
@@ -140,7 +162,7 @@ void CheckConstant(const DeclaredTable &table, const DeclaredColumn &c, const ch
                    const MethodCall &call, Oid owner)
 {
 	const std::string &text = call.args.at(0).text;
-	std::string refused = TryRolledBack(owner, [&] { ReadAsColumnValue(c.info, text); });
+	std::string refused = TryRolledBack(owner, [&] { ReadAsColumnValue(c.info, text); }).refused;
 	if (refused.empty())
 		return;
 	throw Error(ErrorKind::DatatypeMismatch,
@@ -174,18 +196,17 @@ void CheckDomainOutputs(const DeclaredTable &table, const DeclaredColumn &c, con
 	const std::string expression = MethodSql(call, "$1::" + base_type, base);
 	for (size_t i = 0; i < samples.size(); i++) {
 		const std::string &sample = samples[i];
-		if (!TryRolledBack(owner, [&] { ReadAsColumnValue(c.info, sample); }).empty())
+		Tried input = TryRolledBack(owner, [&] { ReadAsColumnValue(c.info, sample); });
+		if (!input.decided || !input.refused.empty())
 			continue; /* not a value of the column: says nothing about the method */
 		SqlValue output;
-		if (!TryRolledBack(
-		         InvalidOid,
-		         [&] {
-			         output = Sql("SELECT (" + expression + ")::text", {sample}, true).Scalar();
-		         })
-		         .empty() ||
-		    !output)
+		Tried method = TryRolledBack(InvalidOid, [&] {
+			output = Sql("SELECT (" + expression + ")::text", {sample}, true).Scalar();
+		});
+		if (!method.decided || !method.refused.empty() || !output)
 			continue;
-		std::string refused = TryRolledBack(owner, [&] { ReadAsColumnValue(c.info, *output); });
+		std::string refused =
+		    TryRolledBack(owner, [&] { ReadAsColumnValue(c.info, *output); }).refused;
 		if (refused.empty())
 			continue;
 		/* the table's own values are personal data: never quote them */
@@ -205,10 +226,12 @@ void CheckDomainOutputs(const DeclaredTable &table, const DeclaredColumn &c, con
 
 } // namespace
 
-void CheckDeclaredValues(const DeclaredTable &table)
+void CheckDeclaredValues(const DeclaredTable &table, AttrNumber only)
 {
 	Oid owner = InvalidOid;
 	for (const DeclaredColumn &c : table.columns) {
+		if (only != InvalidAttrNumber && c.info.attnum != only)
+			continue;
 		const std::pair<const char *, const std::optional<MethodCall> *> methods[] = {
 		    {"minimize to", &c.policy.minimize}, {"anonymize after", &c.policy.anonymize_using}};
 		for (const auto &[clause, method] : methods) {

@@ -28,8 +28,10 @@ namespace pg_retention::pg
  *    few fixed values of the column's kind and up to five of the table's
  *    own values, those the domain accepts.  Keyed methods are not tried
  *    without a server key; random methods are tried once per sample.
- * Everything tried is rolled back.
+ * Everything tried is rolled back.  An error that says nothing about the
+ * value (a privilege the table's owner lacks, ...) leaves the rule
+ * accepted; a cancel goes on up.  `only`: the rules of that column alone.
  */
-void CheckDeclaredValues(const DeclaredTable &table);
+void CheckDeclaredValues(const DeclaredTable &table, AttrNumber only = InvalidAttrNumber);
 
 } // namespace pg_retention::pg

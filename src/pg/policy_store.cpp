@@ -109,7 +109,9 @@ DeclaredTable ValidateProposedLabel(Oid relid, int32 subid, const char *proposed
 
 	DeclaredTable table = Build(info, labels);
 	Validate(table);
-	CheckDeclaredValues(table);
+	/* values depend on the column alone: try those of the column being labelled */
+	if (proposed != nullptr && subid != 0)
+		CheckDeclaredValues(table, static_cast<AttrNumber>(subid));
 	CheckSubjectDeclaration(table);
 	return table;
 }
