@@ -33,10 +33,49 @@ struct RawColumn {
 	NameData name;
 	AttrNumber attnum;
 	Oid type_oid;
+	int32 typmod;
 	Oid base_type_oid;
+	int32 base_typmod;
 	bool not_null;
+	bool domain_checks;
+	char generated; /* attgenerated, or 'a' for an identity GENERATED ALWAYS */
 	char *type_name;
 };
+
+/*
+ * NOT NULL and CHECK constraints of a domain and of the domains it is
+ * built on (a domain over a domain inherits both).
+ */
+void ReadDomainConstraints(Oid type_oid, bool *not_null, bool *checks)
+{
+	Relation conrel = nullptr;
+	for (;;) {
+		HeapTuple tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type_oid));
+		if (!HeapTupleIsValid(tuple))
+			elog(ERROR, "cache lookup failed for type %u", type_oid);
+		Form_pg_type type = (Form_pg_type)GETSTRUCT(tuple);
+		bool domain = type->typtype == TYPTYPE_DOMAIN;
+		Oid base = type->typbasetype;
+		*not_null = *not_null || (domain && type->typnotnull);
+		ReleaseSysCache(tuple);
+		if (!domain)
+			break;
+		if (conrel == nullptr)
+			conrel = table_open(ConstraintRelationId, AccessShareLock);
+		ScanKeyData key;
+		ScanKeyInit(&key, Anum_pg_constraint_contypid, BTEqualStrategyNumber, F_OIDEQ,
+		            ObjectIdGetDatum(type_oid));
+		SysScanDesc scan = systable_beginscan(conrel, ConstraintTypidIndexId, true, NULL, 1, &key);
+		HeapTuple con;
+		while (HeapTupleIsValid(con = systable_getnext(scan)))
+			if (((Form_pg_constraint)GETSTRUCT(con))->contype == CONSTRAINT_CHECK)
+				*checks = true;
+		systable_endscan(scan);
+		type_oid = base;
+	}
+	if (conrel != nullptr)
+		table_close(conrel, AccessShareLock);
+}
 
 struct RawTable {
 	char *schema;
@@ -80,9 +119,14 @@ RawTable *ReadRawTable(Oid relid)
 			col->name = att->attname;
 			col->attnum = att->attnum;
 			col->type_oid = att->atttypid;
-			col->base_type_oid = getBaseType(att->atttypid);
+			col->typmod = att->atttypmod;
+			col->base_typmod = att->atttypmod;
+			col->base_type_oid = getBaseTypeAndTypmod(att->atttypid, &col->base_typmod);
 			col->not_null = att->attnotnull;
-			col->type_name = format_type_be(att->atttypid);
+			ReadDomainConstraints(att->atttypid, &col->not_null, &col->domain_checks);
+			col->generated =
+			    att->attidentity == ATTRIBUTE_IDENTITY_ALWAYS ? 'a' : att->attgenerated;
+			col->type_name = format_type_with_typemod(att->atttypid, att->atttypmod);
 		}
 		ReleaseSysCache(att_tuple);
 	}
@@ -286,8 +330,16 @@ TableInfo LoadTableInfo(Oid relid)
 		c.facts.category = CategoryOfType(rc.base_type_oid);
 		c.facts.type_name = rc.type_name;
 		c.facts.not_null = rc.not_null;
+		c.facts.generated = rc.generated == ATTRIBUTE_GENERATED_STORED ? Generated::Stored
+		                    : rc.generated == 'a'                      ? Generated::IdentityAlways
+		                                                               : Generated::No;
+		bool characters = rc.base_type_oid == VARCHAROID || rc.base_type_oid == BPCHAROID;
+		c.facts.max_chars =
+		    characters && rc.base_typmod >= VARHDRSZ ? rc.base_typmod - VARHDRSZ : -1;
+		c.facts.domain_checks = rc.domain_checks;
 		c.attnum = rc.attnum;
 		c.type_oid = rc.type_oid;
+		c.typmod = rc.typmod;
 		info.columns.push_back(std::move(c));
 	}
 	return info;

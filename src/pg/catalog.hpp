@@ -30,6 +30,7 @@ struct ColumnInfo {
 	ColumnFacts facts;
 	AttrNumber attnum = InvalidAttrNumber;
 	Oid type_oid = InvalidOid;
+	int32 typmod = -1;
 };
 
 /* A table as the catalogs describe it (live columns only). */
