@@ -48,7 +48,7 @@ struct TableExport {
 std::string RowOrder(const SubjectMember &m)
 {
 	if (m.primary_key.empty())
-		return "to_jsonb(r)::text";
+		return "to_jsonb(r.*)::text"; /* r.*, never r: a column named r would win */
 	std::string order;
 	for (const std::string &k : m.primary_key)
 		order += (order.empty() ? "r." : ", r.") + QuoteIdent(k);
@@ -96,7 +96,7 @@ PGR_FUNCTION(retention_export_subject)
 		relids += (relids.size() > 1 ? "," : "") + std::to_string(m.table->info.relid);
 		TableExport &t = tables[name];
 		t.path = scope->PathText(m);
-		t.rows = Sql("SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY " + RowOrder(m) +
+		t.rows = Sql("SELECT coalesce(jsonb_agg(to_jsonb(r.*) ORDER BY " + RowOrder(m) +
 		                 "), '[]')::text FROM " + name + " r WHERE " + scope->RowsOf(m, "r"),
 		             sid.key, true)
 		             .Scalar()

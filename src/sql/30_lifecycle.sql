@@ -203,7 +203,10 @@ REVOKE ALL ON FUNCTION retention.archived_rows(regclass) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION retention.archived_rows(regclass) TO retention_admin;
 
 -- Moves archived rows back into their live table (all of them, or the ids given),
--- in one statement: each row is in exactly one place at every instant.
+-- in one statement: each row is in exactly one place at every instant.  Identity
+-- columns get their archived values back (OVERRIDING SYSTEM VALUE); generated
+-- columns are computed again.  Every alias is qualified (r.col, m.payload): a
+-- table may have columns of any name.
 CREATE FUNCTION retention.restore_archived(relation regclass, ids bigint[] DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -211,19 +214,27 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     restored bigint;
+    targets text;
+    sources text;
 BEGIN
     IF relation IS NULL THEN
         RAISE EXCEPTION 'restore_archived needs a table'
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'call retention.restore_archived(''schema.table'') or with an array of archive ids';
     END IF;
+    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum),
+           string_agg('r.' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
+      INTO targets, sources
+      FROM pg_attribute a
+     WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
     EXECUTE format(
         'WITH moved AS (DELETE FROM retention_archive.archived_row a
                         WHERE a.relid = $1 AND ($2 IS NULL OR a.id = ANY ($2))
                         RETURNING a.subject, a.subject_hash, a.payload)
-         INSERT INTO %s SELECT (jsonb_populate_record(NULL::%s,
-                retention._open(m.subject, m.subject_hash, m.payload)::jsonb)).* FROM moved m',
-        relation, relation)
+         INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE
+         SELECT %s FROM moved m CROSS JOIN LATERAL jsonb_populate_record(NULL::%s,
+                retention._open(m.subject, m.subject_hash, m.payload)::jsonb) r',
+        relation, targets, sources, relation)
     USING relation, ids;
     GET DIAGNOSTICS restored = ROW_COUNT;
     RETURN restored;
