@@ -60,3 +60,7 @@ SELECT i.id, i.name, i.seen = b.seen AS same_age, i.name_length
 FROM arc.ident i JOIN arc.ident_before b USING (id) ORDER BY id;
 SELECT count(*) AS identical FROM arc.ident i JOIN arc.ident_before b USING (id)
 WHERE to_jsonb(i.*) = to_jsonb(b.*);
+
+-- the next tests see only their own tables
+SET client_min_messages = warning;
+DROP SCHEMA arc CASCADE;

@@ -96,3 +96,6 @@ GROUP BY a, n;
 CALL retention.run();
 SELECT status, rows_anonymized, rows_archived, rows_purged, rows_blocked FROM retention.run_history
 WHERE status = 'crashed';
+
+-- the next tests see only their own tables
+DROP SCHEMA exact CASCADE;
