@@ -63,6 +63,20 @@ SELECT action, due, done, status, error FROM retention.run_detail
 WHERE run_id = (SELECT max(run_id) FROM retention.run_history) AND table_text = 'exact.kept';
 DROP TABLE exact.kept;
 DROP FUNCTION exact.keep_even();
+-- the same for an anonymize batch: a BEFORE UPDATE trigger keeps the even rows as they are
+CREATE TABLE exact.frozen (id int PRIMARY KEY, email text, seen date);
+INSERT INTO exact.frozen SELECT i, 'f' || i, current_date - 800 FROM generate_series(1, 10) i;
+CREATE FUNCTION exact.freeze_even() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN IF OLD.id % 2 = 0 THEN RETURN NULL; END IF; RETURN NEW; END $$;
+CREATE TRIGGER freeze_even BEFORE UPDATE ON exact.frozen FOR EACH ROW EXECUTE FUNCTION exact.freeze_even();
+SECURITY LABEL FOR retention ON TABLE exact.frozen IS 'age from seen';
+SECURITY LABEL FOR retention ON COLUMN exact.frozen.email IS 'anonymize after 1 year using hash';
+CALL retention.run();
+SELECT status, rows_anonymized FROM retention.run_history ORDER BY run_id DESC LIMIT 1;
+SELECT action, due, done, status, error FROM retention.run_detail
+WHERE run_id = (SELECT max(run_id) FROM retention.run_history) AND table_text = 'exact.frozen';
+DROP TABLE exact.frozen;
+DROP FUNCTION exact.freeze_even();
 
 -- a trigger that rewrites the age column on UPDATE (the usual "last update" trigger)
 CREATE TABLE exact.touched (id int PRIMARY KEY, email text, seen date);

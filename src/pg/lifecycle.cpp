@@ -836,10 +836,13 @@ private:
 		std::string order = KeysetColumns(t, "r");
 		order = order.substr(1, order.size() - 2);
 
+		int64_t skipped = 0; /* rows of a batch a trigger kept from being updated */
 		while (o.due > 0 && !StopRequested()) {
 			int64_t found = 0;
+			int64_t batch_skipped = 0; /* set by the attempt that commits */
 			auto batch_start = std::chrono::steady_clock::now();
 			Batch([&] {
+				batch_skipped = 0;
 				std::vector<SqlValue> p = params;
 				p.push_back(Str(size));
 				std::vector<Oid> p_types = types;
@@ -872,9 +875,11 @@ private:
 				std::vector<Oid> up_types = types;
 				up_types.insert(up_types.end(), keyset_types.begin(), keyset_types.end());
 				/*
-				 * The rows with their age before the UPDATE (locked first, so no
-				 * one else changes them in between): an age that differs after
-				 * it was rewritten by a trigger.
+				 * o: the batch's rows with their age before the UPDATE, locked
+				 * first so no one else changes them in between: an age that
+				 * differs after it was rewritten by a trigger, and a locked row
+				 * the UPDATE did not change was skipped by a trigger (returning
+				 * NULL).  The last column counts o (a row even when none changed).
 				 */
 				std::string batch_rows =
 				    window + " AND " + KeysetColumns(t) + " <= " + KeysetParams(t, last_first);
@@ -885,20 +890,28 @@ private:
 					std::string k = QuoteIdent(t.key[i]);
 					old_rows += ", " + k + " AS pgr_k" + Str(i);
 					same_row += " AND r." + k + " = o.pgr_k" + Str(i);
-					returning += "r." + k + "::text, ";
+					returning += "r." + k + "::text AS pgr_k" + Str(i) + ", ";
 				}
 				old_rows += " FROM " + t.leaf.qualified + " WHERE " + batch_rows + " FOR UPDATE";
-				SqlResult updated =
-				    TypedSql("UPDATE " + t.leaf.qualified + " AS r SET " + q + " = " + expression +
-				                 " FROM (" + old_rows + ") o WHERE " + batch_rows + same_row +
-				                 " RETURNING " + returning + "r." + t.age_sql +
-				                 " IS DISTINCT FROM o.pgr_old_age",
-				             up, up_types);
-				int64_t changed = updated.processed;
+				SqlResult result = TypedSql(
+				    "WITH o AS (" + old_rows + "), u AS (UPDATE " + t.leaf.qualified +
+				        " AS r SET " + q + " = " + expression + " FROM o WHERE " + batch_rows +
+				        same_row + " RETURNING " + returning + "r." + t.age_sql +
+				        " IS DISTINCT FROM o.pgr_old_age AS pgr_moved) SELECT u.*, "
+				        "n.pgr_locked::text "
+				        "FROM (SELECT count(*) AS pgr_locked FROM o) n LEFT JOIN u ON true",
+				    up, up_types);
+				SqlResult updated;
 				int64_t moved = 0;
-				for (const SqlRow &row : updated.rows)
-					moved += row.back() == SqlValue("t") ? 1 : 0;
+				int64_t locked = std::stoll(result.rows.at(0).back().value());
+				for (SqlRow &row : result.rows)
+					if (row[0]) {
+						moved += row[t.key.size()] == SqlValue("t") ? 1 : 0;
+						updated.rows.push_back(std::move(row));
+					}
+				int64_t changed = updated.processed = static_cast<int64_t>(updated.rows.size());
 				FailIfAgeMoved(t, moved, action);
+				batch_skipped = locked - changed;
 				/*
 				 * The processed rows leave the late-row queue.  A statement of
 				 * its own: an application UPDATE the batch waited for queued its
@@ -934,6 +947,7 @@ private:
 						params[1 + i] = last[i];
 				}
 			});
+			skipped += batch_skipped;
 			if (found < size)
 				break;
 			size = NextBatchSize(size, Elapsed(batch_start));
@@ -941,6 +955,10 @@ private:
 		/* nothing due is left ahead of the final watermark (behind it is the late-row queue's) */
 		std::string left = AccountLeftover(
 		    o, "SELECT 1 FROM " + t.leaf.qualified + " r WHERE " + window, params, types, horizon);
+		if (skipped > 0)
+			left = Str(skipped) + " row(s) of its batches were left unchanged behind the " +
+			       "watermark: a BEFORE UPDATE trigger skipped them (returned NULL)" +
+			       (left.empty() ? "" : "; " + left);
 		Finish(t, c.info.facts.name, action, o, started, left);
 	}
 
