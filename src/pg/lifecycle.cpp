@@ -711,6 +711,7 @@ private:
 		if (state.Scalar() && *state.Scalar() == signature)
 			return;
 		StageOutcome o;
+		std::string horizon = StageHorizon();
 		o.due = Count("SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + differs, {});
 		StartDetail(t, "", "minimize", o.due);
 		auto started = std::chrono::steady_clock::now();
@@ -739,20 +740,25 @@ private:
 				o.done += changed;
 				o.batches++;
 				summary_.rows_minimized += changed;
-				if (changed < size)
-					Sql("INSERT INTO retention.stage_state (relid, attnum, action, watermark_key) "
-					    "VALUES ($1::oid, 0, 'minimize', $2) ON CONFLICT (relid, attnum, action) "
-					    "DO "
-					    "UPDATE SET watermark_key = EXCLUDED.watermark_key, updated_at = "
-					    "clock_timestamp()",
-					    {Str(t.leaf.relid), signature});
 				UpdateDetail(t, "", "minimize", o, changed < size ? "done" : "running");
 			});
 			if (changed < size)
 				break;
 			size = NextBatchSize(size, Elapsed(batch_start));
 		}
-		Finish(t, "", "minimize", o, started);
+		/*
+		 * The rules count as applied only when no row is left: rows locked by
+		 * the application (skipped) are minimized by the next run.
+		 */
+		std::string left = AccountLeftover(
+		    o, "SELECT 1 FROM " + t.leaf.qualified + " r WHERE " + differs, {}, {}, horizon);
+		if (!StopRequested() && left.empty() && o.blocked == 0)
+			Sql("INSERT INTO retention.stage_state (relid, attnum, action, watermark_key) "
+			    "VALUES ($1::oid, 0, 'minimize', $2) ON CONFLICT (relid, attnum, action) DO "
+			    "UPDATE SET watermark_key = EXCLUDED.watermark_key, updated_at = "
+			    "clock_timestamp()",
+			    {Str(t.leaf.relid), signature});
+		Finish(t, "", "minimize", o, started, left);
 	}
 
 	static double Elapsed(std::chrono::steady_clock::time_point since)
