@@ -27,6 +27,7 @@
 
 #include "late_rows.hpp"
 #include "archive.hpp"
+#include "forget.hpp"
 #include "guard.hpp"
 #include "lifecycle.hpp"
 #include "lifecycle_sql.hpp"
@@ -36,6 +37,7 @@
 #include "spi_query.hpp"
 #include "subtransaction.hpp"
 #include "table_order.hpp"
+#include "worker_settings.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -154,8 +156,11 @@ public:
 			}
 			if (StopRequested())
 				stopped = true;
-			else
+			else {
 				PurgeArchive();
+				/* after a forget: held rows nothing holds any more go (docs/rights.md) */
+				summary_.rows_purged += CompleteDeferredForgets();
+			}
 		};
 		if (options_.dry_run) {
 			/* a dry run does the real work, counts it, and rolls it all back: exact by construction
@@ -682,6 +687,9 @@ private:
 		size_t nkey = t.key.size() + 1;
 		/* $1 cutoff, $2.. the watermark (when there is one) */
 		std::string window = t.age_sql + " < $1::" + t.age_type;
+		/* a value a forget anonymized is never anonymized again */
+		if (std::string(action) == "anonymize")
+			window += SkipForgottenRows(t.declared->info.relid, t.key, "");
 		if (!mark.empty())
 			window += " AND " + t.age_sql + " >= $2::" + t.age_type + " AND " + KeysetColumns(t) +
 			          " > " + KeysetParams(t, 2);
@@ -923,6 +931,9 @@ private:
 			due_rows += " AND NOT r." + t.age_sql + " < " +
 			            QuoteLiteral(Cutoff(t, *t.declared->policy->purge_after)) +
 			            "::" + t.age_type;
+		/* rows a forget left in place are never sealed again under a new key */
+		if (archive)
+			due_rows += SkipForgottenRows(t.declared->info.relid, t.key, "r");
 		StageOutcome o;
 		o.due = Count("SELECT count(*) FROM (" + due_rows + ") d", {cutoff});
 		o.blocked = CountBlocked(t, cutoff, o.blocked_by);
@@ -1216,6 +1227,7 @@ PGR_FUNCTION(retention_run)
 	ProcedureTransactions transactions(atomic);
 	RunOptions options;
 	options.dry_run = dry_run;
+	options.now = TestClockSet() ? RetentionNow() : 0; /* tests run at a chosen instant */
 	MarkCrashedRuns();
 	RunSummary summary = RunLifecycle(options, transactions);
 	/* a procedure cannot VACUUM: say what to vacuum (the worker does it itself) */

@@ -211,15 +211,27 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     restored bigint;
+    forgotten bigint;
 BEGIN
     IF relation IS NULL THEN
         RAISE EXCEPTION 'restore_archived needs a table'
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'call retention.restore_archived(''schema.table'') or with an array of archive ids';
     END IF;
+    -- a forgotten subject's rows never come back (its legal-hold rows stay archived)
+    SELECT count(*) INTO forgotten FROM retention_archive.archived_row a
+    WHERE a.relid = relation AND (ids IS NULL OR a.id = ANY (ids))
+      AND EXISTS (SELECT 1 FROM retention.erasure_log e
+                  WHERE e.subject = a.subject AND e.subject_hash = a.subject_hash);
+    IF forgotten > 0 THEN
+        RAISE NOTICE '% archived rows of forgotten subjects are not restored', forgotten
+            USING HINT = 'retention.erasure_log lists the erasures; retention.reapply_erasures() removes what is not under legal hold';
+    END IF;
     EXECUTE format(
         'WITH moved AS (DELETE FROM retention_archive.archived_row a
                         WHERE a.relid = $1 AND ($2 IS NULL OR a.id = ANY ($2))
+                          AND NOT EXISTS (SELECT 1 FROM retention.erasure_log e
+                                          WHERE e.subject = a.subject AND e.subject_hash = a.subject_hash)
                         RETURNING a.subject, a.subject_hash, a.payload)
          INSERT INTO %s SELECT (jsonb_populate_record(NULL::%s,
                 retention._open(m.subject, m.subject_hash, m.payload)::jsonb)).* FROM moved m',
