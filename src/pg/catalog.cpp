@@ -300,7 +300,8 @@ std::vector<StoredLabel> LoadLabelsOf(Oid relid)
 namespace
 {
 
-/* The foreign keys declared on `relid` itself (a partition's copies of its parent's keys excluded). */
+/* The foreign keys declared on `relid` itself (a partition's copies of its parent's keys excluded).
+ */
 std::vector<ForeignKey> OwnForeignKeys(Oid relid)
 {
 	List *raw = PgCall([&] { return ReadRawForeignKeys(relid); });
@@ -457,8 +458,7 @@ std::vector<ReferencingKey> LoadReferencingKeys(const std::vector<Oid> &referenc
 
 bool HasLeadingIndex(Oid relid, const std::string &column)
 {
-	bool partitioned =
-	    PgCall([&] { return get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE; });
+	bool partitioned = PgCall([&] { return get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE; });
 	if (partitioned) {
 		std::vector<Oid> leaves = LeafPartitions(relid);
 		bool all = true;

@@ -98,7 +98,8 @@ std::string HeldBy(const SubjectMember &m, const std::string &rows, const Subjec
 	return tables;
 }
 
-/* ARRAY[alias.k1::text, ...]: a row's primary key as retention.forgotten_row and late_row name it. */
+/* ARRAY[alias.k1::text, ...]: a row's primary key as retention.forgotten_row and late_row name it.
+ */
 std::string RowKey(const std::vector<std::string> &primary_key, const std::string &alias)
 {
 	std::string sql;
@@ -155,9 +156,8 @@ public:
 
 	std::string Run(const SqlValue &reason, const SqlValue &request_id)
 	{
-		erasure_id_ = Sql("SELECT nextval('retention.erasure_log_erasure_id_seq')::text")
-		                  .Scalar()
-		                  .value();
+		erasure_id_ =
+		    Sql("SELECT nextval('retention.erasure_log_erasure_id_seq')::text").Scalar().value();
 		if (!id_.key.empty()) {
 			LockReferencedRows();
 			for (const SubjectMember &m : scope_.members())
@@ -196,24 +196,22 @@ private:
 		std::string sets = AnonymizeSets(m);
 		if (m.primary_key.empty()) {
 			/* no key to name the rows by: anonymized, not recorded (docs/rights.md) */
-			int64_t n = sets.empty() ? PreparedSql("SELECT count(*) FROM " + table + " r WHERE " +
-			                                           rows,
-			                                       id_.key)
-			                               .ScalarInt()
-			                         : PreparedSql("UPDATE " + table + " r SET " + sets +
-			                                           " WHERE " + rows,
-			                                       id_.key)
-			                               .processed;
+			int64_t n =
+			    sets.empty()
+			        ? PreparedSql("SELECT count(*) FROM " + table + " r WHERE " + rows, id_.key)
+			              .ScalarInt()
+			        : PreparedSql("UPDATE " + table + " r SET " + sets + " WHERE " + rows, id_.key)
+			              .processed;
 			return {sets.empty() ? 0 : n, n};
 		}
 		std::string key = RowKey(m.primary_key, "r");
 		std::string fresh = rows + " AND NOT EXISTS (SELECT 1 FROM retention.forgotten_row f " +
-		                    "WHERE f.relation = " + Param(1) + "::oid::regclass AND f.row_key = " +
-		                    key + ")";
-		std::string touched = sets.empty() ? "SELECT " + key + " AS k FROM " + table +
-		                                         " r WHERE " + fresh
-		                                   : "UPDATE " + table + " r SET " + sets + " WHERE " +
-		                                         fresh + " RETURNING " + key + " AS k";
+		                    "WHERE f.relation = " + Param(1) +
+		                    "::oid::regclass AND f.row_key = " + key + ")";
+		std::string touched = sets.empty()
+		                          ? "SELECT " + key + " AS k FROM " + table + " r WHERE " + fresh
+		                          : "UPDATE " + table + " r SET " + sets + " WHERE " + fresh +
+		                                " RETURNING " + key + " AS k";
 		int64_t changed =
 		    PreparedSql("WITH t AS (" + touched +
 		                    "), marked AS (INSERT INTO retention.forgotten_row (relation, row_key, "
@@ -230,8 +228,8 @@ private:
 			    "WHERE f.relation = $1::oid::regclass AND f.erasure_id = $2::bigint "
 			    "AND l.row_key = f.row_key AND l.relid IN (SELECT pg_catalog.unnest($3::oid[]))",
 			    {Str(m.table->info.relid), erasure_id_, LeafList(m.table->info.relid)});
-		int64_t all = PreparedSql("SELECT count(*) FROM " + table + " r WHERE " + rows, id_.key)
-		                  .ScalarInt();
+		int64_t all =
+		    PreparedSql("SELECT count(*) FROM " + table + " r WHERE " + rows, id_.key).ScalarInt();
 		return {sets.empty() ? 0 : changed, all};
 	}
 
@@ -379,8 +377,8 @@ private:
 		        "'rows_deleted', (SELECT count(*) FROM gone), 'rows_kept', (SELECT n FROM held), "
 		        "'data_key_destroyed', EXISTS (SELECT 1 FROM key))), $6::bigint FROM e "
 		        "RETURNING receipt::text",
-		        {scope_.subject(), id_.HashHex(), keep, reason, ReceiptJson(request_id),
-		         request_id, erasure_id_})
+		        {scope_.subject(), id_.HashHex(), keep, reason, ReceiptJson(request_id), request_id,
+		         erasure_id_})
 		        .Scalar()
 		        .value();
 		/* this backend's copy of the key goes too (other backends drop theirs at their next run) */
@@ -472,12 +470,14 @@ int64_t CompleteDeferredForgets()
 				          ": {\"on_forget\": \"delete\", \"deleted\": " + d[1].value() + "}";
 				deleted += std::stoll(d[1].value());
 			}
-			/* entries of rows that are gone: deleted here, purged, or dropped with a partition */
-			Sql("DELETE FROM retention.forgotten_row f WHERE f.relation = $1::oid::regclass "
-			    "AND NOT EXISTS (SELECT 1 FROM " +
-			        table + " r WHERE " + RowKeyMatches(m, "r", "f") + ")",
-			    {relid});
 		}
+		/* entries of rows that are gone: deleted above (cascades too), purged, dropped */
+		for (const SubjectMember &m : scope->members())
+			if (!m.primary_key.empty())
+				Sql("DELETE FROM retention.forgotten_row f WHERE f.relation = $1::oid::regclass "
+				    "AND NOT EXISTS (SELECT 1 FROM " +
+				        m.table->info.qualified + " r WHERE " + RowKeyMatches(m, "r", "f") + ")",
+				    {Str(m.table->info.relid)});
 		for (const auto &[erasure, tables] : completed)
 			Sql("WITH e AS (SELECT nextval('retention.erasure_log_erasure_id_seq') AS id, now() "
 			    "AS at) INSERT INTO retention.erasure_log (erasure_id, subject, subject_hash, "

@@ -373,8 +373,7 @@ void SubjectScope::InitFrom(const std::string &subject)
 			member_relids.push_back(t.info.relid);
 		}
 	relids += "}";
-	std::map<Oid, std::vector<IncomingReference>> incoming =
-	    LoadIncoming(member_relids, declared);
+	std::map<Oid, std::vector<IncomingReference>> incoming = LoadIncoming(member_relids, declared);
 	std::map<Oid, std::vector<std::string>> primary_keys = PrimaryKeys(relids);
 	std::vector<SubjectMember> members;
 	for (const DeclaredTable &t : *all_) {
