@@ -438,6 +438,9 @@ std::string SkipForgottenRows(Oid relid, const std::vector<std::string> &key,
 int64_t CompleteDeferredForgets()
 {
 	int64_t deleted = 0;
+	/* entries of dropped tables */
+	Sql("DELETE FROM retention.forgotten_row f WHERE NOT EXISTS (SELECT 1 FROM "
+	    "pg_catalog.pg_class c WHERE c.oid = f.relation)");
 	SqlResult subjects = Sql("SELECT DISTINCT subject FROM retention.forgotten_row ORDER BY 1");
 	for (const SqlRow &row : subjects.rows) {
 		std::shared_ptr<const SubjectScope> scope;
