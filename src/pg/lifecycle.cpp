@@ -430,23 +430,11 @@ private:
 		target.key_types = ColumnsOf(key, 1);
 		for (const std::string &oid : ColumnsOf(key, 2))
 			target.key_type_oids.push_back(static_cast<Oid>(std::stoul(oid)));
-		SqlResult blockers =
-		    Sql("SELECT con.conrelid::regclass::text, "
-		        "  (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.conkey) WITH "
-		        "ORDINALITY k(n, i) "
-		        "   JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = "
-		        "k.n)::text[], "
-		        "  (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.confkey) WITH "
-		        "ORDINALITY k(n, i) "
-		        "   JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = "
-		        "k.n)::text[] "
-		        "FROM pg_catalog.pg_constraint con "
-		        "WHERE con.contype = 'f' AND con.confdeltype IN ('a', 'r') AND con.conparentid = 0 "
-		        "AND con.confrelid IN ($1::oid, $2::oid)",
-		        {Str(t.info.relid), Str(leaf)}, true);
-		for (const SqlRow &row : blockers.rows)
-			target.blockers.push_back(IncomingKey{row[0].value(), ParseNameArray(row[1].value()),
-			                                      ParseNameArray(row[2].value())});
+		/* keys that keep a referenced row from going (a partition's own key counts for its root) */
+		for (const ReferencingKey &k : LoadReferencingKeys({t.info.relid, leaf}))
+			if (k.on_delete == 'a' || k.on_delete == 'r')
+				target.blockers.push_back(
+				    IncomingKey{k.child_qualified, k.columns, k.referenced_columns});
 		if (t.policy && t.policy->subject)
 			target.path = ResolveSubjectPath(t, all);
 		return target;
