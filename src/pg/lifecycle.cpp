@@ -27,6 +27,7 @@
 
 #include "late_rows.hpp"
 #include "archive.hpp"
+#include "forget.hpp"
 #include "guard.hpp"
 #include "lifecycle.hpp"
 #include "lifecycle_sql.hpp"
@@ -38,6 +39,7 @@
 #include "spi_query.hpp"
 #include "subtransaction.hpp"
 #include "table_order.hpp"
+#include "worker_settings.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -156,8 +158,11 @@ public:
 			}
 			if (StopRequested())
 				stopped = true;
-			else
+			else {
 				PurgeArchive();
+				/* after a forget: held rows nothing holds any more go (docs/rights.md) */
+				summary_.rows_purged += CompleteDeferredForgets();
+			}
 		};
 		if (options_.dry_run) {
 			/* a dry run does the real work, counts it, and rolls it all back: exact by construction
@@ -433,26 +438,11 @@ private:
 		target.key_types = ColumnsOf(key, 1);
 		for (const std::string &oid : ColumnsOf(key, 2))
 			target.key_type_oids.push_back(static_cast<Oid>(std::stoul(oid)));
-		SqlResult blockers =
-		    /* names in full: statements on user tables run with search_path = pg_catalog */
-		    Sql("SELECT (SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM "
-		        "pg_catalog.pg_class c JOIN "
-		        "pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = con.conrelid), "
-		        "  (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.conkey) WITH "
-		        "ORDINALITY k(n, i) "
-		        "   JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = "
-		        "k.n)::text[], "
-		        "  (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.confkey) WITH "
-		        "ORDINALITY k(n, i) "
-		        "   JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = "
-		        "k.n)::text[] "
-		        "FROM pg_catalog.pg_constraint con "
-		        "WHERE con.contype = 'f' AND con.confdeltype IN ('a', 'r') AND con.conparentid = 0 "
-		        "AND con.confrelid IN ($1::oid, $2::oid)",
-		        {Str(t.info.relid), Str(leaf)}, true);
-		for (const SqlRow &row : blockers.rows)
-			target.blockers.push_back(IncomingKey{row[0].value(), ParseNameArray(row[1].value()),
-			                                      ParseNameArray(row[2].value())});
+		/* keys that keep a referenced row from going (a partition's own key counts for its root) */
+		for (const ReferencingKey &k : LoadReferencingKeys({t.info.relid, leaf}))
+			if (k.on_delete == 'a' || k.on_delete == 'r')
+				target.blockers.push_back(
+				    IncomingKey{k.child_qualified, k.columns, k.referenced_columns});
 		if (t.policy && t.policy->subject)
 			target.path = ResolveSubjectPath(t, all);
 		return target;
@@ -823,6 +813,9 @@ private:
 		size_t nkey = t.key.size() + 1;
 		/* $1 cutoff, $2.. the watermark (when there is one) */
 		std::string window = t.age_sql + " < $1::" + t.age_type;
+		/* a value a forget anonymized is never anonymized again */
+		if (std::string(action) == "anonymize")
+			window += SkipForgottenRows(t.declared->info.relid, t.key, "");
 		if (!mark.empty())
 			window += " AND " + t.age_sql + " >= $2::" + t.age_type + " AND " + KeysetColumns(t) +
 			          " > " + KeysetParams(t, 2);
@@ -1089,21 +1082,6 @@ private:
 		return changed;
 	}
 
-	/* An element of an array literal; NULL for SQL NULL. */
-	static std::string QuoteArrayElement(const SqlValue &value)
-	{
-		if (!value)
-			return "NULL";
-		const std::string &v = *value;
-		std::string out = "\"";
-		for (char ch : v) {
-			if (ch == '"' || ch == '\\')
-				out += '\\';
-			out += ch;
-		}
-		return out + "\"";
-	}
-
 	/* ---- archive and purge rows ---------------------------------------- */
 
 	int64_t CountBlocked(const Target &t, const std::string &cutoff, std::string &blocked_by)
@@ -1146,6 +1124,9 @@ private:
 			due_rows += " AND NOT r." + t.age_sql + " < " +
 			            QuoteLiteral(Cutoff(t, *t.declared->policy->purge_after)) +
 			            "::" + t.age_type;
+		/* rows a forget left in place are never sealed again under a new key */
+		if (archive)
+			due_rows += SkipForgottenRows(t.declared->info.relid, t.key, "r");
 		StageOutcome o;
 		std::string horizon = StageHorizon();
 		o.due = Count(t, "SELECT count(*) FROM (" + due_rows + ") d", {cutoff});
@@ -1223,14 +1204,11 @@ private:
 		    p);
 		if (moved.rows.empty())
 			return SqlResult{0, {{SqlValue("0"), SqlValue()}}};
-		std::string ids = "{";
-		std::string aged = "{";
-		std::string payloads = "{";
-		for (size_t r = 0; r < moved.rows.size(); r++) {
-			const char *sep = r > 0 ? "," : "";
-			ids += sep + QuoteArrayElement(moved.rows[r][0]);
-			aged += sep + QuoteArrayElement(moved.rows[r][1]);
-			payloads += sep + QuoteArrayElement(moved.rows[r][2]);
+		std::vector<SqlValue> ids, aged, payloads;
+		for (const SqlRow &row : moved.rows) {
+			ids.push_back(row[0]);
+			aged.push_back(row[1]);
+			payloads.push_back(row[2]);
 		}
 		int64_t archived =
 		    Sql("INSERT INTO retention_archive.archived_row (relid, table_name, subject, "
@@ -1239,8 +1217,8 @@ private:
 		        "u.aged::timestamptz + $4::interval, $5::bigint, retention._seal($3, u.id, "
 		        "u.payload) FROM unnest($6::text[], $7::text[], $8::text[]) AS u(id, aged, "
 		        "payload)",
-		        {Str(d.info.relid), d.info.qualified, subject, p[3], p[2], ids + "}", aged + "}",
-		         payloads + "}"})
+		        {Str(d.info.relid), d.info.qualified, subject, p[3], p[2], ArrayLiteral(ids),
+		         ArrayLiteral(aged), ArrayLiteral(payloads)})
 		        .processed;
 		if (archived != static_cast<int64_t>(moved.rows.size()))
 			throw BatchFailed{"archived " + Str(archived) + " of " + Str(moved.rows.size()) +
@@ -1498,9 +1476,7 @@ PGR_FUNCTION(retention_run)
 	ProcedureTransactions transactions(atomic);
 	RunOptions options;
 	options.dry_run = dry_run;
-	/* retention.test_clock (superuser only) sets the run's clock, as for the worker */
-	if (TestClockSet())
-		options.now = RetentionNow();
+	options.now = TestClockSet() ? RetentionNow() : 0; /* tests run at a chosen instant */
 	MarkCrashedRuns();
 	RunSummary summary = RunLifecycle(options, transactions);
 	/* a procedure cannot VACUUM: say what to vacuum (the worker does it itself) */
