@@ -216,6 +216,8 @@ SECURITY LABEL FOR retention ON TABLE bad.mallory IS 'age from at; purge after 2
 SECURITY LABEL FOR retention ON COLUMN bad.mallory.secret IS 'anonymize after 1 year using redact';
 SECURITY LABEL FOR retention ON COLUMN bad.mallory.code IS 'minimize to constant(''x'')';
 SELECT rolsuper AS mallory_is_superuser FROM pg_roles WHERE rolname = 'retention_mallory';
+-- check() tries them the same way; a method it could try on no sample is a warning
+SELECT severity, column_name, problem FROM retention.check() WHERE table_name = 'bad.mallory'::regclass;
 \set VERBOSITY sqlstate
 SECURITY LABEL FOR retention ON COLUMN bad.shop.total IS 'purge after 1 year';
 SECURITY LABEL FOR retention ON COLUMN bad.shop.email IS 'anonymize after 1 year using nullify';

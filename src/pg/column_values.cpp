@@ -174,10 +174,14 @@ void CheckConstant(const DeclaredTable &table, const DeclaredColumn &c, const ch
 	                " accepts");
 }
 
-/* A method on a domain with CHECK constraints: its values on samples must pass them. */
-void CheckDomainOutputs(const DeclaredTable &table, const DeclaredColumn &c, const char *clause,
+/*
+ * A method on a domain with CHECK constraints: its values on samples must
+ * pass them.  Returns false when no sample could be tried.
+ */
+bool CheckDomainOutputs(const DeclaredTable &table, const DeclaredColumn &c, const char *clause,
                         const MethodCall &call, Oid owner)
 {
+	bool tried = false;
 	const std::string column_sql = QuoteIdent(c.info.facts.name);
 	std::vector<std::string> samples = FixedSamples(c.info.facts.category);
 	const size_t fixed = samples.size();
@@ -205,8 +209,9 @@ void CheckDomainOutputs(const DeclaredTable &table, const DeclaredColumn &c, con
 		});
 		if (!method.decided || !method.refused.empty() || !output)
 			continue;
-		std::string refused =
-		    TryRolledBack(owner, [&] { ReadAsColumnValue(c.info, *output); }).refused;
+		Tried result = TryRolledBack(owner, [&] { ReadAsColumnValue(c.info, *output); });
+		tried = tried || result.decided;
+		const std::string &refused = result.refused;
 		if (refused.empty())
 			continue;
 		/* the table's own values are personal data: never quote them */
@@ -222,12 +227,14 @@ void CheckDomainOutputs(const DeclaredTable &table, const DeclaredColumn &c, con
 		            "choose a method whose values satisfy the domain's constraints, or "
 		            "constant(...) with a valid value");
 	}
+	return tried;
 }
 
 } // namespace
 
-void CheckDeclaredValues(const DeclaredTable &table, AttrNumber only)
+std::vector<std::string> CheckDeclaredValues(const DeclaredTable &table, AttrNumber only)
 {
+	std::vector<std::string> untried;
 	Oid owner = InvalidOid;
 	for (const DeclaredColumn &c : table.columns) {
 		if (only != InvalidAttrNumber && c.info.attnum != only)
@@ -246,10 +253,11 @@ void CheckDeclaredValues(const DeclaredTable &table, AttrNumber only)
 				owner = TableOwner(table.info.relid);
 			if (constant)
 				CheckConstant(table, c, clause, **method, owner);
-			else
-				CheckDomainOutputs(table, c, clause, **method, owner);
+			else if (!CheckDomainOutputs(table, c, clause, **method, owner))
+				untried.push_back(c.info.facts.name);
 		}
 	}
+	return untried;
 }
 
 } // namespace pg_retention::pg
