@@ -14,7 +14,10 @@
  *		another role's table never runs that role's code with its own
  *		rights.  The methods themselves are the extension's C functions and
  *		run as the caller.  Only data errors (classes 22 and 23) count as
- *		"refused"; a cancel or any other error goes on up.
+ *		"refused"; a cancel, a termination, resource, system and internal
+ *		errors go on up; any other error leaves the rule untried (accepted;
+ *		check() warns).  When the owner-switching layer (owner_scope) lands,
+ *		TryRolledBack's role switch should become a call to it.
  *
  * IDENTIFICATION
  *		src/pg/column_values.cpp
