@@ -239,9 +239,14 @@ std::vector<std::string> CheckDeclaredValues(const DeclaredTable &table, AttrNum
 {
 	std::vector<std::string> untried;
 	Oid owner = InvalidOid;
-	for (const DeclaredColumn &c : table.columns) {
-		if (only != InvalidAttrNumber && c.info.attnum != only)
+	/* the catalogs as they are now: ALTER DOMAIN does not invalidate the policy cache */
+	const TableInfo now = LoadTableInfo(table.info.relid);
+	for (const DeclaredColumn &declared : table.columns) {
+		const ColumnInfo *current = now.FindColumn(declared.info.attnum);
+		if (current == nullptr || (only != InvalidAttrNumber && declared.info.attnum != only))
 			continue;
+		DeclaredColumn c = declared;
+		c.info = *current;
 		const std::pair<const char *, const std::optional<MethodCall> *> methods[] = {
 		    {"minimize to", &c.policy.minimize}, {"anonymize after", &c.policy.anonymize_using}};
 		for (const auto &[clause, method] : methods) {
