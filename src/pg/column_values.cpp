@@ -14,7 +14,10 @@
  *		another role's table never runs that role's code with its own
  *		rights.  The methods themselves are the extension's C functions and
  *		run as the caller.  Only data errors (classes 22 and 23) count as
- *		"refused"; a cancel or any other error goes on up.
+ *		"refused"; a cancel, a termination, resource, system and internal
+ *		errors go on up; any other error leaves the rule untried (accepted;
+ *		check() warns).  When the owner-switching layer (owner_scope) lands,
+ *		TryRolledBack's role switch should become a call to it.
  *
  * IDENTIFICATION
  *		src/pg/column_values.cpp
@@ -174,10 +177,14 @@ void CheckConstant(const DeclaredTable &table, const DeclaredColumn &c, const ch
 	                " accepts");
 }
 
-/* A method on a domain with CHECK constraints: its values on samples must pass them. */
-void CheckDomainOutputs(const DeclaredTable &table, const DeclaredColumn &c, const char *clause,
+/*
+ * A method on a domain with CHECK constraints: its values on samples must
+ * pass them.  Returns false when no sample could be tried.
+ */
+bool CheckDomainOutputs(const DeclaredTable &table, const DeclaredColumn &c, const char *clause,
                         const MethodCall &call, Oid owner)
 {
+	bool tried = false;
 	const std::string column_sql = QuoteIdent(c.info.facts.name);
 	std::vector<std::string> samples = FixedSamples(c.info.facts.category);
 	const size_t fixed = samples.size();
@@ -205,8 +212,9 @@ void CheckDomainOutputs(const DeclaredTable &table, const DeclaredColumn &c, con
 		});
 		if (!method.decided || !method.refused.empty() || !output)
 			continue;
-		std::string refused =
-		    TryRolledBack(owner, [&] { ReadAsColumnValue(c.info, *output); }).refused;
+		Tried result = TryRolledBack(owner, [&] { ReadAsColumnValue(c.info, *output); });
+		tried = tried || result.decided;
+		const std::string &refused = result.refused;
 		if (refused.empty())
 			continue;
 		/* the table's own values are personal data: never quote them */
@@ -222,16 +230,23 @@ void CheckDomainOutputs(const DeclaredTable &table, const DeclaredColumn &c, con
 		            "choose a method whose values satisfy the domain's constraints, or "
 		            "constant(...) with a valid value");
 	}
+	return tried;
 }
 
 } // namespace
 
-void CheckDeclaredValues(const DeclaredTable &table, AttrNumber only)
+std::vector<std::string> CheckDeclaredValues(const DeclaredTable &table, AttrNumber only)
 {
+	std::vector<std::string> untried;
 	Oid owner = InvalidOid;
-	for (const DeclaredColumn &c : table.columns) {
-		if (only != InvalidAttrNumber && c.info.attnum != only)
+	/* the catalogs as they are now: ALTER DOMAIN does not invalidate the policy cache */
+	const TableInfo now = LoadTableInfo(table.info.relid);
+	for (const DeclaredColumn &declared : table.columns) {
+		const ColumnInfo *current = now.FindColumn(declared.info.attnum);
+		if (current == nullptr || (only != InvalidAttrNumber && declared.info.attnum != only))
 			continue;
+		DeclaredColumn c = declared;
+		c.info = *current;
 		const std::pair<const char *, const std::optional<MethodCall> *> methods[] = {
 		    {"minimize to", &c.policy.minimize}, {"anonymize after", &c.policy.anonymize_using}};
 		for (const auto &[clause, method] : methods) {
@@ -246,10 +261,11 @@ void CheckDeclaredValues(const DeclaredTable &table, AttrNumber only)
 				owner = TableOwner(table.info.relid);
 			if (constant)
 				CheckConstant(table, c, clause, **method, owner);
-			else
-				CheckDomainOutputs(table, c, clause, **method, owner);
+			else if (!CheckDomainOutputs(table, c, clause, **method, owner))
+				untried.push_back(c.info.facts.name);
 		}
 	}
+	return untried;
 }
 
 } // namespace pg_retention::pg
