@@ -1245,11 +1245,7 @@ private:
 		        "  (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = $1::oid AND "
 		        "attname = $2)",
 		        {Str(t.info.relid), *t.policy->age_column}, true);
-		bool referenced = Sql("SELECT 1 FROM pg_catalog.pg_constraint WHERE contype = 'f' AND "
-		                      "confrelid = $1::oid",
-		                      {Str(t.info.relid)}, true)
-		                      .processed > 0;
-		if (referenced)
+		if (!LoadReferencingKeys({t.info.relid}).empty())
 			return; /* rows may be referenced: the row path checks them one by one */
 		Target probe;
 		probe.declared = &t;
