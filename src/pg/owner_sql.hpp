@@ -64,6 +64,35 @@ SqlResult OwnerTypedSql(unsigned int relid, const std::string &sql,
 SqlResult OwnerPreparedSql(unsigned int relid, const std::string &sql,
                            const std::vector<SqlValue> &params = {});
 
+namespace detail
+{
+/* The saved identity and GUC nest level of one switch to a table's owner. */
+struct OwnerSwitch {
+	unsigned int user;
+	int security_context;
+	int nest_level;
+};
+OwnerSwitch BecomeOwnerOf(unsigned int relid);
+void BecomeSelf(const OwnerSwitch &s);
+} // namespace detail
+
+/*
+ * Runs work() as the owner of `relid`, as OwnerSql runs a statement: for
+ * calls into PostgreSQL that run a table's code without SQL (a domain's
+ * input function and CHECK constraints on a candidate value).
+ */
+template <typename Work> void AsTableOwner(unsigned int relid, Work &&work)
+{
+	detail::OwnerSwitch s = detail::BecomeOwnerOf(relid);
+	try {
+		work();
+	} catch (...) {
+		detail::BecomeSelf(s);
+		throw;
+	}
+	detail::BecomeSelf(s);
+}
+
 /*
  * Written by MethodSql where an engine-only keyed method needs the
  * capability; OwnerSql replaces it (outside quoted text) by a $n parameter.
