@@ -475,7 +475,7 @@ int64_t CompleteDeferredForgets()
 			SqlResult done = OwnerSql(
 			    m.table->info.relid,
 			    "WITH f AS (SELECT u.e AS erasure_id, u.k::text[] AS row_key FROM "
-			    "pg_catalog.unnest($1::bigint[], $2::text[]) AS u(e, k)), d AS (DELETE FROM " +
+			    "unnest($1::bigint[], $2::text[]) AS u(e, k)), d AS (DELETE FROM " +
 			        table + " r USING f WHERE " + RowKeyMatches(m, "r", "f") +
 			        (stays.empty() ? "" : " AND NOT " + stays) +
 			        " RETURNING f.erasure_id) "

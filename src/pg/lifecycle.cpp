@@ -1059,9 +1059,10 @@ private:
 				names += (i > 0 ? ", k" : "k") + Str(i);
 			}
 			/* o: the queued rows with their age before the UPDATE (see UpdateValues) */
+			/* unnest(a, b) is special syntax, never qualified; search_path is pg_catalog here */
 			SqlResult r = OwnerSql(
 			    t.leaf.relid,
-			    "WITH q AS (SELECT ARRAY[" + elements + "] AS row_key FROM pg_catalog.unnest(" +
+			    "WITH q AS (SELECT ARRAY[" + elements + "] AS row_key FROM unnest(" +
 			        arrays + ") AS u(" + names + ")), upd AS (UPDATE " + t.leaf.qualified +
 			        " r SET " + QuoteIdent(column.facts.name) + " = " + expression +
 			        " FROM (SELECT q.row_key, x." + t.age_sql + " AS pgr_old_age FROM q JOIN " +
