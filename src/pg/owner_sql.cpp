@@ -149,6 +149,14 @@ SqlResult AsOwner(Oid relid, std::string sql, std::vector<SqlValue> params, std:
 		params.push_back(std::to_string(EngineCapability()));
 		types.push_back(INT8OID);
 	}
+	/*
+	 * Deferred triggers would fire at commit, after the switch back: with
+	 * the caller's rights (PostgreSQL refuses to queue them inside a
+	 * security-restricted operation).  Constraints are made immediate first,
+	 * as the caller, so the caller's own pending checks fire as the caller
+	 * and the statement's fire within it, as the owner.
+	 */
+	detail::Execute("SET CONSTRAINTS ALL IMMEDIATE", {}, {});
 	SqlResult result;
 	AsTableOwner(relid, [&] {
 		IdentityScope owner(StatementIdentity::TableOwner);

@@ -17,6 +17,10 @@
  *		    row_security = off (a policy that would hide rows from the owner
  *		    fails the statement instead of silently skipping rows); every
  *		    setting the owner's code changes is undone when it returns.
+ *		Deferrable constraints are made immediate for the statement (SET
+ *		CONSTRAINTS ALL IMMEDIATE, as the caller, before the switch): a
+ *		deferred trigger would otherwise fire at commit with the caller's
+ *		rights.  The setting stays for the rest of the caller's transaction.
  *		Then it switches back: the extension's own identity (the caller: the
  *		worker, a procedure's caller, a SECURITY DEFINER function's owner)
  *		writes only the extension's own tables (archive, erasure log, queue,
