@@ -22,10 +22,9 @@
  *		(no run after canceled erasures, no vacuum) and comes back no sooner
  *		than after a SIGTERM.  An error escaping the engine is caught, its
  *		transaction rolled back, the run marked failed, and retried with
- *		backoff.  The
- *		entry point runs under InvokeGuarded: no C++ exception reaches the
- *		postmaster, an error ends the worker with exit code 1, which never
- *		sends the cluster into crash recovery.
+ *		backoff.  The entry point runs under InvokeGuarded: no C++ exception
+ *		reaches the postmaster, an error ends the worker with exit code 1,
+ *		which never sends the cluster into crash recovery.
  *
  * IDENTIFICATION
  *		src/pg/worker.cpp
