@@ -27,7 +27,9 @@
 # its own copy of a template database, so each starts from the same rows:
 # ids 1 and 5 fresh (the forget/export and erasure targets, each with a
 # child row), 2 due for anonymizing, 3 for archiving, 4 for purging, all
-# with birthdays written before their 'minimize to' rule.
+# with birthdays written before their 'minimize to' rule.  The worker also
+# carries out approved erasure requests; reapply_erasures() forgets again a
+# subject that came back.
 #
 # For every (vector, path) pair that fired: the probe ran as mallory, every
 # escalation attempt failed, search_path was pg_catalog, pg_temp.  Each pair
@@ -79,7 +81,10 @@ my @paths = (
 	{ key => 'restore', name => 'restore_archived as admin', db => 'p_restore',
 	  reach => [qw(trg_ins check index domain generated)] },
 	{ key => 'minimize', name => 'minimize_existing as superuser', db => 'p_minimize',
-	  reach => [qw(trg_bu trg_au check index domain generated rule)] });
+	  reach => [qw(trg_bu trg_au check index domain generated rule)] },
+	{ key => 'reapply_setup', name => 'forget_subject before reapply', db => 'p_reapply', reach => [] },
+	{ key => 'reapply', name => 'reapply_erasures as dpo', db => 'p_reapply',
+	  reach => [qw(trg_bd trg_ad rule)] });
 
 # ---- the cluster, the roles -------------------------------------------------
 
@@ -286,10 +291,10 @@ sub set_path
 # Each of ids 1..5 of mallory.t_$v: where it is (live, archive, both, gone),
 # whether its email is hashed (or otherwise changed) and its birthday
 # minimized.  No to_jsonb of live rows here: that would call the cast.
-sub table_state
+sub table_state_sql
 {
-	my ($db, $v) = @_;
-	return $node->safe_psql($db, qq{
+	my ($v) = @_;
+	return qq{(
 WITH o AS (SELECT i AS id, 'user' || i || '\@example.com' AS email FROM generate_series(1, 5) AS i),
 l AS (SELECT id, email::text AS email, birthday::date AS birthday FROM mallory.t_$v),
 a AS (SELECT (row_data->>'id')::int AS id, row_data->>'email' AS email,
@@ -303,45 +308,89 @@ SELECT string_agg(o.id || ':' ||
          WHEN coalesce(l.email, a.email) = o.email THEN '' ELSE ',changed' END ||
     CASE WHEN extract(year FROM coalesce(l.birthday, a.birthday)) = 4 THEN ',minimized' ELSE '' END,
     ' ' ORDER BY o.id)
-FROM o LEFT JOIN l USING (id) LEFT JOIN a USING (id)});
+FROM o LEFT JOIN l USING (id) LEFT JOIN a USING (id))};
 }
 
-# The child rows left (their ids).
-sub child_state
+# The states of every vector's tables in $db, in one query: two hash refs by
+# vector, the table's state (above) and its child rows' ids.
+sub states
 {
-	my ($db, $v) = @_;
-	return $node->safe_psql($db,
-		"SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM mallory.c_$v");
+	my ($db) = @_;
+	my $sql = join("\nUNION ALL\n", map {
+		"SELECT '$_', " . table_state_sql($_)
+		  . ", (SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM mallory.c_$_)"
+	} @vectors);
+	my (%table, %child);
+	for my $line (split /\n/, $node->safe_psql($db, $sql))
+	{
+		my ($v, $t, $c) = split /\|/, $line, -1;
+		($table{$v}, $child{$v}) = ($t, $c);
+	}
+	return (\%table, \%child);
 }
 
 my $fresh = '1:live 2:live 3:live 4:live 5:live';
 my $after_run = '1:live,minimized 2:live,hashed,minimized 3:archive,hashed,minimized 4:gone 5:live,minimized';
 
+# Requests the erasure of subject 5 of each vector table (as dpo) and
+# approves it; returns the request ids by vector.
+sub request_erasures
+{
+	my ($db) = @_;
+	my %request;
+	for my $v (@vectors)
+	{
+		$request{$v} = safe_psql_as($db, 'dpo',
+			"SELECT retention.request_erasure('s_$v', '5', 'request $v')");
+		safe_psql_as($db, 'dpo', "SELECT retention.approve_erasure($request{$v})");
+	}
+	return %request;
+}
+
+# Whether erasure request $id is done; when it is not, it must say why.
+sub erasure_done
+{
+	my ($db, $id, $what) = @_;
+	my ($status, $error) = split /\|/, $node->safe_psql($db,
+		"SELECT status, coalesce(last_error, '') FROM retention.erasure_request WHERE id = $id"), -1;
+	ok($status eq 'done' || $error ne '', "$what: the erasure request is done, or says why not");
+	note("$what: erasure request $status: $error") if $status ne 'done';
+	return $status eq 'done';
+}
+
 # A lifecycle run's outcome for each table: the work done, or the table
 # failed cleanly (its error in run_detail, the run partial, no row in two
-# places, no row lost that was not due for purging).
+# places, no row lost that was not due for purging).  %request: erasure
+# requests of subject 5 the run carried out first (the worker's).
 sub check_run
 {
-	my ($p) = @_;
+	my ($p, %request) = @_;
 	my $db = $p->{db};
 	my ($run, $status) = split /\|/, $node->safe_psql($db,
 		'SELECT run_id, status FROM retention.run_history ORDER BY run_id DESC LIMIT 1');
+	my ($tables, $children) = states($db);
 	for my $v (@vectors)
 	{
 		my $what = "$p->{name} / $vector_name{$v}";
 		my $error = $node->safe_psql($db, qq{
 SELECT coalesce(string_agg(DISTINCT error, '; '), '') FROM retention.run_detail
 WHERE run_id = $run AND table_text = 'mallory.t_$v' AND (error IS NOT NULL OR status = 'failed')});
-		my $state = table_state($db, $v);
+		my $state = $tables->{$v};
+		my $erased = $request{$v} && erasure_done($db, $request{$v}, $what);
+		$state .= " / $children->{$v}" if $request{$v};
 		if ($error eq '')
 		{
-			is($state, $after_run, "$what: the work is done");
+			my $expected = $after_run;
+			$expected =~ s/5:live,minimized/5:gone/ if $erased;
+			$expected .= $erased ? ' / 1' : ' / 1,5' if $request{$v};
+			is($state, $expected, "$what: the work is done");
 		}
 		else
 		{
 			note("$what: the table failed: $error");
 			is($status, 'partial', "$what: the table failed and the run is partial");
-			unlike($state, qr/both|[1235]:gone/, "$what: failed cleanly, every row in one place ($state)");
+			my $kept = $erased ? '123' : '1235';
+			unlike($state, qr/both|[$kept]:gone/, "$what: failed cleanly, every row in one place ($state)");
 		}
 	}
 	return;
@@ -366,6 +415,8 @@ my %path = map { $_->{key} => $_ } @paths;
 
 {
 	my $p = $path{worker};
+	# the worker carries out approved erasure requests before its run
+	my %request = request_erasures($p->{db});
 	set_path($p->{db}, $p->{key});
 	# a schedule far from now: only run_now() starts a run
 	my @t = gmtime(time() + 12 * 3600);
@@ -388,7 +439,7 @@ SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_retention wor
 	$node->safe_psql('postgres', 'ALTER SYSTEM SET retention.worker_enabled = off');
 	$node->reload;
 	set_path($p->{db}, 'checks');
-	check_run($p);
+	check_run($p, %request);
 	check_no_escalation($p);
 }
 
@@ -413,11 +464,12 @@ SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_retention wor
 		  SELECT table_name::text || '|' || action || '|' || coalesce(rows, 0) || '|' || coalesce(error, '')
 		  FROM retention.preview()});
 	set_path($p->{db}, 'checks');
+	my ($tables) = states($p->{db});
 	for my $v (@vectors)
 	{
 		my $what = "$p->{name} / $vector_name{$v}";
 		like($preview, qr/^mallory\.t_$v\|/m, "$what: the table is in the preview");
-		is(table_state($p->{db}, $v), $fresh, "$what: nothing changed");
+		is($tables->{$v}, $fresh, "$what: nothing changed");
 	}
 	is($node->safe_psql($p->{db}, 'SELECT count(*) FROM retention_archive.archived_row'),
 		'0', "$p->{name}: nothing archived");
@@ -425,7 +477,8 @@ SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_retention wor
 }
 
 # Calls $sql ('%v' standing for the vector) as $user once per vector table of
-# path $p, then $check->($v, $what, $exit_code, $stdout, $stderr) for each.
+# path $p, then $check->($v, $what, $exit_code, $stdout, $stderr, $table_state,
+# $child_state) for each.
 sub each_table
 {
 	my ($p, $user, $sql, $check) = @_;
@@ -437,7 +490,9 @@ sub each_table
 		$result{$v} = [ psql_as($p->{db}, $user, $statement) ];
 	}
 	set_path($p->{db}, 'checks');
-	$check->($_, "$p->{name} / $vector_name{$_}", @{ $result{$_} }) for @vectors;
+	my ($tables, $children) = states($p->{db});
+	$check->($_, "$p->{name} / $vector_name{$_}", @{ $result{$_} }, $tables->{$_}, $children->{$_})
+	  for @vectors;
 	check_no_escalation($p);
 	return;
 }
@@ -459,9 +514,8 @@ sub done_or_unchanged
 # ---- path: forget_subject as dpo ------------------------------------------------------
 
 each_table($path{forget}, 'dpo', q{SELECT retention.forget_subject('s_%v', '1', 'ticket 1')}, sub {
-	my ($v, $what, $rc, $out, $err) = @_;
-	done_or_unchanged($what, $rc, $err, table_state($path{forget}{db}, $v) . ' / '
-		  . child_state($path{forget}{db}, $v),
+	my ($v, $what, $rc, $out, $err, $table, $child) = @_;
+	done_or_unchanged($what, $rc, $err, "$table / $child",
 		'1:gone 2:live 3:live 4:live 5:live / 5', "$fresh / 1,5", 'the subject is forgotten');
 });
 
@@ -486,26 +540,17 @@ each_table($path{export}, 'dpo', q{SELECT retention.export_subject('s_%v', '1')}
 
 {
 	my $p = $path{erasure};
-	my %request;
-	for my $v (@vectors)
-	{
-		$request{$v} = safe_psql_as($p->{db}, 'dpo',
-			"SELECT retention.request_erasure('s_$v', '5', 'request $v')");
-		safe_psql_as($p->{db}, 'dpo', "SELECT retention.approve_erasure($request{$v})");
-	}
+	my %request = request_erasures($p->{db});
 	set_path($p->{db}, $p->{key});
 	my ($rc, $out, $err) = psql_as($p->{db}, 'admin', 'SELECT retention.process_erasure_requests()');
 	is($rc, 0, "$p->{name}: runs") or diag($err);
 	set_path($p->{db}, 'checks');
+	my ($tables, $children) = states($p->{db});
 	for my $v (@vectors)
 	{
 		my $what = "$p->{name} / $vector_name{$v}";
-		my ($status, $error) = split /\|/, $node->safe_psql($p->{db},
-			"SELECT status, coalesce(last_error, '') FROM retention.erasure_request WHERE id = $request{$v}"),
-		  -1;
-		isnt($status eq 'done' ? 'done' : $error, '', "$what: the request is done, or says why not");
-		done_or_unchanged($what, $status eq 'done' ? 0 : 1, $error,
-			table_state($p->{db}, $v) . ' / ' . child_state($p->{db}, $v),
+		my $done = erasure_done($p->{db}, $request{$v}, $what);
+		done_or_unchanged($what, $done ? 0 : 1, 'see the request', "$tables->{$v} / $children->{$v}",
 			'1:live 2:live 3:live 4:live 5:gone / 1', "$fresh / 1,5", 'the subject is erased');
 	}
 	check_no_escalation($p);
@@ -516,22 +561,48 @@ each_table($path{export}, 'dpo', q{SELECT retention.export_subject('s_%v', '1')}
 # archive id 3 of every table first (a superuser's run, a path of its own)
 set_path($path{restore_setup}{db}, $path{restore_setup}{key});
 $node->safe_psql($path{restore_setup}{db}, 'SET client_min_messages = error; CALL retention.run()');
-my %before_restore = map { $_ => table_state($path{restore}{db}, $_) } @vectors;
+my ($before_restore) = states($path{restore}{db});
 each_table($path{restore}, 'admin', q{SELECT retention.restore_archived('mallory.t_%v')}, sub {
-	my ($v, $what, $rc, $out, $err) = @_;
-	(my $restored = $before_restore{$v}) =~ s/\b3:archive/3:live/;
-	done_or_unchanged($what, $rc, $err, table_state($path{restore}{db}, $v),
-		$restored, $before_restore{$v}, 'the archived rows are live again');
+	my ($v, $what, $rc, $out, $err, $table) = @_;
+	(my $restored = $before_restore->{$v}) =~ s/\b3:archive/3:live/;
+	done_or_unchanged($what, $rc, $err, $table, $restored, $before_restore->{$v},
+		'the archived rows are live again');
 });
 
 # ---- path: minimize_existing as superuser --------------------------------------------------
 
 each_table($path{minimize}, $superuser,
 	q{SET client_min_messages = error; SELECT retention.minimize_existing('mallory.t_%v')}, sub {
-	my ($v, $what, $rc, $out, $err) = @_;
-	done_or_unchanged($what, $rc, $err, table_state($path{minimize}{db}, $v),
+	my ($v, $what, $rc, $out, $err, $table) = @_;
+	done_or_unchanged($what, $rc, $err, $table,
 		join(' ', map { "$_:live,minimized" } 1 .. 5), $fresh, 'every row is minimized');
 });
+
+# ---- path: reapply_erasures as dpo -------------------------------------------------------
+
+# subject 1 is forgotten, then comes back (as from an older backup): the
+# erasure log forgets it again
+each_table($path{reapply_setup}, 'dpo', q{SELECT retention.forget_subject('s_%v', '1', 'ticket 1')},
+	sub { });
+safe_psql_as($path{reapply}{db}, 'mallory', join('', map { qq{
+INSERT INTO mallory.t_$_ (id, seen, email, birthday)
+VALUES (1, now() - interval '10 days 12 hours', 'user1\@example.com', date '1980-05-11');
+INSERT INTO mallory.c_$_ VALUES (1, 1, 'child of 1');
+} } @vectors));
+{
+	my $p = $path{reapply};
+	set_path($p->{db}, $p->{key});
+	my ($rc, $out, $err) = psql_as($p->{db}, 'dpo', 'SELECT count(*) FROM retention.reapply_erasures()');
+	set_path($p->{db}, 'checks');
+	my ($tables, $children) = states($p->{db});
+	for my $v (@vectors)
+	{
+		done_or_unchanged("$p->{name} / $vector_name{$v}", $rc, $err, "$tables->{$v} / $children->{$v}",
+			'1:gone 2:live 3:live 4:live 5:live / 5', '1:live,minimized 2:live 3:live 4:live 5:live / 1,5',
+			'the subject is forgotten again');
+	}
+	check_no_escalation($p);
+}
 
 # ---- what mallory's code saw -----------------------------------------------------------------
 
