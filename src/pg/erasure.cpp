@@ -16,6 +16,7 @@
  *		src/pg/erasure.cpp
  *-------------------------------------------------------------------------
  */
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "erasure.hpp"
 #include "forget.hpp"
 #include "guard.hpp"
+#include "owner_sql.hpp"
 #include "result_set.hpp"
 #include "subject_rights.hpp"
 #include "subtransaction.hpp"
@@ -163,18 +165,22 @@ PGR_FUNCTION(retention_reapply_erasures)
 		std::set<std::string> found_hashes;
 		if (scope != nullptr) {
 			scope->RequireResolvedPaths("re-apply the erasures of");
-			std::string hashes = "{";
+			/* the keys are read as the subject table's owner, hashed here */
+			std::map<std::string, std::string> logged_hashes; /* raw hash -> hex */
 			for (const SqlRow &l : logged.rows)
-				hashes += (hashes.size() > 1 ? "," : "") + l[0].value();
-			hashes += "}";
-			SqlResult found = Sql(
-			    "SELECT k, encode(h, 'hex') FROM (SELECT k, retention._subject_hash($1, k) AS h "
-			    "FROM (SELECT " +
-			        scope->KeyTextSql("r") + " AS k FROM " + scope->identity().info.qualified +
-			        " r) keys) hashed WHERE h IN (SELECT decode(x, 'hex') FROM unnest($2::text[]) "
-			        "x)",
-			    {subject, hashes});
-			for (const SqlRow &f : found.rows) {
+				logged_hashes.emplace(HexToBytes(l[0].value()), l[0].value());
+			SqlResult keys = OwnerSql(scope->identity().info.relid,
+			                          "SELECT " + scope->KeyTextSql("r") + " FROM " +
+			                              scope->identity().info.qualified + " r");
+			std::vector<SqlRow> found_rows;
+			for (const SqlRow &k : keys.rows) {
+				if (!k[0])
+					continue;
+				auto hit = logged_hashes.find(SubjectHash(subject, *k[0]));
+				if (hit != logged_hashes.end())
+					found_rows.push_back({k[0], hit->second});
+			}
+			for (const SqlRow &f : found_rows) {
 				std::string erasure;
 				for (const SqlRow &l : logged.rows)
 					if (l[0] == f[1])

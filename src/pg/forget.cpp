@@ -23,6 +23,7 @@
 #include "archive.hpp"
 #include "forget.hpp"
 #include "guard.hpp"
+#include "owner_sql.hpp"
 #include "method_sql.hpp"
 #include "spi_query.hpp"
 #include "result_set.hpp"
@@ -151,32 +152,28 @@ private:
 	 */
 	void LockReferencedRows()
 	{
+		/* one statement per table, each as that table's owner, in the same order */
 		const std::vector<SubjectMember> &members = scope_.members();
-		std::string ctes;
-		std::string reads;
-		int64_t locked = 0;
 		for (auto it = members.rbegin(); it != members.rend(); ++it) {
 			if (it->action == ForgetAction::Keep || it->references.empty())
 				continue;
-			std::string name = "l" + Str(locked++);
-			ctes += (ctes.empty() ? "WITH " : ", ") + name + " AS (SELECT 1 FROM " +
-			        it->table->info.qualified + " r WHERE " + scope_.RowsOf(*it, "r") +
-			        " FOR UPDATE OF r)";
-			reads +=
-			    (reads.empty() ? "" : " + ") + std::string("(SELECT count(*) FROM ") + name + ")";
+			OwnerPreparedSql(it->table->info.relid,
+			                 "SELECT count(*) FROM (SELECT 1 FROM " + it->table->info.qualified +
+			                     " r WHERE " + scope_.RowsOf(*it, "r") + " FOR UPDATE OF r) l",
+			                 id_.key);
 		}
-		if (!ctes.empty())
-			PreparedSql(ctes + " SELECT " + reads, id_.key);
 	}
 
 	void ForgetRows(const SubjectMember &m)
 	{
 		const std::string &table = m.table->info.qualified;
+		const Oid relid = m.table->info.relid;
 		TableOutcome &o = outcomes_[table];
 		o.action = ForgetActionName(m.action);
 		std::string rows = scope_.RowsOf(m, "r");
 		if (m.action == ForgetAction::Keep) {
-			o.kept = PreparedSql("SELECT count(*) FROM " + table + " r WHERE " + rows, id_.key)
+			o.kept = OwnerPreparedSql(relid, "SELECT count(*) FROM " + table + " r WHERE " + rows,
+			                          id_.key)
 			             .ScalarInt();
 			return;
 		}
@@ -184,9 +181,11 @@ private:
 			std::string sets = AnonymizeSets(m);
 			o.anonymized =
 			    sets.empty()
-			        ? PreparedSql("SELECT count(*) FROM " + table + " r WHERE " + rows, id_.key)
+			        ? OwnerPreparedSql(relid, "SELECT count(*) FROM " + table + " r WHERE " + rows,
+			                           id_.key)
 			              .ScalarInt()
-			        : PreparedSql("UPDATE " + table + " r SET " + sets + " WHERE " + rows, id_.key)
+			        : OwnerPreparedSql(
+			              relid, "UPDATE " + table + " r SET " + sets + " WHERE " + rows, id_.key)
 			              .processed;
 			return;
 		}
@@ -199,16 +198,19 @@ private:
 			for (const std::string &c : ref.child_columns)
 				nulls += (nulls.empty() ? "" : ", ") + QuoteIdent(c) + " = NULL";
 			outcomes_[ref.child_qualified].unlinked +=
-			    PreparedSql("UPDATE " + ref.child_qualified + " retention_c SET " + nulls +
-			                    " FROM " + table + " r WHERE " + rows + " AND " +
-			                    JoinOn("retention_c", ref.child_columns, "r", ref.parent_columns),
-			                id_.key)
+			    OwnerPreparedSql(
+			        ref.child_relid,
+			        "UPDATE " + ref.child_qualified + " retention_c SET " + nulls + " FROM " +
+			            table + " r WHERE " + rows + " AND " +
+			            JoinOn("retention_c", ref.child_columns, "r", ref.parent_columns),
+			        id_.key)
 			        .processed;
 		}
 		std::string stays = MustStay(m, "r");
-		o.deleted = PreparedSql("DELETE FROM " + table + " r WHERE " + rows +
-		                            (stays.empty() ? "" : " AND NOT " + stays),
-		                        id_.key)
+		o.deleted = OwnerPreparedSql(relid,
+		                             "DELETE FROM " + table + " r WHERE " + rows +
+		                                 (stays.empty() ? "" : " AND NOT " + stays),
+		                             id_.key)
 		                .processed;
 		if (stays.empty())
 			return;
@@ -218,10 +220,12 @@ private:
 		std::string flag = held.empty() ? "false" : held;
 		SqlResult kept =
 		    sets.empty()
-		        ? PreparedSql("SELECT " + flag + " FROM " + table + " r WHERE " + rows, id_.key)
-		        : PreparedSql("UPDATE " + table + " r SET " + sets + " WHERE " + rows +
-		                          " RETURNING " + flag,
-		                      id_.key);
+		        ? OwnerPreparedSql(relid, "SELECT " + flag + " FROM " + table + " r WHERE " + rows,
+		                           id_.key)
+		        : OwnerPreparedSql(relid,
+		                           "UPDATE " + table + " r SET " + sets + " WHERE " + rows +
+		                               " RETURNING " + flag,
+		                           id_.key);
 		o.anonymized = static_cast<int64_t>(kept.rows.size());
 		for (const SqlRow &row : kept.rows)
 			if (row[0] == SqlValue("t"))
@@ -304,9 +308,11 @@ void Leftover(ResultSet &out, const std::string &table, const SqlValue &column, 
 		out.Add({table, column ? Value(*column) : Value(), rows, std::string(status)});
 }
 
-int64_t Count(const std::string &table, const std::string &where, const SubjectId &id)
+int64_t Count(const SubjectMember &m, const std::string &where, const SubjectId &id)
 {
-	return Sql("SELECT count(*) FROM " + table + " r WHERE " + where, id.key, true).ScalarInt();
+	return OwnerSql(m.table->info.relid,
+	                "SELECT count(*) FROM " + m.table->info.qualified + " r WHERE " + where, id.key)
+	    .ScalarInt();
 }
 
 /* Declared columns left with a value where forgetting sets NULL. */
@@ -315,10 +321,10 @@ void ReportValues(ResultSet &out, const SubjectMember &m, const std::string &whe
 {
 	for (const DeclaredColumn &c : m.table->columns)
 		if (!c.policy.anonymize_using)
-			Leftover(out, m.table->info.qualified, c.info.facts.name,
-			         Count(m.table->info.qualified,
-			               where + " AND r." + QuoteIdent(c.info.facts.name) + " IS NOT NULL", id),
-			         "leftover");
+			Leftover(
+			    out, m.table->info.qualified, c.info.facts.name,
+			    Count(m, where + " AND r." + QuoteIdent(c.info.facts.name) + " IS NOT NULL", id),
+			    "leftover");
 }
 
 } // namespace
@@ -356,20 +362,19 @@ PGR_FUNCTION(retention_verify_forgotten)
 		std::string rows = scope->RowsOf(m, "r");
 		if (m.action == ForgetAction::Keep) {
 			keep += (keep.size() > 1 ? "," : "") + std::to_string(m.table->info.relid);
-			Leftover(out, table, SqlValue(), Count(table, rows, sid), "legal hold");
+			Leftover(out, table, SqlValue(), Count(m, rows, sid), "legal hold");
 			continue;
 		}
 		if (m.action == ForgetAction::Anonymize) {
-			Leftover(out, table, SqlValue(), Count(table, rows, sid), "anonymized");
+			Leftover(out, table, SqlValue(), Count(m, rows, sid), "anonymized");
 			ReportValues(out, m, rows, sid);
 			continue;
 		}
 		std::string stays = MustStay(m, "r");
 		Leftover(out, table, SqlValue(),
-		         Count(table, rows + (stays.empty() ? "" : " AND NOT " + stays), sid), "leftover");
+		         Count(m, rows + (stays.empty() ? "" : " AND NOT " + stays), sid), "leftover");
 		if (!stays.empty()) {
-			Leftover(out, table, SqlValue(), Count(table, rows + " AND " + stays, sid),
-			         "anonymized");
+			Leftover(out, table, SqlValue(), Count(m, rows + " AND " + stays, sid), "anonymized");
 			ReportValues(out, m, rows + " AND " + stays, sid);
 		}
 	}

@@ -31,6 +31,7 @@
 #include "lifecycle.hpp"
 #include "lifecycle_sql.hpp"
 #include "method_sql.hpp"
+#include "owner_sql.hpp"
 #include "policy_store.hpp"
 #include "result_set.hpp"
 #include "spi_query.hpp"
@@ -426,7 +427,10 @@ private:
 		for (const std::string &oid : ColumnsOf(key, 2))
 			target.key_type_oids.push_back(static_cast<Oid>(std::stoul(oid)));
 		SqlResult blockers =
-		    Sql("SELECT con.conrelid::regclass::text, "
+		    /* names in full: statements on user tables run with search_path = pg_catalog */
+		    Sql("SELECT (SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM "
+		        "pg_catalog.pg_class c JOIN "
+		        "pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = con.conrelid), "
 		        "  (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.conkey) WITH "
 		        "ORDINALITY k(n, i) "
 		        "   JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = "
@@ -531,10 +535,10 @@ private:
 	 * A count over the table before its batches, in a subtransaction: a lock
 	 * it cannot get (lock_timeout) fails this table only, cleanly.
 	 */
-	int64_t Count(const std::string &sql, const std::vector<SqlValue> &params)
+	int64_t Count(const Target &t, const std::string &sql, const std::vector<SqlValue> &params)
 	{
 		int64_t n = 0;
-		InEngineSubtransaction([&] { n = Sql(sql, params, true).ScalarInt(); });
+		InEngineSubtransaction([&] { n = OwnerSql(t.leaf.relid, sql, params).ScalarInt(); });
 		return n;
 	}
 
@@ -605,7 +609,7 @@ private:
 		if (state.Scalar() && *state.Scalar() == signature)
 			return;
 		StageOutcome o;
-		o.due = Count("SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + differs, {});
+		o.due = Count(t, "SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + differs, {});
 		StartDetail(t, "", "minimize", o.due);
 		auto started = std::chrono::steady_clock::now();
 		int64_t size = std::min<int64_t>(1000, batch_max_rows);
@@ -614,10 +618,11 @@ private:
 			auto batch_start = std::chrono::steady_clock::now();
 			Batch([&] {
 				changed =
-				    Sql("UPDATE " + t.leaf.qualified + " SET " + sets +
-				            " WHERE ctid = ANY (ARRAY(SELECT ctid FROM " + t.leaf.qualified +
-				            " WHERE " + differs + " LIMIT $1::bigint FOR UPDATE SKIP LOCKED))",
-				        {Str(size)})
+				    OwnerSql(t.leaf.relid,
+				             "UPDATE " + t.leaf.qualified + " SET " + sets +
+				                 " WHERE ctid = ANY (ARRAY(SELECT ctid FROM " + t.leaf.qualified +
+				                 " WHERE " + differs + " LIMIT $1::bigint FOR UPDATE SKIP LOCKED))",
+				             {Str(size)})
 				        .processed;
 				o.done += changed;
 				o.batches++;
@@ -695,7 +700,7 @@ private:
 			types.insert(types.end(), keyset_types.begin(), keyset_types.end());
 
 		StageOutcome o;
-		o.due = Count("SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + window, params);
+		o.due = Count(t, "SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + window, params);
 		int64_t late = ProcessLateRows(t, *column, action, expression, cutoff, mark);
 		o.due += late;
 		o.done += late;
@@ -725,12 +730,13 @@ private:
 					outer += ", " + alias + "::text";
 					descending += ", " + alias + " DESC";
 				}
-				SqlResult candidates = TypedSql(
+				SqlResult candidates = OwnerTypedSql(
+				    t.leaf.relid,
 				    "WITH c AS (SELECT " + inner + " FROM " + t.leaf.qualified + " r WHERE " +
 				        window + " ORDER BY " + order + " LIMIT $" + Str(limit_param) +
 				        "::bigint) SELECT (SELECT count(*) FROM c)::text, " + outer +
 				        " FROM c ORDER BY " + descending + " LIMIT 1",
-				    p, p_types, true);
+				    p, p_types);
 				found = candidates.rows.empty() ? 0 : std::stoll(candidates.rows[0][0].value());
 				if (found == 0)
 					return;
@@ -743,11 +749,12 @@ private:
 				std::string returning;
 				for (const std::string &k : t.key)
 					returning += (returning.empty() ? "" : ", ") + QuoteIdent(k) + "::text";
-				SqlResult updated =
-				    TypedSql("UPDATE " + t.leaf.qualified + " SET " + q + " = " + expression +
-				                 " WHERE " + window + " AND " + KeysetColumns(t) +
-				                 " <= " + KeysetParams(t, last_first) + " RETURNING " + returning,
-				             up, up_types);
+				SqlResult updated = OwnerTypedSql(
+				    t.leaf.relid,
+				    "UPDATE " + t.leaf.qualified + " SET " + q + " = " + expression + " WHERE " +
+				        window + " AND " + KeysetColumns(t) + " <= " + KeysetParams(t, last_first) +
+				        " RETURNING " + returning,
+				    up, up_types);
 				int64_t changed = updated.processed;
 				/*
 				 * The processed rows leave the late-row queue.  A statement of
@@ -848,20 +855,45 @@ private:
 		                     .ScalarInt();
 		if (queued == 0)
 			return 0;
-		std::string behind = "false";
-		if (!mark.empty()) {
-			p.insert(p.end(), mark.begin(), mark.end());
-			behind = KeysetColumns(t, "r") + " <= " + KeysetParams(t, 4);
-		}
 		int64_t changed = 0;
 		Batch([&] {
-			changed = Sql("WITH q AS (DELETE FROM retention.late_row WHERE relid = $1::oid AND "
-			              "attnum = $2::int2 RETURNING row_key), upd AS (UPDATE " +
-			                  t.leaf.qualified + " r SET " + QuoteIdent(column.facts.name) + " = " +
-			                  expression + " FROM q WHERE " + QueueKeyMatches(t, "q", "r") +
-			                  " AND r." + t.age_sql + " < $3::" + t.age_type + " AND " + behind +
-			                  " RETURNING 1) SELECT count(*) FROM upd",
-			              p)
+			/* the queue is ours, the table its owner's: two statements, one batch */
+			std::string elements_of_key;
+			for (size_t i = 0; i < t.key.size(); i++)
+				elements_of_key += (i > 0 ? ", row_key[" : "row_key[") + Str(i + 1) + "]";
+			SqlResult queued_keys = Sql("DELETE FROM retention.late_row WHERE relid = $1::oid AND "
+			                            "attnum = $2::int2 RETURNING " +
+			                                elements_of_key,
+			                            {p[0], p[1]});
+			if (queued_keys.rows.empty())
+				return;
+			std::vector<SqlValue> up{cutoff};
+			up.insert(up.end(), mark.begin(), mark.end());
+			std::string behind_here = "false";
+			if (!mark.empty())
+				behind_here = KeysetColumns(t, "r") + " <= " + KeysetParams(t, 2);
+			std::string columns;
+			std::string elements;
+			for (size_t i = 0; i < t.key.size(); i++) {
+				std::string array = "{";
+				for (size_t r = 0; r < queued_keys.rows.size(); r++)
+					array += (r > 0 ? "," : "") + QuoteArrayElement(queued_keys.rows[r][i]);
+				up.push_back(array + "}");
+				columns += (i > 0 ? ", $" : "$") + Str(up.size()) + "::text[]";
+				elements += (i > 0 ? ", u.k" : "u.k") + Str(i);
+			}
+			std::string names;
+			for (size_t i = 0; i < t.key.size(); i++)
+				names += (i > 0 ? ", k" : "k") + Str(i);
+			changed = OwnerSql(t.leaf.relid,
+			                   "WITH upd AS (UPDATE " + t.leaf.qualified + " r SET " +
+			                       QuoteIdent(column.facts.name) + " = " + expression +
+			                       " FROM (SELECT ARRAY[" + elements + "] AS row_key FROM unnest(" +
+			                       columns + ") AS u(" + names + ")) q WHERE " +
+			                       QueueKeyMatches(t, "q", "r") + " AND r." + t.age_sql +
+			                       " < $1::" + t.age_type + " AND " + behind_here +
+			                       " RETURNING 1) SELECT count(*) FROM upd",
+			                   up)
 			              .ScalarInt();
 			if (std::string(action) == "anonymize")
 				summary_.rows_anonymized += changed;
@@ -871,8 +903,12 @@ private:
 		return changed;
 	}
 
-	static std::string QuoteArrayElement(const std::string &v)
+	/* An element of an array literal; NULL for SQL NULL. */
+	static std::string QuoteArrayElement(const SqlValue &value)
 	{
+		if (!value)
+			return "NULL";
+		const std::string &v = *value;
 		std::string out = "\"";
 		for (char ch : v) {
 			if (ch == '"' || ch == '\\')
@@ -893,9 +929,10 @@ private:
 			std::string not_blocked = NotBlocked(one, "r");
 			/* rows due but referenced: the NOT EXISTS turned into EXISTS */
 			std::string exists = not_blocked.substr(std::string(" AND NOT").size());
-			int64_t n = Sql("SELECT count(*) FROM " + t.leaf.qualified + " r WHERE r." + t.age_sql +
-			                    " < $1::" + t.age_type + " AND" + exists,
-			                {cutoff}, true)
+			int64_t n = OwnerSql(t.leaf.relid,
+			                     "SELECT count(*) FROM " + t.leaf.qualified + " r WHERE r." +
+			                         t.age_sql + " < $1::" + t.age_type + " AND" + exists,
+			                     {cutoff})
 			                .ScalarInt();
 			if (n > 0) {
 				blocked += n;
@@ -924,7 +961,7 @@ private:
 			            QuoteLiteral(Cutoff(t, *t.declared->policy->purge_after)) +
 			            "::" + t.age_type;
 		StageOutcome o;
-		o.due = Count("SELECT count(*) FROM (" + due_rows + ") d", {cutoff});
+		o.due = Count(t, "SELECT count(*) FROM (" + due_rows + ") d", {cutoff});
 		o.blocked = CountBlocked(t, cutoff, o.blocked_by);
 		summary_.rows_blocked += o.blocked;
 		StartDetail(t, "", action, o.due);
@@ -946,12 +983,14 @@ private:
 				std::vector<SqlValue> p{cutoff, Str(size), Str(summary_.run_id),
 				                        purge_delay.empty() ? SqlValue() : SqlValue(purge_delay),
 				                        from};
-				std::string statement =
-				    archive ? ArchiveStatement(t, rows)
-				            : "WITH gone AS (DELETE FROM " + t.leaf.qualified +
-				                  " WHERE ctid = ANY (ARRAY(" + rows + ")) RETURNING " + t.age_sql +
-				                  " AS age) SELECT count(*), max(age)::text FROM gone";
-				SqlResult result = Sql(statement, p);
+				SqlResult result =
+				    archive ? ArchiveRows(t, rows, p)
+				            : OwnerSql(t.leaf.relid,
+				                       "WITH gone AS (DELETE FROM " + t.leaf.qualified +
+				                           " WHERE ctid = ANY (ARRAY(" + rows + ")) RETURNING " +
+				                           t.age_sql +
+				                           " AS age) SELECT count(*), max(age)::text FROM gone",
+				                       p);
 				moved = result.ScalarInt();
 				if (!result.rows.empty() && result.rows[0].size() > 1 && result.rows[0][1])
 					from = result.rows[0][1];
@@ -967,30 +1006,57 @@ private:
 		Finish(t, "", action, o, started);
 	}
 
-	std::string ArchiveStatement(const Target &t, const std::string &due_rows)
+	/*
+	 * Moves one batch of due rows into the archive: the table's owner
+	 * deletes them and hands back each row as JSON with its subject and age
+	 * (the owner's casts and triggers run as the owner); the extension seals
+	 * them and writes its archive.  One subtransaction: both or neither.
+	 * Returns the count archived and the newest age moved, in the age's type.
+	 */
+	SqlResult ArchiveRows(const Target &t, const std::string &due_rows,
+	                      const std::vector<SqlValue> &p)
 	{
 		const DeclaredTable &d = *t.declared;
 		std::string subject = d.policy->subject ? d.policy->subject->subject : "";
 		std::string subject_id =
 		    subject.empty() ? QuoteLiteral(d.info.qualified) + "::text" : SubjectIdSql(t, "m");
 		if (!subject.empty() && !t.path.problem.empty())
-			throw BatchFailed{"subject path does not resolve: " + t.path.problem, "55000"};
-		return "WITH moved AS (DELETE FROM " + t.leaf.qualified + " WHERE ctid = ANY (ARRAY(" +
-		       due_rows +
-		       ")) RETURNING *), archived AS ("
-		       "INSERT INTO retention_archive.archived_row (relid, table_name, subject, "
-		       "subject_hash, aged_at, purge_after, run_id, payload) "
-		       "SELECT " +
-		       Str(d.info.relid) + "::oid, " + QuoteLiteral(d.info.qualified) + ", " +
-		       QuoteLiteral(subject) + ", retention._subject_hash(" + QuoteLiteral(subject) +
-		       ", s.id), m." + t.age_sql + "::timestamptz, m." + t.age_sql +
-		       "::timestamptz + $4::interval, $3::bigint, retention._seal(" +
-		       QuoteLiteral(subject) +
-		       ", s.id, row_to_json(m)::text) FROM moved m CROSS JOIN LATERAL (SELECT " +
-		       subject_id +
-		       " AS id) s RETURNING 1) SELECT (SELECT count(*) FROM archived), "
-		       "(SELECT max(" +
-		       t.age_sql + ")::text FROM moved)";
+			throw BatchFailed{"subject path of " + t.leaf.qualified +
+			                      " does not resolve: " + t.path.problem,
+			                  "55000"};
+		SqlResult moved = OwnerSql(
+		    t.leaf.relid,
+		    "WITH moved AS (DELETE FROM " + t.leaf.qualified + " WHERE ctid = ANY (ARRAY(" +
+		        due_rows + ")) RETURNING *) SELECT " + subject_id + ", m." + t.age_sql +
+		        "::timestamptz::text, pg_catalog.row_to_json(m)::text, (pg_catalog.max(m." +
+		        t.age_sql + ") OVER ())::text FROM moved m",
+		    p);
+		if (moved.rows.empty())
+			return SqlResult{0, {{SqlValue("0"), SqlValue()}}};
+		std::string ids = "{";
+		std::string aged = "{";
+		std::string payloads = "{";
+		for (size_t r = 0; r < moved.rows.size(); r++) {
+			const char *sep = r > 0 ? "," : "";
+			ids += sep + QuoteArrayElement(moved.rows[r][0]);
+			aged += sep + QuoteArrayElement(moved.rows[r][1]);
+			payloads += sep + QuoteArrayElement(moved.rows[r][2]);
+		}
+		int64_t archived =
+		    Sql("INSERT INTO retention_archive.archived_row (relid, table_name, subject, "
+		        "subject_hash, aged_at, purge_after, run_id, payload) "
+		        "SELECT $1::oid, $2, $3, retention._subject_hash($3, u.id), u.aged::timestamptz, "
+		        "u.aged::timestamptz + $4::interval, $5::bigint, retention._seal($3, u.id, "
+		        "u.payload) FROM unnest($6::text[], $7::text[], $8::text[]) AS u(id, aged, "
+		        "payload)",
+		        {Str(d.info.relid), d.info.qualified, subject, p[3], p[2], ids + "}", aged + "}",
+		         payloads + "}"})
+		        .processed;
+		if (archived != static_cast<int64_t>(moved.rows.size()))
+			throw BatchFailed{"archived " + Str(archived) + " of " + Str(moved.rows.size()) +
+			                      " rows deleted from " + t.leaf.qualified,
+			                  "XX000"};
+		return SqlResult{archived, {{SqlValue(Str(archived)), moved.rows[0][3]}}};
 	}
 
 	/* A range partition on the age column whose upper bound has passed goes whole. */
@@ -999,7 +1065,8 @@ private:
 		if (t.info.relkind != RELKIND_PARTITIONED_TABLE)
 			return;
 		SqlResult parts =
-		    Sql("SELECT c.oid::text, c.oid::regclass::text, "
+		    Sql("SELECT c.oid::text, (SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM "
+		        "pg_catalog.pg_namespace n WHERE n.oid = c.relnamespace), "
 		        "  substring(pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM 'TO "
 		        "\\(''([^'']+)''\\)'), "
 		        "  CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint::text END "
@@ -1022,6 +1089,9 @@ private:
 		const ColumnInfo *age = t.info.FindColumn(*t.policy->age_column);
 		probe.age_type = TypeName(age->type_oid);
 		std::string cutoff = Cutoff(probe, delay);
+		auto leaf_of = [](const SqlRow &part) {
+			return static_cast<Oid>(std::stoul(part[0].value()));
+		};
 		for (const SqlRow &part : parts.rows) {
 			if (!part[2] || StopRequested())
 				continue;
@@ -1033,14 +1103,16 @@ private:
 			StageOutcome o;
 			/* the planner's estimate when there is one: counting would read the partition */
 			o.due = part[3] ? std::stoll(*part[3])
-			                : Sql("SELECT count(*) FROM " + part[1].value()).ScalarInt();
+			                : OwnerSql(leaf_of(part), "SELECT count(*) FROM " + part[1].value())
+			                      .ScalarInt();
 			Target target = probe;
 			target.leaf = LoadTableInfo(static_cast<Oid>(std::stoul(part[0].value())));
 			StartDetail(target, "", "drop partition", o.due);
 			auto started = std::chrono::steady_clock::now();
 			Batch([&] {
-				Sql("ALTER TABLE " + t.info.qualified + " DETACH PARTITION " + part[1].value());
-				Sql("DROP TABLE " + part[1].value());
+				OwnerSql(t.info.relid, "ALTER TABLE " + t.info.qualified + " DETACH PARTITION " +
+				                           part[1].value());
+				OwnerSql(leaf_of(part), "DROP TABLE " + part[1].value());
 				o.done = o.due;
 				o.batches = 1;
 				summary_.rows_purged += o.due;

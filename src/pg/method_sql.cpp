@@ -13,6 +13,7 @@
 
 #include "guard.hpp"
 #include "method_sql.hpp"
+#include "owner_sql.hpp"
 
 namespace pg_retention::pg
 {
@@ -67,7 +68,15 @@ std::string MethodSql(const MethodCall &method, const std::string &column_sql,
 		bool random = args.size() > 1 && args[1].text == "random";
 		if (random)
 			return "retention.random_" + name.substr(5) + "(" + locale + ")";
-		return "retention." + name + "(" + column_sql + "::text, " + locale + ")::" + type;
+		/* the keyed entry point: a table owner has no EXECUTE on fake_* (owner_sql.hpp) */
+		return "retention._rule_" + name + "(" + column_sql + "::text, " + locale + ", " +
+		       kCapabilityParam + ")::" + type;
+	}
+	if (name == "hash") {
+		std::string encoding = args.size() > 0 ? ArgumentSql(args[0]) : "'hex'";
+		std::string length = args.size() > 1 ? ArgumentSql(args[1]) : "0";
+		return "retention._rule_hash(" + column_sql + "::text, " + encoding + ", " + length + ", " +
+		       kCapabilityParam + ")::" + type;
 	}
 	if (name == "generalize") {
 		const MethodArg &g = args.at(0);

@@ -21,6 +21,7 @@
 
 #include "anon_functions.hpp"
 #include "guard.hpp"
+#include "owner_sql.hpp"
 #include "method_sql.hpp"
 #include "late_rows.hpp"
 #include "minimize.hpp"
@@ -225,17 +226,7 @@ int64_t MinimizeExisting(Oid relid)
 	/* the trigger minimizes as the row is written; SET names the columns to touch */
 	std::string target =
 	    relid == table->info.relid ? table->info.qualified : LoadTableInfo(relid).qualified;
-	std::string sql = "UPDATE " + target + " SET " + sets + " WHERE " + differs;
-	return PgCall([&] {
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		int rc = SPI_execute(sql.c_str(), false, 0);
-		if (rc != SPI_OK_UPDATE)
-			elog(ERROR, "pg_retention: minimize failed: %s", SPI_result_code_string(rc));
-		int64 processed = (int64)SPI_processed;
-		SPI_finish();
-		return processed;
-	});
+	return OwnerSql(relid, "UPDATE " + target + " SET " + sets + " WHERE " + differs).processed;
 }
 
 /* retention.write_trigger(): BEFORE INSERT OR UPDATE FOR EACH ROW */
@@ -254,7 +245,9 @@ PGR_FUNCTION(retention_write_trigger)
 /* retention.minimize_existing(relation regclass) -> rows changed */
 PGR_FUNCTION(retention_minimize_existing)
 {
-	return Int64GetDatum(MinimizeExisting(PG_GETARG_OID(0)));
+	Oid relid = PG_GETARG_OID(0);
+	RequireOwnerOrAdmin(relid, "minimize the existing rows of");
+	return Int64GetDatum(MinimizeExisting(relid));
 }
 
 } // namespace pg_retention::pg

@@ -15,6 +15,7 @@
 #include "archive.hpp"
 #include "erasure.hpp"
 #include "module.hpp"
+#include "owner_sql.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -34,6 +35,7 @@ void RegisterEverything()
 	pg_retention::pg::RegisterArchiveCallbacks();
 	pg_retention::pg::DefineErasureSettings();
 	pg_retention::pg::RegisterWorkers();
+	pg_retention::pg::InstallStatementGuard();
 	MarkGUCPrefixReserved("retention");
 }
 

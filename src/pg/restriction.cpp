@@ -64,6 +64,7 @@ struct RestrictionCache {
 struct CallSite {
 	uint64_t epoch;
 	const std::unordered_set<std::string> *hashes;
+	Oid checked_user; /* the role whose rights on the table were checked */
 };
 
 RestrictionCache cache;
@@ -159,8 +160,9 @@ std::string PolicyPredicate(const SubjectScope &scope, const SubjectMember &m,
 {
 	std::string alias = QuoteIdent(leaf.name);
 	PathJoin join = scope.JoinToKey(m, alias);
-	std::string visible =
-	    "retention._visible(" + QuoteLiteral(scope.subject()) + ", " + KeyText(join.key) + ")";
+	std::string visible = "retention._visible(" + QuoteLiteral(leaf.qualified) +
+	                      "::pg_catalog.regclass, " + QuoteLiteral(scope.subject()) + ", " +
+	                      KeyText(join.key) + ")";
 	if (join.from.empty())
 		return visible;
 	std::string no_subject;
@@ -234,17 +236,19 @@ std::vector<TableInfo> PolicyTargets(const DeclaredTable &t)
 } // namespace
 
 /*
- * retention._visible(subject text, subject_id text) -> boolean: the
- * predicate of restriction policies.  NULL ids (rows of no subject) are
- * visible.
+ * retention._visible(relation regclass, subject text, subject_id text) -> boolean:
+ * the predicate of restriction policies on `relation`.  NULL ids (rows of
+ * no subject) are visible.  It answers only a role that has a privilege on
+ * the relation (one that would see the rows anyway): to any other role,
+ * whether a subject is restricted is none of its business.
  */
 PGR_FUNCTION(retention_visible)
 {
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+	if (PG_ARGISNULL(0))
+		throw Error(ErrorKind::NullValueNotAllowed, "relation must not be NULL");
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		return BoolGetDatum(true);
-	RefreshCache();
-	if (cache.privileged)
-		return BoolGetDatum(true);
+	Oid relid = PG_GETARG_OID(0);
 	CallSite *site = static_cast<CallSite *>(fcinfo->flinfo->fn_extra);
 	if (site == nullptr) {
 		site = PgCall([&] {
@@ -253,14 +257,30 @@ PGR_FUNCTION(retention_visible)
 		});
 		fcinfo->flinfo->fn_extra = site;
 	}
-	text *s = PG_GETARG_TEXT_PP(0);
+	Oid user = PgCall([] { return GetUserId(); });
+	if (site->checked_user != user) {
+		AclResult acl = PgCall([&] {
+			return pg_class_aclcheck(relid, user,
+			                         ACL_SELECT | ACL_INSERT | ACL_UPDATE | ACL_DELETE);
+		});
+		if (acl != ACLCHECK_OK)
+			throw Error(ErrorKind::InsufficientPrivilege,
+			            "retention._visible is the predicate of restriction policies",
+			            "it answers only roles with a privilege on the table it is asked about",
+			            "");
+		site->checked_user = user;
+	}
+	RefreshCache();
+	if (cache.privileged)
+		return BoolGetDatum(true);
+	text *s = PG_GETARG_TEXT_PP(1);
 	if (site->epoch != cache.epoch) {
 		site->hashes = &RestrictedHashes(std::string(VARDATA_ANY(s), VARSIZE_ANY_EXHDR(s)));
 		site->epoch = cache.epoch;
 	}
 	if (site->hashes->empty())
 		return BoolGetDatum(true);
-	text *i = PG_GETARG_TEXT_PP(1);
+	text *i = PG_GETARG_TEXT_PP(2);
 	std::string subject(VARDATA_ANY(s), VARSIZE_ANY_EXHDR(s));
 	std::string id(VARDATA_ANY(i), VARSIZE_ANY_EXHDR(i));
 	return BoolGetDatum(site->hashes->count(SubjectHash(subject, id)) == 0);

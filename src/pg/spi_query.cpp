@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "guard.hpp"
+#include "owner_sql.hpp"
 #include "spi_query.hpp"
 
 namespace pg_retention::pg
@@ -111,20 +112,12 @@ constexpr size_t kMaxPlans = 500;
 
 } // namespace
 
-SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params, bool read_only)
+namespace detail
 {
-	return TypedSql(sql, params, std::vector<Oid>(params.size(), TEXTOID), read_only);
-}
 
-SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
-                   const std::vector<Oid> &param_types, bool read_only)
+SqlResult Execute(const std::string &sql, const std::vector<SqlValue> &params,
+                  const std::vector<Oid> &param_types)
 {
-	/*
-	 * read_only would reuse the current snapshot and miss this transaction's
-	 * own earlier changes (a dry run makes them all in one transaction):
-	 * every statement takes a fresh one.
-	 */
-	(void)read_only;
 	RawResult raw = PgCall([&] {
 		MemoryContext caller = CurrentMemoryContext;
 		if (SPI_connect() != SPI_OK_CONNECT)
@@ -136,13 +129,18 @@ SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
 		Datum *values;
 		char *nulls;
 		BindParams(params, types, &values, &nulls);
+		/*
+		 * Never read_only: that would reuse the current snapshot and miss
+		 * this transaction's own earlier changes (a dry run makes them all
+		 * in one transaction), so every statement takes a fresh one.
+		 */
 		int rc = SPI_execute_with_args(sql.c_str(), nargs, types, values, nulls, false, 0);
 		return CopyOutAndFinish(rc, sql, caller);
 	});
 	return Convert(raw);
 }
 
-SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &params)
+SqlResult ExecutePrepared(const std::string &sql, const std::vector<SqlValue> &params)
 {
 	int nargs = static_cast<int>(params.size());
 	auto found = plans.find(sql);
@@ -185,6 +183,45 @@ SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &param
 	if (found == plans.end())
 		plans.emplace(sql, plan);
 	return Convert(raw);
+}
+
+} // namespace detail
+
+namespace
+{
+
+/* The extension's own statements: the statement guard refuses user tables in them. */
+class ExtensionStatement
+{
+public:
+	ExtensionStatement() : previous_(SwapStatementIdentity(StatementIdentity::Extension)) {}
+	~ExtensionStatement() { SwapStatementIdentity(previous_); }
+	ExtensionStatement(const ExtensionStatement &) = delete;
+	ExtensionStatement &operator=(const ExtensionStatement &) = delete;
+
+private:
+	StatementIdentity previous_;
+};
+
+} // namespace
+
+SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params, bool /*read_only*/)
+{
+	ExtensionStatement own;
+	return detail::Execute(sql, params, std::vector<Oid>(params.size(), TEXTOID));
+}
+
+SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
+                   const std::vector<Oid> &param_types, bool /*read_only*/)
+{
+	ExtensionStatement own;
+	return detail::Execute(sql, params, param_types);
+}
+
+SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &params)
+{
+	ExtensionStatement own;
+	return detail::ExecutePrepared(sql, params);
 }
 
 } // namespace pg_retention::pg

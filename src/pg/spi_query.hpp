@@ -32,7 +32,12 @@ struct SqlResult {
 	int64_t ScalarInt() const { return Scalar() ? std::stoll(*Scalar()) : 0; }
 };
 
-/* Runs `sql` with text parameters $1..$n; read_only=false lets it modify. */
+/*
+ * Runs `sql` with text parameters $1..$n as the extension's own identity:
+ * for the extension's tables and the catalogs only (a user table goes
+ * through OwnerSql, owner_sql.hpp).  read_only is ignored: every statement
+ * takes a fresh snapshot (see detail::Execute).
+ */
 SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params = {},
               bool read_only = false);
 
@@ -46,5 +51,13 @@ SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
 
 /* The same through a plan kept per backend: for statements run at every call. */
 SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &params = {});
+
+namespace detail
+{
+/* Runs a statement with no identity handling: for Sql & co. and OwnerSql & co. only. */
+SqlResult Execute(const std::string &sql, const std::vector<SqlValue> &params,
+                  const std::vector<unsigned int> &param_types);
+SqlResult ExecutePrepared(const std::string &sql, const std::vector<SqlValue> &params);
+} // namespace detail
 
 } // namespace pg_retention::pg

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "owner_sql.hpp"
 
 #include "guard.hpp"
 #include "subject_rights.hpp"
@@ -96,9 +97,10 @@ PGR_FUNCTION(retention_export_subject)
 		relids += (relids.size() > 1 ? "," : "") + std::to_string(m.table->info.relid);
 		TableExport &t = tables[name];
 		t.path = scope->PathText(m);
-		t.rows = Sql("SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY " + RowOrder(m) +
-		                 "), '[]')::text FROM " + name + " r WHERE " + scope->RowsOf(m, "r"),
-		             sid.key, true)
+		t.rows = OwnerSql(m.table->info.relid,
+		                  "SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY " + RowOrder(m) +
+		                      "), '[]')::text FROM " + name + " r WHERE " + scope->RowsOf(m, "r"),
+		                  sid.key)
 		             .Scalar()
 		             .value();
 	}

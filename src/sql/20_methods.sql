@@ -97,16 +97,19 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT replacement';
 COMMENT ON FUNCTION retention.constant(anyelement, anyelement) IS 'replacement, whatever the value';
 
 -- k-anonymity: the size of the smallest group of rows sharing the same
--- quasi-identifiers.  Runs with the caller's privileges.
+-- quasi-identifiers.  The caller needs SELECT on them; the count runs as the
+-- table's owner (k_anonymity.cpp).
+CREATE FUNCTION retention._k_anonymity(relation regclass, quasi_identifiers name[])
+RETURNS bigint
+LANGUAGE C STABLE AS 'MODULE_PATHNAME', 'retention_k_anonymity';
+
 CREATE FUNCTION retention.k_anonymity(relation regclass, quasi_identifiers name[])
 RETURNS bigint
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    column_list text;
     missing name;
-    k bigint;
 BEGIN
     IF relation IS NULL OR quasi_identifiers IS NULL OR cardinality(quasi_identifiers) = 0 THEN
         RAISE EXCEPTION 'k_anonymity needs a table and at least one quasi-identifier'
@@ -121,10 +124,8 @@ BEGIN
         RAISE EXCEPTION 'column "%" of relation % does not exist', missing, relation
             USING ERRCODE = 'undefined_column';
     END IF;
-    SELECT string_agg(quote_ident(q), ', ') INTO column_list FROM unnest(quasi_identifiers) AS q;
-    EXECUTE format('SELECT min(n) FROM (SELECT count(*) AS n FROM %s GROUP BY %s) AS groups',
-                   relation, column_list) INTO k;
-    RETURN k;
+    -- read as the table's owner, once the caller's right to the columns is checked
+    RETURN retention._k_anonymity(relation, quasi_identifiers);
 END
 $$;
 COMMENT ON FUNCTION retention.k_anonymity(regclass, name[]) IS

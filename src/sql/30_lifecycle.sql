@@ -203,32 +203,12 @@ REVOKE ALL ON FUNCTION retention.archived_rows(regclass) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION retention.archived_rows(regclass) TO retention_admin;
 
 -- Moves archived rows back into their live table (all of them, or the ids given),
--- in one statement: each row is in exactly one place at every instant.
+-- in one transaction: each row is in exactly one place at every instant.  The
+-- insert runs as the table's owner (archive_restore.cpp).
 CREATE FUNCTION retention.restore_archived(relation regclass, ids bigint[] DEFAULT NULL)
 RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    restored bigint;
-BEGIN
-    IF relation IS NULL THEN
-        RAISE EXCEPTION 'restore_archived needs a table'
-            USING ERRCODE = 'null_value_not_allowed',
-                  HINT = 'call retention.restore_archived(''schema.table'') or with an array of archive ids';
-    END IF;
-    EXECUTE format(
-        'WITH moved AS (DELETE FROM retention_archive.archived_row a
-                        WHERE a.relid = $1 AND ($2 IS NULL OR a.id = ANY ($2))
-                        RETURNING a.subject, a.subject_hash, a.payload)
-         INSERT INTO %s SELECT (jsonb_populate_record(NULL::%s,
-                retention._open(m.subject, m.subject_hash, m.payload)::jsonb)).* FROM moved m',
-        relation, relation)
-    USING relation, ids;
-    GET DIAGNOSTICS restored = ROW_COUNT;
-    RETURN restored;
-END
-$$;
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'retention_restore_archived';
 COMMENT ON FUNCTION retention.restore_archived(regclass, bigint[]) IS
 'moves archived rows of a table (all, or the given archive ids) back into it; retention_admin only';
 REVOKE ALL ON FUNCTION retention.restore_archived(regclass, bigint[]) FROM PUBLIC;

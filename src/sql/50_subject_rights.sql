@@ -238,10 +238,10 @@ REVOKE ALL ON retention.erasure_requests_at_risk FROM PUBLIC;
 GRANT SELECT ON retention.erasure_requests_at_risk TO retention_dpo, retention_admin;
 
 -- Restriction of processing.
-CREATE FUNCTION retention._visible(subject text, subject_id text) RETURNS boolean
+CREATE FUNCTION retention._visible(relation regclass, subject text, subject_id text) RETURNS boolean
 LANGUAGE C STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'retention_visible';
-COMMENT ON FUNCTION retention._visible(text, text) IS
-'the predicate of restriction policies: false for a restricted subject, unless the user is a member of retention_dpo or retention_admin';
+COMMENT ON FUNCTION retention._visible(regclass, text, text) IS
+'the predicate of restriction policies: false for a restricted subject, unless the user is a member of retention_dpo or retention_admin; answers only roles with a privilege on the relation';
 
 CREATE FUNCTION retention.enable_restriction(relation regclass) RETURNS void
 LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'retention_enable_restriction';

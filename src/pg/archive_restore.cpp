@@ -1,0 +1,96 @@
+/*-------------------------------------------------------------------------
+ *
+ * archive_restore.cpp
+ *		retention.restore_archived(): archived rows back into their table.
+ *
+ *		Two statements in one transaction, so each row is in exactly one
+ *		place at every instant: the caller (retention_admin) takes the rows
+ *		out of the archive and opens them; the table's owner inserts them
+ *		(owner_sql.hpp), so the table's triggers and constraints run with the
+ *		owner's rights, never the administrator's.  Generated columns are
+ *		computed again; identity columns keep their archived values.
+ *
+ * IDENTIFICATION
+ *		src/pg/archive_restore.cpp
+ *-------------------------------------------------------------------------
+ */
+#include <string>
+#include <vector>
+
+#include "error.hpp"
+
+#include "catalog.hpp"
+#include "guard.hpp"
+#include "method_sql.hpp"
+#include "owner_sql.hpp"
+
+namespace pg_retention::pg
+{
+
+namespace
+{
+
+/* An element of a text[] literal. */
+std::string ArrayElement(const std::string &v)
+{
+	std::string out = "\"";
+	for (char ch : v) {
+		if (ch == '"' || ch == '\\')
+			out += '\\';
+		out += ch;
+	}
+	return out + "\"";
+}
+
+} // namespace
+
+/* retention.restore_archived(relation regclass, ids bigint[] DEFAULT NULL) -> bigint */
+PGR_FUNCTION(retention_restore_archived)
+{
+	if (PG_ARGISNULL(0))
+		throw Error(ErrorKind::NullValueNotAllowed, "restore_archived needs a table", "",
+		            "call retention.restore_archived('schema.table') or with an array of "
+		            "archive ids");
+	Oid relid = PG_GETARG_OID(0);
+	SqlValue ids;
+	if (!PG_ARGISNULL(1))
+		ids = std::string(
+		    PgCall([&] { return OidOutputFunctionCall(F_ARRAY_OUT, PG_GETARG_DATUM(1)); }));
+	TableInfo table = LoadTableInfo(relid);
+
+	SqlResult opened = Sql("DELETE FROM retention_archive.archived_row a WHERE a.relid = $1::oid "
+	                       "AND ($2::bigint[] IS NULL OR a.id = ANY ($2::bigint[])) "
+	                       "RETURNING retention._open(a.subject, a.subject_hash, a.payload)",
+	                       {std::to_string(relid), ids});
+	if (opened.rows.empty())
+		return Int64GetDatum(0);
+	std::string rows = "{";
+	for (size_t i = 0; i < opened.rows.size(); i++)
+		rows += (i > 0 ? "," : "") + ArrayElement(opened.rows[i][0].value_or("{}"));
+	rows += "}";
+
+	SqlResult columns = Sql("SELECT a.attname FROM pg_catalog.pg_attribute a WHERE a.attrelid = "
+	                        "$1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = "
+	                        "'' ORDER BY a.attnum",
+	                        {std::to_string(relid)});
+	std::string names;
+	std::string values;
+	for (const SqlRow &c : columns.rows) {
+		names += (names.empty() ? "" : ", ") + QuoteIdent(c[0].value());
+		values += (values.empty() ? "v." : ", v.") + QuoteIdent(c[0].value());
+	}
+	int64_t restored = OwnerSql(relid,
+	                            "INSERT INTO " + table.qualified + " (" + names +
+	                                ") OVERRIDING SYSTEM VALUE SELECT " + values +
+	                                " FROM pg_catalog.unnest($1::text[]) AS j(payload) CROSS JOIN "
+	                                "LATERAL pg_catalog.jsonb_populate_record(NULL::" +
+	                                table.qualified + ", j.payload::jsonb) AS v",
+	                            {rows})
+	                       .processed;
+	if (restored != static_cast<int64_t>(opened.rows.size()))
+		throw Error(ErrorKind::Internal, "restored " + std::to_string(restored) + " of " +
+		                                     std::to_string(opened.rows.size()) + " archived rows");
+	return Int64GetDatum(restored);
+}
+
+} // namespace pg_retention::pg

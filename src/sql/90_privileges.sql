@@ -1,0 +1,69 @@
+-- Who may execute what, in one place.  CREATE FUNCTION grants EXECUTE to
+-- PUBLIC; here the extension takes that back from every function of the
+-- schema and gives PUBLIC only what any role may use.  The grants to
+-- retention_admin and retention_dpo stand beside each function.
+-- regression test: sql/privileges.sql lists what PUBLIC can execute.
+
+-- The keyed methods as the lifecycle engine applies them (rule_methods.cpp):
+-- executable by PUBLIC, since the engine's statements run as the table's
+-- owner, but refused without the backend's engine capability.
+CREATE FUNCTION retention._rule_hash(value text, encoding text, length integer, capability bigint)
+RETURNS text
+LANGUAGE C STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_rule_hash';
+COMMENT ON FUNCTION retention._rule_hash(text, text, integer, bigint) IS
+'hash() for the lifecycle engine only: refused without its capability';
+
+DO $$
+DECLARE
+    kind text;
+BEGIN
+    FOREACH kind IN ARRAY ARRAY['first_name', 'last_name', 'email', 'phone', 'city', 'address', 'company'] LOOP
+        EXECUTE format($f$
+            CREATE FUNCTION retention.%1$I(value text, locale text, capability bigint) RETURNS text
+            LANGUAGE C STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_rule_fake';
+            COMMENT ON FUNCTION retention.%1$I(text, text, bigint) IS
+            'fake_%2$s() for the lifecycle engine only: refused without its capability';
+        $f$, '_rule_fake_' || kind, kind);
+    END LOOP;
+END
+$$;
+
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA retention FROM PUBLIC;
+
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN
+        SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+        WHERE p.pronamespace = 'retention'::regnamespace AND p.prokind = 'f' AND (
+            -- the methods that need no key: anyone may mask their own data
+            p.proname IN ('mask_email', 'partial', 'redact', 'noise', 'jitter', 'generalize',
+                          'ip_prefix', 'nullify', 'constant', 'k_anonymity', '_k_anonymity')
+            OR p.proname LIKE 'random\_%'
+            -- inspection of the declarations (the policies view calls _policies)
+            OR p.proname IN ('_policies', 'check', 'processing_register', 'rules_for',
+                             'subject_map', 'key_info')
+            -- a table owner's own operations: each checks ownership itself
+            OR p.proname IN ('minimize_existing', 'enable_restriction', 'disable_restriction')
+            -- CREATE TRIGGER needs EXECUTE on the write trigger, by the labelling owner
+            OR p.proname = 'write_trigger'
+            -- called by restriction policies as the querying role; answers only
+            -- for tables that role may read
+            OR p.proname = '_visible'
+            -- refused without the engine's capability
+            OR p.proname = '_rule_hash' OR p.proname LIKE '\_rule\_fake\_%')
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO PUBLIC', f);
+    END LOOP;
+END
+$$;
+
+-- Pseudonyms for whoever is trusted with them: the administrators, and roles
+-- a DBA grants explicitly (an analytics role joining on hashed columns):
+--   GRANT EXECUTE ON FUNCTION retention.hash(text) TO analytics;
+GRANT EXECUTE ON FUNCTION retention.hash(text), retention.hash(text, text, integer),
+    retention.fake_first_name(text, text), retention.fake_last_name(text, text),
+    retention.fake_email(text, text), retention.fake_phone(text, text),
+    retention.fake_city(text, text), retention.fake_address(text, text),
+    retention.fake_company(text, text) TO retention_admin;
