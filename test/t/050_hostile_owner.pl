@@ -10,8 +10,10 @@
 #
 # mallory (LOGIN, no special rights, a schema of her own) owns one table per
 # VECTOR, each the subject table of its own subject, with a child table
-# ('on forget delete').  Each vector calls mallory.probe(vector), SECURITY
-# INVOKER (through an IMMUTABLE wrapper where PostgreSQL requires one), which
+# ('on forget delete'); vector xowner is the usual shape instead: a trigger
+# on mallory's table under a subject table the DBA owns.  Each vector calls
+# mallory.probe(vector), SECURITY INVOKER (through an IMMUTABLE wrapper
+# where PostgreSQL requires one), which
 # records the path it was reached by, current_user, search_path, and tries
 # to escalate, each attempt in its own BEGIN ... EXCEPTION block: ALTER ROLE
 # mallory SUPERUSER, GRANT retention_admin TO mallory, write and read a
@@ -50,7 +52,7 @@ use RetentionNode;
 
 # ---- vectors and paths ------------------------------------------------------
 
-my @vectors = qw(trg_bu trg_au trg_bd trg_ad trg_ins check index domain generated cast rule);
+my @vectors = qw(trg_bu trg_au trg_bd trg_ad trg_ins check index domain generated cast rule xowner);
 my %vector_name = (
 	trg_bu => 'BEFORE UPDATE trigger',
 	trg_au => 'AFTER UPDATE trigger',
@@ -62,29 +64,30 @@ my %vector_name = (
 	domain => 'domain CHECK',
 	generated => 'generated column',
 	cast => 'cast to json',
-	rule => 'rule');
+	rule => 'rule',
+	xowner => 'trigger on a child of a superuser-owned subject table');
 
 # What each path must reach: lifecycle runs update (minimize, anonymize),
 # delete (purge) and serialize (archive) rows; forget and erasure delete;
 # export serializes; restore inserts; minimize_existing updates.
-my @lifecycle = qw(trg_bu trg_au trg_bd trg_ad check index domain generated cast rule);
+my @lifecycle = qw(trg_bu trg_au trg_bd trg_ad check index domain generated cast rule xowner);
 my @paths = (
 	{ key => 'worker', name => 'worker run', db => 'p_worker', reach => [@lifecycle] },
 	{ key => 'run', name => 'CALL run() as superuser', db => 'p_run', reach => [@lifecycle] },
 	{ key => 'preview', name => 'preview() as superuser', db => 'p_preview', reach => [@lifecycle] },
 	{ key => 'forget', name => 'forget_subject as dpo', db => 'p_forget',
-	  reach => [qw(trg_bd trg_ad rule)] },
+	  reach => [qw(trg_bd trg_ad rule xowner)] },
 	{ key => 'export', name => 'export_subject as dpo', db => 'p_export', reach => [qw(cast)] },
 	{ key => 'erasure', name => 'process_erasure_requests as admin', db => 'p_erasure',
-	  reach => [qw(trg_bd trg_ad rule)] },
+	  reach => [qw(trg_bd trg_ad rule xowner)] },
 	{ key => 'restore_setup', name => 'CALL run() before restore', db => 'p_restore', reach => [] },
 	{ key => 'restore', name => 'restore_archived as admin', db => 'p_restore',
-	  reach => [qw(trg_ins check index domain generated)] },
+	  reach => [qw(trg_ins check index domain generated xowner)] },
 	{ key => 'minimize', name => 'minimize_existing as superuser', db => 'p_minimize',
-	  reach => [qw(trg_bu trg_au check index domain generated rule)] },
+	  reach => [qw(trg_bu trg_au check index domain generated rule xowner)] },
 	{ key => 'reapply_setup', name => 'forget_subject before reapply', db => 'p_reapply', reach => [] },
 	{ key => 'reapply', name => 'reapply_erasures as dpo', db => 'p_reapply',
-	  reach => [qw(trg_bd trg_ad rule)] });
+	  reach => [qw(trg_bd trg_ad rule xowner)] });
 
 # ---- the cluster, the roles -------------------------------------------------
 
@@ -110,6 +113,12 @@ CREATE SCHEMA mallory AUTHORIZATION mallory;
 CREATE TABLE public.secret (note text);
 INSERT INTO public.secret VALUES ('the crown jewels');
 REVOKE ALL ON public.secret FROM PUBLIC;
+-- the usual case: the DBA owns the subject table, and lets application
+-- roles reference it (mallory hangs her table under it, vector xowner)
+CREATE TABLE public.cust_xowner (id int PRIMARY KEY, seen timestamptz NOT NULL DEFAULT now());
+INSERT INTO public.cust_xowner (id) SELECT generate_series(1, 5);
+SECURITY LABEL FOR retention ON TABLE public.cust_xowner IS 'subject s_xowner(id)';
+GRANT SELECT, REFERENCES ON public.cust_xowner TO mallory;
 });
 
 # Runs $sql in $db as $user; returns (exit code, stdout, stderr).
@@ -221,6 +230,8 @@ for my $v (@vectors)
 	my $text = $v eq 'domain' ? 'mallory.d_text' : 'text';
 	my $date = $v eq 'domain' ? 'mallory.d_date' : 'date';
 	my $extra = '';
+	my $cust = $v eq 'xowner' ? ', cust_id' : '';
+	$extra .= ", cust_id int NOT NULL REFERENCES public.cust_xowner" if $v eq 'xowner';
 	$extra .= ", mood mallory.mood NOT NULL DEFAULT 'happy'" if $v eq 'cast';
 	$extra .= ", CHECK (mallory.hook('check', id) = id)" if $v eq 'check';
 	$extra .= ", g_email text GENERATED ALWAYS AS (mallory.hook('generated', email)) STORED"
@@ -231,10 +242,11 @@ CREATE TABLE mallory.t_$v (id int PRIMARY KEY, seen timestamptz NOT NULL, email 
 CREATE INDEX ON mallory.t_$v (seen);
 CREATE TABLE mallory.c_$v (id int PRIMARY KEY, t_id int NOT NULL REFERENCES mallory.t_$v, note text);
 CREATE INDEX ON mallory.c_$v (t_id);
-INSERT INTO mallory.t_$v (id, seen, email, birthday)
+${\ ($cust ? "CREATE INDEX ON mallory.t_$v (cust_id);" : '')}
+INSERT INTO mallory.t_$v (id, seen, email, birthday$cust)
 SELECT i, now() - CASE i WHEN 2 THEN interval '40 days 12 hours' WHEN 3 THEN interval '2 years 12 hours'
                          WHEN 4 THEN interval '6 years 12 hours' ELSE interval '10 days 12 hours' END,
-       'user' || i || '\@example.com', date '1980-05-10' + i
+       'user' || i || '\@example.com', date '1980-05-10' + i${\ ($cust ? ', i' : '')}
 FROM generate_series(1, 5) AS i;
 INSERT INTO mallory.c_$v VALUES (1, 1, 'child of 1'), (5, 5, 'child of 5');
 };
@@ -245,6 +257,8 @@ CREATE TRIGGER hook AFTER UPDATE ON mallory.t_trg_au FOR EACH ROW EXECUTE FUNCTI
 CREATE TRIGGER hook BEFORE DELETE ON mallory.t_trg_bd FOR EACH ROW EXECUTE FUNCTION mallory.trg('trg_bd');
 CREATE TRIGGER hook AFTER DELETE ON mallory.t_trg_ad FOR EACH ROW EXECUTE FUNCTION mallory.trg('trg_ad');
 CREATE TRIGGER hook BEFORE INSERT ON mallory.t_trg_ins FOR EACH ROW EXECUTE FUNCTION mallory.trg('trg_ins');
+CREATE TRIGGER hook BEFORE INSERT OR UPDATE OR DELETE ON mallory.t_xowner
+    FOR EACH ROW EXECUTE FUNCTION mallory.trg('xowner');
 CREATE INDEX hook ON mallory.t_index (mallory.hook('index', email), mallory.hook('index', birthday));
 CREATE RULE hook_update AS ON UPDATE TO mallory.t_rule
     DO ALSO INSERT INTO mallory.rule_sink VALUES ('update', mallory.hook('rule', old.id));
@@ -257,9 +271,10 @@ GRANT ALL ON ALL TABLES IN SCHEMA mallory TO PUBLIC;
 };
 for my $v (@vectors)
 {
+	my $subject = $v eq 'xowner' ? 's_xowner' : "s_$v(id)";
 	$tables .= qq{
 SECURITY LABEL FOR retention ON TABLE mallory.t_$v IS
-  'subject s_$v(id); age from seen; archive after 1 year; purge after 5 years';
+  'subject $subject; age from seen; archive after 1 year; purge after 5 years';
 SECURITY LABEL FOR retention ON COLUMN mallory.t_$v.email IS 'anonymize after 30 days using hash';
 SECURITY LABEL FOR retention ON COLUMN mallory.t_$v.birthday IS 'minimize to month_day';
 SECURITY LABEL FOR retention ON TABLE mallory.c_$v IS 'subject s_$v; on forget delete';
@@ -584,9 +599,10 @@ each_table($path{minimize}, $superuser,
 # erasure log forgets it again
 each_table($path{reapply_setup}, 'dpo', q{SELECT retention.forget_subject('s_%v', '1', 'ticket 1')},
 	sub { });
-safe_psql_as($path{reapply}{db}, 'mallory', join('', map { qq{
-INSERT INTO mallory.t_$_ (id, seen, email, birthday)
-VALUES (1, now() - interval '10 days 12 hours', 'user1\@example.com', date '1980-05-11');
+$node->safe_psql($path{reapply}{db}, 'INSERT INTO public.cust_xowner (id) VALUES (1)');
+safe_psql_as($path{reapply}{db}, 'mallory', join('', map { my $cust = $_ eq 'xowner' ? ', cust_id' : ''; qq{
+INSERT INTO mallory.t_$_ (id, seen, email, birthday$cust)
+VALUES (1, now() - interval '10 days 12 hours', 'user1\@example.com', date '1980-05-11'${\ ($cust ? ', 1' : '')});
 INSERT INTO mallory.c_$_ VALUES (1, 1, 'child of 1');
 } } @vectors));
 {
