@@ -23,9 +23,12 @@
 # back) so that each (vector, path) pair is judged on its own; the INSERT
 # into `secret` is kept, so the tables show what got through.
 #
-# The probe writes its record to mallory.probe_log and, because preview()
-# and failed statements roll it back, also as a WARNING 'pgr_probe {json}'
-# to the server log, which is what the assertions read.  Every PATH runs in
+# The probe tries its escalations before it reads any table (a statement
+# guard is no privilege boundary: ALTER ROLE reaches no relation), takes
+# the path from the database setting pgr.path, and writes its record to
+# mallory.probe_log and, because preview() and failed statements roll that
+# back, as a WARNING 'pgr_probe {json}' to the server log, which is what the
+# assertions read.  Every PATH runs in
 # its own copy of a template database, so each starts from the same rows:
 # ids 1 and 5 fresh (the forget/export and erasure targets, each with a
 # child row), 2 due for anonymizing, 3 for archiving, 4 for purging, all
@@ -52,7 +55,8 @@ use RetentionNode;
 
 # ---- vectors and paths ------------------------------------------------------
 
-my @vectors = qw(trg_bu trg_au trg_bd trg_ad trg_ins check index domain generated cast rule xowner);
+my @vectors =
+  qw(trg_bu trg_au trg_bd trg_ad trg_ins check index domain age_domain key_domain generated cast rule xowner);
 my %vector_name = (
 	trg_bu => 'BEFORE UPDATE trigger',
 	trg_au => 'AFTER UPDATE trigger',
@@ -62,6 +66,8 @@ my %vector_name = (
 	check => 'CHECK constraint',
 	index => 'index expression',
 	domain => 'domain CHECK',
+	age_domain => 'domain CHECK on the age column',
+	key_domain => 'domain CHECK on the key column',
 	generated => 'generated column',
 	cast => 'cast to json',
 	rule => 'rule',
@@ -80,9 +86,10 @@ my @paths = (
 	{ key => 'export', name => 'export_subject as dpo', db => 'p_export', reach => [qw(cast)] },
 	{ key => 'erasure', name => 'process_erasure_requests as admin', db => 'p_erasure',
 	  reach => [qw(trg_bd trg_ad rule xowner)] },
+	{ key => 'request', name => 'request_erasure as dpo', db => 'p_erasure', reach => [] },
 	{ key => 'restore_setup', name => 'CALL run() before restore', db => 'p_restore', reach => [] },
 	{ key => 'restore', name => 'restore_archived as admin', db => 'p_restore',
-	  reach => [qw(trg_ins check index domain generated xowner)] },
+	  reach => [qw(trg_ins check index domain age_domain key_domain generated xowner)] },
 	{ key => 'minimize', name => 'minimize_existing as superuser', db => 'p_minimize',
 	  reach => [qw(trg_bu trg_au check index domain generated rule xowner)] },
 	{ key => 'reapply_setup', name => 'forget_subject before reapply', db => 'p_reapply', reach => [] },
@@ -144,8 +151,6 @@ my $probe = q{
 CREATE TABLE mallory.probe_log (
     at timestamptz NOT NULL DEFAULT clock_timestamp(),
     path text, vector text, usr text, record jsonb);
-CREATE TABLE mallory.current_path (path text);
-INSERT INTO mallory.current_path VALUES ('setup');
 CREATE TABLE mallory.rule_sink (op text, id int);
 
 CREATE FUNCTION mallory.probe(vector text) RETURNS void
@@ -159,7 +164,9 @@ DECLARE
 BEGIN
     rec := jsonb_build_object(
         'vector', vector,
-        'path', (SELECT p.path FROM mallory.current_path p LIMIT 1),
+        -- the path under test, a database setting: reading a table first
+        -- would let a statement guard stop the probe before its attempts
+        'path', coalesce(current_setting('pgr.path', true), 'setup'),
         'current_user', current_user::text,
         'session_user', session_user::text,
         'search_path', current_setting('search_path'));
@@ -213,6 +220,10 @@ END $$;
 
 CREATE DOMAIN mallory.d_text AS text CHECK (mallory.hook('domain', VALUE) IS NOT DISTINCT FROM VALUE);
 CREATE DOMAIN mallory.d_date AS date CHECK (mallory.hook('domain', VALUE) IS NOT DISTINCT FROM VALUE);
+-- the engine casts ages and keys to their column's type, e.g. cutoffs and subject ids
+CREATE DOMAIN mallory.d_ts AS timestamptz
+    CHECK (mallory.hook('age_domain', VALUE) IS NOT DISTINCT FROM VALUE);
+CREATE DOMAIN mallory.d_int AS int CHECK (mallory.hook('key_domain', VALUE) IS NOT DISTINCT FROM VALUE);
 
 -- archive and export serialize rows with row_to_json/to_jsonb, which call a
 -- type's cast to json
@@ -229,6 +240,8 @@ for my $v (@vectors)
 {
 	my $text = $v eq 'domain' ? 'mallory.d_text' : 'text';
 	my $date = $v eq 'domain' ? 'mallory.d_date' : 'date';
+	my $age = $v eq 'age_domain' ? 'mallory.d_ts' : 'timestamptz';
+	my $id = $v eq 'key_domain' ? 'mallory.d_int' : 'int';
 	my $extra = '';
 	my $cust = $v eq 'xowner' ? ', cust_id' : '';
 	$extra .= ", cust_id int NOT NULL REFERENCES public.cust_xowner" if $v eq 'xowner';
@@ -238,7 +251,7 @@ for my $v (@vectors)
 	  . ", g_birthday date GENERATED ALWAYS AS (mallory.hook('generated', birthday)) STORED"
 	  if $v eq 'generated';
 	$tables .= qq{
-CREATE TABLE mallory.t_$v (id int PRIMARY KEY, seen timestamptz NOT NULL, email $text, birthday $date$extra);
+CREATE TABLE mallory.t_$v (id $id PRIMARY KEY, seen $age NOT NULL, email $text, birthday $date$extra);
 CREATE INDEX ON mallory.t_$v (seen);
 CREATE TABLE mallory.c_$v (id int PRIMARY KEY, t_id int NOT NULL REFERENCES mallory.t_$v, note text);
 CREATE INDEX ON mallory.c_$v (t_id);
@@ -297,7 +310,8 @@ for my $p (@paths)
 sub set_path
 {
 	my ($db, $path) = @_;
-	$node->safe_psql($db, "UPDATE mallory.current_path SET path = '$path'");
+	# every new session of $db (psql, the worker) sees it
+	$node->safe_psql('postgres', "ALTER DATABASE $db SET pgr.path = '$path'");
 	return;
 }
 
@@ -353,12 +367,14 @@ sub request_erasures
 {
 	my ($db) = @_;
 	my %request;
+	set_path($db, 'request');
 	for my $v (@vectors)
 	{
 		$request{$v} = safe_psql_as($db, 'dpo',
 			"SELECT retention.request_erasure('s_$v', '5', 'request $v')");
 		safe_psql_as($db, 'dpo', "SELECT retention.approve_erasure($request{$v})");
 	}
+	set_path($db, 'checks');
 	return %request;
 }
 
