@@ -56,13 +56,15 @@ use RetentionNode;
 # ---- vectors and paths ------------------------------------------------------
 
 my @vectors =
-  qw(trg_bu trg_au trg_bd trg_ad trg_ins check index domain age_domain key_domain generated cast rule xowner);
+  qw(trg_bu trg_au trg_bd trg_ad trg_ins deferred check index domain age_domain key_domain generated cast rule
+  xowner);
 my %vector_name = (
 	trg_bu => 'BEFORE UPDATE trigger',
 	trg_au => 'AFTER UPDATE trigger',
 	trg_bd => 'BEFORE DELETE trigger',
 	trg_ad => 'AFTER DELETE trigger',
 	trg_ins => 'INSERT trigger',
+	deferred => 'deferred constraint trigger',
 	check => 'CHECK constraint',
 	index => 'index expression',
 	domain => 'domain CHECK',
@@ -76,6 +78,9 @@ my %vector_name = (
 # What each path must reach: lifecycle runs update (minimize, anonymize),
 # delete (purge) and serialize (archive) rows; forget and erasure delete;
 # export serializes; restore inserts; minimize_existing updates.
+# (A deferred constraint trigger is not required to fire: PostgreSQL refuses
+# to queue one inside a security-restricted operation, so the table may fail
+# cleanly instead; when it fires, it must run as mallory all the same.)
 my @lifecycle = qw(trg_bu trg_au trg_bd trg_ad check index domain generated cast rule xowner);
 my @paths = (
 	{ key => 'worker', name => 'worker run', db => 'p_worker', reach => [@lifecycle] },
@@ -270,6 +275,9 @@ CREATE TRIGGER hook AFTER UPDATE ON mallory.t_trg_au FOR EACH ROW EXECUTE FUNCTI
 CREATE TRIGGER hook BEFORE DELETE ON mallory.t_trg_bd FOR EACH ROW EXECUTE FUNCTION mallory.trg('trg_bd');
 CREATE TRIGGER hook AFTER DELETE ON mallory.t_trg_ad FOR EACH ROW EXECUTE FUNCTION mallory.trg('trg_ad');
 CREATE TRIGGER hook BEFORE INSERT ON mallory.t_trg_ins FOR EACH ROW EXECUTE FUNCTION mallory.trg('trg_ins');
+-- fires at commit, when whoever committed is current_user again
+CREATE CONSTRAINT TRIGGER hook AFTER INSERT OR UPDATE OR DELETE ON mallory.t_deferred
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION mallory.trg('deferred');
 CREATE TRIGGER hook BEFORE INSERT OR UPDATE OR DELETE ON mallory.t_xowner
     FOR EACH ROW EXECUTE FUNCTION mallory.trg('xowner');
 CREATE INDEX hook ON mallory.t_index (mallory.hook('index', email), mallory.hook('index', birthday));
@@ -509,7 +517,7 @@ SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_retention wor
 
 # Calls $sql ('%v' standing for the vector) as $user once per vector table of
 # path $p, then $check->($v, $what, $exit_code, $stdout, $stderr, $table_state,
-# $child_state) for each.
+# $child_state) for each.  Returns the [exit code, stdout, stderr] by vector.
 sub each_table
 {
 	my ($p, $user, $sql, $check) = @_;
@@ -525,7 +533,7 @@ sub each_table
 	$check->($_, "$p->{name} / $vector_name{$_}", @{ $result{$_} }, $tables->{$_}, $children->{$_})
 	  for @vectors;
 	check_no_escalation($p);
-	return;
+	return \%result;
 }
 
 # The work was done ($state is $done), or the call failed and changed nothing.
@@ -613,13 +621,14 @@ each_table($path{minimize}, $superuser,
 
 # subject 1 is forgotten, then comes back (as from an older backup): the
 # erasure log forgets it again
-each_table($path{reapply_setup}, 'dpo', q{SELECT retention.forget_subject('s_%v', '1', 'ticket 1')},
-	sub { });
-$node->safe_psql($path{reapply}{db}, 'INSERT INTO public.cust_xowner (id) VALUES (1)');
+my $forgotten = each_table($path{reapply_setup}, 'dpo',
+	q{SELECT retention.forget_subject('s_%v', '1', 'ticket 1')}, sub { });
+$node->safe_psql($path{reapply}{db}, 'INSERT INTO public.cust_xowner (id) VALUES (1) ON CONFLICT DO NOTHING');
 safe_psql_as($path{reapply}{db}, 'mallory', join('', map { my $cust = $_ eq 'xowner' ? ', cust_id' : ''; qq{
 INSERT INTO mallory.t_$_ (id, seen, email, birthday$cust)
-VALUES (1, now() - interval '10 days 12 hours', 'user1\@example.com', date '1980-05-11'${\ ($cust ? ', 1' : '')});
-INSERT INTO mallory.c_$_ VALUES (1, 1, 'child of 1');
+SELECT 1, now() - interval '10 days 12 hours', 'user1\@example.com', date '1980-05-11'${\ ($cust ? ', 1' : '')}
+WHERE NOT EXISTS (SELECT FROM mallory.t_$_ WHERE id = 1);
+INSERT INTO mallory.c_$_ SELECT 1, 1, 'child of 1' WHERE NOT EXISTS (SELECT FROM mallory.c_$_ WHERE id = 1);
 } } @vectors));
 {
 	my $p = $path{reapply};
@@ -629,8 +638,12 @@ INSERT INTO mallory.c_$_ VALUES (1, 1, 'child of 1');
 	my ($tables, $children) = states($p->{db});
 	for my $v (@vectors)
 	{
-		done_or_unchanged("$p->{name} / $vector_name{$v}", $rc, $err, "$tables->{$v} / $children->{$v}",
-			'1:gone 2:live 3:live 4:live 5:live / 5', '1:live,minimized 2:live 3:live 4:live 5:live / 1,5',
+		# a subject whose first forget failed (cleanly) is not in the erasure log
+		my $logged = $forgotten->{$v}[0] == 0;
+		done_or_unchanged("$p->{name} / $vector_name{$v}", $logged ? $rc : 1, $err,
+			"$tables->{$v} / $children->{$v}",
+			'1:gone 2:live 3:live 4:live 5:live / 5',
+			($logged ? '1:live,minimized' : '1:live') . ' 2:live 3:live 4:live 5:live / 1,5',
 			'the subject is forgotten again');
 	}
 	check_no_escalation($p);
@@ -674,6 +687,40 @@ for my $p (@paths)
 			"$what: search_path is pg_catalog, pg_temp");
 	}
 }
+
+# ---- and no legitimate schema is refused on the way -------------------------------------------
+
+# A DEFERRABLE INITIALLY DEFERRED foreign key (Django's default) queues a
+# deferred check when its parent row is deleted: the parent is purged and
+# forgotten all the same.
+$node->safe_psql('postgres', q{
+CREATE DATABASE shop;
+CREATE ROLE shop LOGIN;
+});
+safe_psql_as('shop', $superuser, q{
+CREATE EXTENSION pg_retention;
+CREATE SCHEMA shop AUTHORIZATION shop;
+});
+safe_psql_as('shop', 'shop', q{
+CREATE TABLE shop.customer (id int PRIMARY KEY, seen timestamptz NOT NULL);
+CREATE TABLE shop.orders (id int PRIMARY KEY, at timestamptz NOT NULL,
+    customer_id int NOT NULL REFERENCES shop.customer DEFERRABLE INITIALLY DEFERRED);
+INSERT INTO shop.customer VALUES (1, now()), (2, now() - interval '10 years');
+INSERT INTO shop.orders VALUES (10, now() - interval '3 years', 1), (11, now(), 1),
+                               (20, now() - interval '10 years', 2);
+SECURITY LABEL FOR retention ON TABLE shop.customer IS 'subject customer(id); age from seen; purge after 5 years';
+SECURITY LABEL FOR retention ON TABLE shop.orders IS 'subject customer; age from at; purge after 2 years';
+});
+$node->safe_psql('shop', 'SET client_min_messages = error; CALL retention.run()');
+is($node->safe_psql('shop', q{
+SELECT status || ' ' || (SELECT string_agg(id::text, ',' ORDER BY id) FROM shop.customer) || ' '
+       || (SELECT string_agg(id::text, ',' ORDER BY id) FROM shop.orders)
+FROM retention.run_history ORDER BY run_id DESC LIMIT 1}),
+	'succeeded 1 11', 'a deferred foreign key: the run purges the parent rows');
+my ($rc, $out, $err) = psql_as('shop', 'dpo', q{SELECT retention.forget_subject('customer', '1', 'ticket')});
+is($rc . ' ' . $node->safe_psql('shop',
+	'SELECT (SELECT count(*) FROM shop.customer) + (SELECT count(*) FROM shop.orders)'),
+	'0 0', 'a deferred foreign key: forget_subject forgets the subject') or diag($err);
 
 # ---- a role with no grants ---------------------------------------------------------------------
 
