@@ -16,7 +16,11 @@ PACKAGES=(
 	libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
 	clang libclang-rt-14-dev clang-format
 	libipc-run-perl
+	# scripts/assert-pg: building PostgreSQL from Debian's source package
+	dpkg-dev bison flex libreadline-dev zlib1g-dev
 )
+# Where scripts/assert-pg builds the assert-enabled PostgreSQL (outside the clone).
+ASSERT_PG_PREFIX=${ASSERT_PG_PREFIX:-/var/cache/pg_retention/pg$PG_MAJOR-cassert}
 
 log() { printf '\n== %s\n' "$*"; }
 
@@ -50,12 +54,24 @@ as_test_user() {
 	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# Builds and installs the extension into the system PostgreSQL.
+# Objects built for another PostgreSQL (PG_BIN changed since the last build
+# here) are removed first: an extension built for Debian's server is never
+# loaded by the assert-enabled one, nor the reverse.
+clean_if_other_server() {
+	if [ -f .built-for ] && [ "$(cat .built-for)" != "$PG_CONFIG" ]; then
+		log "objects were built for $(cat .built-for): make clean"
+		make -s clean PG_CONFIG="$(cat .built-for)"
+	fi
+	echo "$PG_CONFIG" >.built-for
+}
+
+# Builds and installs the extension into the PostgreSQL of PG_BIN.
 build_and_install() {
+	clean_if_other_server
 	log "building the extension"
-	make -s -j2 ERROR_ON_WARNING=1
+	make -s -j2 ERROR_ON_WARNING=1 PG_CONFIG="$PG_CONFIG"
 	log "installing the extension"
-	as_root make -s install
+	as_root make -s install PG_CONFIG="$PG_CONFIG"
 }
 
 # A copy of the tree the test user owns (pg_regress writes results next to the tests).

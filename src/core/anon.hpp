@@ -166,6 +166,9 @@ void FakeDeterministic(FakeKind kind, FakeLocale locale, const KeyedHasher &hash
 /* Same shapes as FakeDeterministic, chosen at random (random.hpp). */
 void FakeRandom(FakeKind kind, FakeLocale locale, std::string &out);
 
+/* The most characters a fake of this kind and locale can have (for varchar(n) columns). */
+size_t FakeMaxChars(FakeKind kind, FakeLocale locale);
+
 /* ---------------------------------------------------------------- numbers */
 
 /*

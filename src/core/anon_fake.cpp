@@ -15,6 +15,7 @@
  */
 #include "anon.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <iterator>
 
@@ -105,6 +106,41 @@ void AppendEmailPart(std::string_view name, std::string &out)
 	}
 }
 
+/* The word list a placeholder draws from ({F} first names, ...), or nullptr. */
+const WordList *PlaceholderWords(char placeholder, const FakeDictionary &dict)
+{
+	switch (placeholder) {
+	case 'F':
+	case 'f':
+		return &dict.first_names;
+	case 'L':
+	case 'l':
+		return &dict.last_names;
+	case 'C':
+		return &dict.cities;
+	case 'W':
+		return &dict.street_names;
+	case 'T':
+		return &dict.street_types;
+	case 'A':
+		return &dict.company_descriptors;
+	case 'B':
+		return &dict.company_activities;
+	case 'S':
+		return &dict.company_suffixes;
+	case 'R':
+		return &dict.area_codes;
+	default:
+		return nullptr;
+	}
+}
+
+/* {f} and {l} spell names for e-mail addresses. */
+bool IsEmailPlaceholder(char placeholder)
+{
+	return placeholder == 'f' || placeholder == 'l';
+}
+
 /* Expands one template (syntax in fake_dictionaries.hpp). */
 void Expand(std::string_view format, const FakeDictionary &dict, ChoiceStream &choices,
             std::string &out)
@@ -121,49 +157,17 @@ void Expand(std::string_view format, const FakeDictionary &dict, ChoiceStream &c
 		}
 		const char placeholder = format[i + 1];
 		i += 2;
-		switch (placeholder) {
-		case 'F':
-			out.append(choices.Pick(dict.first_names));
-			break;
-		case 'L':
-			out.append(choices.Pick(dict.last_names));
-			break;
-		case 'f':
-			AppendEmailPart(choices.Pick(dict.first_names), out);
-			break;
-		case 'l':
-			AppendEmailPart(choices.Pick(dict.last_names), out);
-			break;
-		case 'C':
-			out.append(choices.Pick(dict.cities));
-			break;
-		case 'W':
-			out.append(choices.Pick(dict.street_names));
-			break;
-		case 'T':
-			out.append(choices.Pick(dict.street_types));
-			break;
-		case 'A':
-			out.append(choices.Pick(dict.company_descriptors));
-			break;
-		case 'B':
-			out.append(choices.Pick(dict.company_activities));
-			break;
-		case 'S':
-			out.append(choices.Pick(dict.company_suffixes));
-			break;
-		case 'R':
-			out.append(choices.Pick(dict.area_codes));
-			break;
-		case 'N':
+		if (const WordList *words = PlaceholderWords(placeholder, dict)) {
+			if (IsEmailPlaceholder(placeholder))
+				AppendEmailPart(choices.Pick(*words), out);
+			else
+				out.append(choices.Pick(*words));
+		} else if (placeholder == 'N') {
 			AppendUnsigned(1 + choices.Pick(dict.max_house_number), out);
-			break;
-		case 'n':
+		} else if (placeholder == 'n') {
 			AppendUnsigned(choices.Pick(10000), out);
-			break;
-		default:
+		} else {
 			out.append(format.substr(i - 2, 3));
-			break;
 		}
 	}
 }
@@ -171,6 +175,29 @@ void Expand(std::string_view format, const FakeDictionary &dict, ChoiceStream &c
 const FakeDictionary &DictionaryFor(FakeLocale locale)
 {
 	return locale == FakeLocale::Fr ? kFrenchFakeDictionary : kEnglishFakeDictionary;
+}
+
+/* The most characters a placeholder expands to; `email` spells names as AppendEmailPart. */
+size_t LongestWord(const WordList &words, bool email)
+{
+	size_t longest = 0;
+	std::string spelled;
+	for (size_t i = 0; i < words.size; i++) {
+		spelled.clear();
+		if (email)
+			AppendEmailPart(words[i], spelled);
+		longest = std::max(longest, Utf8CharCount(email ? spelled : words[i]));
+	}
+	return longest;
+}
+
+size_t LongestPlaceholder(char placeholder, const FakeDictionary &dict)
+{
+	if (const WordList *words = PlaceholderWords(placeholder, dict))
+		return LongestWord(*words, IsEmailPlaceholder(placeholder));
+	if (placeholder == 'N')
+		return std::to_string(dict.max_house_number).size();
+	return placeholder == 'n' ? 4 : 3; /* {n} is 0..9999; others are copied as written */
 }
 
 void FakeFromSeed(FakeKind kind, FakeLocale locale, const uint8_t (&seed)[kDigestLength],
@@ -204,6 +231,27 @@ std::optional<FakeMode> ParseFakeMode(std::string_view name)
 {
 	static constexpr std::string_view kNames[] = {"deterministic", "random"};
 	return EnumFromName<FakeMode>(kNames, name);
+}
+
+size_t FakeMaxChars(FakeKind kind, FakeLocale locale)
+{
+	const FakeDictionary &dict = DictionaryFor(locale);
+	const WordList &formats = dict.templates[static_cast<size_t>(kind)];
+	size_t longest = 0;
+	for (size_t t = 0; t < formats.size; t++) {
+		const std::string_view format = formats[t];
+		size_t chars = 0;
+		for (size_t i = 0; i < format.size(); i++) {
+			if (format[i] == '{' && i + 2 < format.size() && format[i + 2] == '}') {
+				chars += LongestPlaceholder(format[i + 1], dict);
+				i += 2;
+			} else if ((static_cast<unsigned char>(format[i]) & 0xC0) != 0x80) {
+				chars++; /* '#' and literal characters; UTF-8 continuation bytes are not */
+			}
+		}
+		longest = std::max(longest, chars);
+	}
+	return longest;
 }
 
 void FakeDeterministic(FakeKind kind, FakeLocale locale, const KeyedHasher &hasher,

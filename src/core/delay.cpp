@@ -40,6 +40,15 @@ constexpr int64_t kMaxDelayMonths = kMaxDelayYears * 12;
 constexpr int64_t kMaxDelayDays = kMaxDelayYears * 366;
 
 const char *const kDelayExample = "write a delay such as 90 days, 6 months or 1 year 6 months";
+const char *const kNegativeMessage = "delay parts must not be negative";
+const char *const kNegativeHint = "a delay counts forward from the age column";
+const char *const kPositiveHint = "a delay is at least 1 day";
+
+std::string NotPositiveMessage(std::string_view clause)
+{
+	return clause.empty() ? std::string("delay must be positive")
+	                      : "delay of " + std::string(clause) + " must be positive";
+}
 
 struct DelayUnit {
 	std::string_view singular;
@@ -85,10 +94,14 @@ std::string Plural(int64_t n, const char *unit)
 	return std::to_string(n) + " " + unit + (n == 1 || n == -1 ? "" : "s");
 }
 
+std::string TooLongHint()
+{
+	return "a delay may be at most " + std::to_string(kMaxDelayYears) + " years";
+}
+
 [[noreturn]] void FailTooLong(LabelLexer &lexer, const Token &start)
 {
-	lexer.Fail(start, ErrorKind::InvalidParameterValue, "delay is too long",
-	           "a delay may be at most " + std::to_string(kMaxDelayYears) + " years");
+	lexer.Fail(start, ErrorKind::InvalidParameterValue, "delay is too long", TooLongHint());
 }
 
 } // namespace
@@ -163,8 +176,7 @@ Delay ReadDelay(LabelLexer &lexer, std::string_view clause)
 			           "delay parts must be whole numbers",
 			           "write 1 year 6 months rather than 1.5 years");
 		if (number.text[0] == '-')
-			lexer.Fail(number, ErrorKind::InvalidParameterValue, "delay parts must not be negative",
-			           "a delay counts forward from the age column");
+			lexer.Fail(number, ErrorKind::InvalidParameterValue, kNegativeMessage, kNegativeHint);
 		int64_t value = 0;
 		const char *end = number.text.data() + number.text.size();
 		if (std::from_chars(number.text.data(), end, value).ec != std::errc() ||
@@ -187,13 +199,26 @@ Delay ReadDelay(LabelLexer &lexer, std::string_view clause)
 
 	Delay delay{static_cast<int32_t>(months), static_cast<int32_t>(days)};
 	if (!delay.IsPositive())
-		lexer.Fail(start, ErrorKind::InvalidParameterValue,
-		           clause.empty() ? std::string("delay must be positive")
-		                          : "delay of " + std::string(clause) + " must be positive",
-		           "a delay is at least 1 day");
+		lexer.Fail(start, ErrorKind::InvalidParameterValue, NotPositiveMessage(clause),
+		           kPositiveHint);
 	if (!DelayAtMost(delay, Delay{static_cast<int32_t>(kMaxDelayMonths), 0}))
 		FailTooLong(lexer, start);
 	return delay;
+}
+
+void CheckDelayParts(int64_t months, int64_t days, int64_t micros, std::string_view clause)
+{
+	if (months < 0 || days < 0 || micros < 0)
+		throw Error(ErrorKind::InvalidParameterValue, kNegativeMessage, "", kNegativeHint);
+	if (months == 0 && days == 0 && micros == 0)
+		throw Error(ErrorKind::InvalidParameterValue, NotPositiveMessage(clause), "",
+		            kPositiveHint);
+	constexpr int64_t kMicrosPerDay = int64_t{86400} * 1000000;
+	const int64_t whole_days = days + (micros + kMicrosPerDay - 1) / kMicrosPerDay;
+	if (months > kMaxDelayMonths || whole_days > kMaxDelayDays ||
+	    !DelayAtMost(Delay{static_cast<int32_t>(months), static_cast<int32_t>(whole_days)},
+	                 Delay{static_cast<int32_t>(kMaxDelayMonths), 0}))
+		throw Error(ErrorKind::InvalidParameterValue, "delay is too long", "", TooLongHint());
 }
 
 Delay ParseDelay(std::string_view text)

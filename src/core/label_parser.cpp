@@ -19,7 +19,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
+#include <cstdint>
 #include <functional>
 
 #include "error.hpp"
@@ -55,57 +55,6 @@ std::string ClauseList(const std::vector<ClauseSpec> &clauses)
 	for (const ClauseSpec &c : clauses)
 		list += (list.empty() ? "" : ", ") + c.Name();
 	return list;
-}
-
-bool EqualsIgnoreAsciiCase(std::string_view a, std::string_view b)
-{
-	return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-		       const auto lower = [](char c) {
-			       return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-		       };
-		       return lower(x) == lower(y);
-	       });
-}
-
-std::string FormatBound(double value)
-{
-	char buf[32];
-	std::snprintf(buf, sizeof(buf), "%g", value);
-	return buf;
-}
-
-/* How to call a method, for hints: "partial takes prefix (integer 0 to 1000), ...". */
-std::string MethodUsage(const MethodSpec &spec)
-{
-	if (spec.params.empty())
-		return std::string(spec.name) + " takes no arguments";
-	std::string usage = std::string(spec.name) + " takes ";
-	for (size_t i = 0; i < spec.params.size(); i++) {
-		const ParamSpec &p = spec.params[i];
-		std::string what;
-		switch (p.kind) {
-		case ArgKind::Integer:
-		case ArgKind::Number:
-			what = std::string(p.kind == ArgKind::Integer ? "integer " : "number ") +
-			       FormatBound(p.min_value) + " to " + FormatBound(p.max_value);
-			break;
-		case ArgKind::String:
-			what = "string";
-			break;
-		case ArgKind::Identifier:
-			what = OneOf(std::vector<std::string>(p.choices.begin(), p.choices.end()));
-			break;
-		case ArgKind::Interval:
-			what = "delay";
-			break;
-		case ArgKind::Literal:
-			what = "string, number or name";
-			break;
-		}
-		usage += (i == 0 ? "" : ", ") + std::string(p.name) + " (" + what +
-		         (p.required ? "" : ", optional") + ")";
-	}
-	return usage;
 }
 
 /* Method names for hints: all of them, or those usable with "minimize to". */
@@ -345,9 +294,7 @@ MethodCall LabelParser::ParseMethodCall()
 void LabelParser::FailArg(const Token &at, const MethodSpec &spec, const ParamSpec &param,
                           const std::string &problem)
 {
-	lexer_.Fail(at, ErrorKind::InvalidParameterValue,
-	            "argument \"" + std::string(param.name) + "\" of method \"" + spec.name + "\" " +
-	                problem,
+	lexer_.Fail(at, ErrorKind::InvalidParameterValue, ArgumentMessage(spec, param, problem),
 	            MethodUsage(spec));
 }
 
@@ -389,33 +336,29 @@ MethodArg LabelParser::ParseArg(const MethodSpec &spec, const ParamSpec &param)
 		if (!integral)
 			FailArg(token, spec, param, "must be an integer, not " + DescribeToken(token));
 		if (std::from_chars(token.text.data(), token.text.data() + token.text.size(), arg.integer)
-		            .ec != std::errc() ||
-		    arg.integer < param.min_value || arg.integer > param.max_value)
+		        .ec != std::errc())
 			FailArg(token, spec, param,
-			        "must be between " + FormatBound(param.min_value) + " and " +
-			            FormatBound(param.max_value));
+			        IntegerProblem(param, token.text[0] == '-' ? INT64_MIN : INT64_MAX));
+		if (std::string problem = IntegerProblem(param, arg.integer); !problem.empty())
+			FailArg(token, spec, param, problem);
 		arg.number = static_cast<double>(arg.integer);
 		break;
 	case ArgKind::Number:
 		if (token.kind != TokenKind::Number)
 			FailArg(token, spec, param, "must be a number, not " + DescribeToken(token));
 		arg.number = ParseDouble(token);
-		if (arg.number < param.min_value || arg.number > param.max_value)
-			FailArg(token, spec, param,
-			        "must be between " + FormatBound(param.min_value) + " and " +
-			            FormatBound(param.max_value));
+		if (std::string problem = NumberProblem(param, arg.number); !problem.empty())
+			FailArg(token, spec, param, problem);
 		break;
 	case ArgKind::String:
 		if (token.kind != TokenKind::String)
 			FailArg(token, spec, param, "must be a quoted string, not " + DescribeToken(token));
 		break;
 	case ArgKind::Identifier: {
-		const auto choice =
-		    std::find_if(param.choices.begin(), param.choices.end(),
-		                 [&token](const char *c) { return EqualsIgnoreAsciiCase(c, token.text); });
-		if (!token.IsIdentifier() || choice == param.choices.end())
+		const char *choice = token.IsIdentifier() ? FindChoice(param, token.text) : nullptr;
+		if (choice == nullptr)
 			FailArg(token, spec, param, "cannot be " + DescribeToken(token));
-		arg.text = *choice;
+		arg.text = choice;
 		arg.kind = ArgKind::Identifier;
 		break;
 	}

@@ -11,6 +11,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+
+#include "error.hpp"
+#include "label_lexer.hpp"
 
 namespace pg_retention
 {
@@ -142,6 +146,19 @@ size_t EditDistance(std::string_view a, std::string_view b)
 	return row[b.size()];
 }
 
+std::string FormatBound(double value)
+{
+	char buf[32];
+	std::snprintf(buf, sizeof(buf), "%g", value);
+	return buf;
+}
+
+std::string BetweenBounds(const ParamSpec &param)
+{
+	return "must be between " + FormatBound(param.min_value) + " and " +
+	       FormatBound(param.max_value);
+}
+
 } // namespace
 
 const char *CategoryName(TypeCategory c)
@@ -204,6 +221,112 @@ std::string SuggestMethod(std::string_view misspelled)
 		}
 	}
 	return best;
+}
+
+std::string MethodUsage(const MethodSpec &spec)
+{
+	if (spec.params.empty())
+		return std::string(spec.name) + " takes no arguments";
+	std::string usage = std::string(spec.name) + " takes ";
+	for (size_t i = 0; i < spec.params.size(); i++) {
+		const ParamSpec &p = spec.params[i];
+		std::string what;
+		switch (p.kind) {
+		case ArgKind::Integer:
+		case ArgKind::Number:
+			what = std::string(p.kind == ArgKind::Integer ? "integer " : "number ") +
+			       FormatBound(p.min_value) + " to " + FormatBound(p.max_value);
+			break;
+		case ArgKind::String:
+			what = "string";
+			break;
+		case ArgKind::Identifier:
+			what = OneOf(std::vector<std::string>(p.choices.begin(), p.choices.end()));
+			break;
+		case ArgKind::Interval:
+			what = "delay";
+			break;
+		case ArgKind::Literal:
+			what = "string, number or name";
+			break;
+		}
+		usage += (i == 0 ? "" : ", ") + std::string(p.name) + " (" + what +
+		         (p.required ? "" : ", optional") + ")";
+	}
+	return usage;
+}
+
+std::string IntegerProblem(const ParamSpec &param, int64_t value)
+{
+	if (static_cast<double>(value) < param.min_value ||
+	    static_cast<double>(value) > param.max_value)
+		return BetweenBounds(param);
+	return {};
+}
+
+std::string NumberProblem(const ParamSpec &param, double value)
+{
+	/* NaN fails both comparisons: test for being inside */
+	if (!(value >= param.min_value && value <= param.max_value))
+		return BetweenBounds(param);
+	return {};
+}
+
+const char *FindChoice(const ParamSpec &param, std::string_view word)
+{
+	for (const char *choice : param.choices)
+		if (EqualsIgnoreCase(choice, word))
+			return choice;
+	return nullptr;
+}
+
+std::string ArgumentMessage(const MethodSpec &spec, const ParamSpec &param,
+                            const std::string &problem)
+{
+	return "argument \"" + std::string(param.name) + "\" of method \"" + spec.name + "\" " +
+	       problem;
+}
+
+ArgumentCheck::ArgumentCheck(std::string_view method, std::string_view param)
+    : spec_(FindMethod(method)), param_(nullptr)
+{
+	if (spec_ == nullptr)
+		throw Error(ErrorKind::Internal,
+		            "method \"" + std::string(method) + "\" is not in the table");
+	for (const ParamSpec &p : spec_->params)
+		if (param == p.name)
+			param_ = &p;
+	if (param_ == nullptr)
+		throw Error(ErrorKind::Internal, "method \"" + std::string(method) +
+		                                     "\" has no parameter \"" + std::string(param) + "\"");
+}
+
+void ArgumentCheck::Fail(const std::string &problem) const
+{
+	throw Error(ErrorKind::InvalidParameterValue, ArgumentMessage(*spec_, *param_, problem), "",
+	            MethodUsage(*spec_));
+}
+
+void ArgumentCheck::Integer(int64_t value) const
+{
+	std::string problem = IntegerProblem(*param_, value);
+	if (!problem.empty())
+		Fail(problem);
+}
+
+void ArgumentCheck::Number(double value) const
+{
+	std::string problem = NumberProblem(*param_, value);
+	if (!problem.empty())
+		Fail(problem);
+}
+
+const char *ArgumentCheck::Choice(std::string_view word) const
+{
+	const char *choice = FindChoice(*param_, word);
+	if (choice == nullptr)
+		Fail("cannot be \"" + std::string(word) + "\"");
+	return choice;
 }
 
 } // namespace pg_retention

@@ -89,4 +89,47 @@ std::string MethodNamesFor(TypeCategory category);
 /* The closest method name to a misspelled one, or "" when none is close. */
 std::string SuggestMethod(std::string_view misspelled);
 
+/* How to call a method, for hints: "partial takes prefix (integer 0 to 1000), ...". */
+std::string MethodUsage(const MethodSpec &spec);
+
+/*
+ * The argument checks labels and SQL functions share, so that
+ * retention.ip_prefix(x, 200) fails exactly like "using ip_prefix(200)".
+ * Each returns what is wrong with a value as the end of a sentence ("must
+ * be between 0 and 128"), or "" when the value is valid; ArgumentMessage
+ * makes the whole message ("argument \"bits\" of method \"ip_prefix\" must
+ * be ...").  The label parser adds the position in the label; the SQL
+ * functions throw BadArgument, with the same message and hint.
+ */
+std::string IntegerProblem(const ParamSpec &param, int64_t value);
+std::string NumberProblem(const ParamSpec &param, double value);
+/* The choice `word` names (case-insensitive), or nullptr. */
+const char *FindChoice(const ParamSpec &param, std::string_view word);
+std::string ArgumentMessage(const MethodSpec &spec, const ParamSpec &param,
+                            const std::string &problem);
+
+/*
+ * One parameter of one method, for the SQL functions: looked up once (keep
+ * it in a static), then checked per call without allocating.  The checks
+ * throw Error(InvalidParameterValue) with the message and hint a label
+ * gets, without the position.
+ */
+class ArgumentCheck
+{
+public:
+	ArgumentCheck(std::string_view method, std::string_view param);
+
+	const MethodSpec &spec() const { return *spec_; }
+	const ParamSpec &param() const { return *param_; }
+	void Integer(int64_t value) const;
+	void Number(double value) const;
+	/* The canonical choice `word` names. */
+	const char *Choice(std::string_view word) const;
+	[[noreturn]] void Fail(const std::string &problem) const;
+
+private:
+	const MethodSpec *spec_;
+	const ParamSpec *param_;
+};
+
 } // namespace pg_retention

@@ -52,6 +52,14 @@ bool DelayAtMost(const Delay &a, const Delay &b);
  */
 Delay ParseDelay(std::string_view text);
 
+/*
+ * The checks ReadDelay makes on a delay in a label, for an interval given
+ * to a SQL function (jitter's range): no negative part, a positive total,
+ * at most 1000 years.  `clause` names it as in labels.  Throws
+ * Error(InvalidParameterValue) with the messages labels give.
+ */
+void CheckDelayParts(int64_t months, int64_t days, int64_t micros, std::string_view clause);
+
 struct MethodArg {
 	/*
 	 * The kind as written: never Literal, a Literal parameter's argument is
@@ -143,12 +151,22 @@ ColumnPolicy ParseColumnLabel(std::string_view label);
 std::string ToLabel(const TablePolicy &p);
 std::string ToLabel(const ColumnPolicy &p);
 
+/* How PostgreSQL fills a column itself. */
+enum class Generated : uint8_t {
+	No,
+	Stored,        /* GENERATED ALWAYS AS (expr) STORED: never written directly */
+	IdentityAlways /* GENERATED ALWAYS AS IDENTITY: UPDATE may only set DEFAULT */
+};
+
 /* Catalog facts the glue supplies for validation. */
 struct ColumnFacts {
 	std::string name;
 	TypeCategory category = TypeCategory::Other;
-	std::string type_name; /* for messages: "timestamp with time zone" */
-	bool not_null = false;
+	std::string type_name; /* for messages, with its modifier: "character varying(8)" */
+	bool not_null = false; /* NOT NULL on the column, or on its domain */
+	Generated generated = Generated::No;
+	int32_t max_chars = -1;     /* varchar(n), char(n) (or a domain over one): n; else -1 */
+	bool domain_checks = false; /* its type is a domain with CHECK constraints */
 };
 
 struct TableFacts {
@@ -168,6 +186,21 @@ struct TableFacts {
  */
 void ValidateTable(const TableFacts &facts, const TablePolicy *table,
                    const std::vector<std::pair<std::string, ColumnPolicy>> &columns);
+
+/*
+ * generalize's granularity for a value of `category`: a date granularity
+ * word for dates and timestamps, a positive step for numbers (whole for
+ * integers).  `where` names the column ("column \"born\" of t"), or is
+ * empty for a direct SQL call.  Throws Error(InvalidParameterValue).
+ */
+void CheckGranularity(TypeCategory category, const std::string &type_name, const std::string &where,
+                      const MethodArg &arg);
+
+/*
+ * The most characters `call` can write into a text column that holds at
+ * most `max_chars` (the values it reads fit it too), or -1 when unbounded.
+ */
+int64_t MaxOutputChars(const MethodCall &call, int32_t max_chars);
 
 /* The same checks for one column alone (used when a column label is set). */
 void ValidateColumn(const TableFacts &facts, const TablePolicy *table, const std::string &column,

@@ -22,6 +22,8 @@
 #include "anon.hpp"
 #include "calendar.hpp"
 #include "error.hpp"
+#include "methods.hpp"
+#include "policy.hpp"
 
 #include "anon_functions.hpp"
 #include "guard.hpp"
@@ -61,28 +63,33 @@ Datum TextDatum(std::string_view s)
 	return PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size())));
 }
 
-/* Reads an optional text argument (absent or NULL: "") */
-std::string_view OptionalText(FunctionCallInfo fcinfo, int n)
+/*
+ * Arguments are checked by the method table's own checks (methods.hpp),
+ * so a SQL call refuses exactly what a label refuses, with the same
+ * message.  Each check is a static, looked up at the first call.
+ */
+
+/* noise's ratio, shared by its four SQL functions */
+void CheckRatio(double ratio)
 {
-	if (PG_NARGS() <= n || PG_ARGISNULL(n))
-		return {};
-	return TextOf(PG_GETARG_TEXT_PP(n));
+	static const ArgumentCheck ratio_check("noise", "ratio");
+	ratio_check.Number(ratio);
 }
 
-[[noreturn]] void BadArgument(const std::string &message, const std::string &hint)
+/*
+ * The locale of fake_<kind>(value, locale) or random_<kind>(locale): en when
+ * the call leaves it out.  Messages name the label's method, fake_<kind>.
+ */
+FakeLocale LocaleArgument(FunctionCallInfo fcinfo, int n, FakeKind kind)
 {
-	throw Error(ErrorKind::InvalidParameterValue, message, "", hint);
-}
-
-FakeLocale LocaleArgument(FunctionCallInfo fcinfo, int n)
-{
-	std::string_view name = OptionalText(fcinfo, n);
-	if (name.empty())
+	if (PG_NARGS() <= n)
 		return FakeLocale::En;
-	std::optional<FakeLocale> locale = ParseFakeLocale(name);
-	if (!locale)
-		BadArgument("unknown locale \"" + std::string(name) + "\"", "locales are en and fr");
-	return *locale;
+	static const ArgumentCheck checks[] = {
+	    {"fake_first_name", "locale"}, {"fake_last_name", "locale"}, {"fake_email", "locale"},
+	    {"fake_phone", "locale"},      {"fake_city", "locale"},      {"fake_address", "locale"},
+	    {"fake_company", "locale"}};
+	const char *name = checks[static_cast<size_t>(kind)].Choice(TextOf(PG_GETARG_TEXT_PP(n)));
+	return *ParseFakeLocale(name);
 }
 
 /* Day numbers: PostgreSQL counts from 2000-01-01, the kernels from 1970-01-01. */
@@ -91,20 +98,43 @@ constexpr int64_t kMaxDate = DATE_END_JULIAN - POSTGRES_EPOCH_JDATE - 1 + kPgEpo
 constexpr int64_t kMicrosPerDay = USECS_PER_DAY;
 constexpr int64_t kEpochShiftMicros = kPgEpochOffsetDays * kMicrosPerDay;
 
-DateGranularity GranularityArgument(FunctionCallInfo fcinfo, int n)
+DateGranularity GranularityArgument(FunctionCallInfo fcinfo, int n, const char *type_name)
 {
 	std::string_view name = TextOf(PG_GETARG_TEXT_PP(n));
 	std::optional<DateGranularity> g = ParseDateGranularity(name);
-	if (!g)
-		BadArgument("unknown granularity \"" + std::string(name) + "\"",
-		            "dates generalize to year, month, month_day or decade");
+	if (!g) {
+		MethodArg arg;
+		arg.kind = ArgKind::String;
+		arg.text = name;
+		CheckGranularity(TypeCategory::Date, type_name, "", arg);
+	}
 	return *g;
+}
+
+/* Refuses a step of generalize on numbers that is not positive, as labels do. */
+[[noreturn]] void RefuseStep(TypeCategory category, const char *type_name, const char *text)
+{
+	MethodArg arg;
+	arg.kind = category == TypeCategory::Integer ? ArgKind::Integer : ArgKind::Number;
+	arg.text = text;
+	CheckGranularity(category, type_name, "", arg);
+	throw Error(ErrorKind::Internal, "generalize accepted a step that is not positive");
+}
+
+/* jitter's range: a positive delay of at most 1000 years, as in labels. */
+void CheckRange(const Interval *range)
+{
+	static const std::string clause = [] {
+		const ArgumentCheck c("jitter", "range");
+		return "argument \"" + std::string(c.param().name) + "\" of \"" + c.spec().name + "\"";
+	}();
+	CheckDelayParts(range->month, range->day, range->time, clause);
 }
 
 Datum GeneralizeTimestampDatum(FunctionCallInfo fcinfo)
 {
 	int64_t ts = PG_GETARG_INT64(0);
-	DateGranularity g = GranularityArgument(fcinfo, 1);
+	DateGranularity g = GranularityArgument(fcinfo, 1, "timestamp");
 	if (TIMESTAMP_NOT_FINITE(ts))
 		return Int64GetDatum(ts);
 	int64_t shifted =
@@ -116,6 +146,7 @@ Datum JitterTimestampDatum(FunctionCallInfo fcinfo)
 {
 	int64_t ts = PG_GETARG_INT64(0);
 	Interval *range = PG_GETARG_INTERVAL_P(1);
+	CheckRange(range);
 	if (TIMESTAMP_NOT_FINITE(ts))
 		return Int64GetDatum(ts);
 	/* a shift is epoch-free: stay in PostgreSQL's epoch, whose bounds fit int64 */
@@ -137,24 +168,26 @@ const KeyedHasher &HasherFor(KeyPurpose purpose)
 	return *slot;
 }
 
-/* hash(value text [, encoding text [, length int]]) -> text */
+/*
+ * hash(value text [, encoding text [, length int]]) -> text.  The
+ * three-argument form is not STRICT so that a NULL length means the full
+ * digest (its default); a NULL value or encoding gives NULL, as STRICT would.
+ */
 PGR_FUNCTION(retention_hash)
 {
+	static const ArgumentCheck encoding_check("hash", "encoding");
+	static const ArgumentCheck length_check("hash", "length");
+	if (PG_ARGISNULL(0) || (PG_NARGS() > 1 && PG_ARGISNULL(1)))
+		PG_RETURN_NULL();
 	std::string_view value = TextOf(PG_GETARG_TEXT_PP(0));
-	std::string_view encoding_name = OptionalText(fcinfo, 1);
-	int32 length = PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_INT32(2) : 0;
 	HashEncoding encoding = HashEncoding::Hex;
-	if (!encoding_name.empty()) {
-		std::optional<HashEncoding> e = ParseHashEncoding(encoding_name);
-		if (!e)
-			BadArgument("unknown hash encoding \"" + std::string(encoding_name) + "\"",
-			            "encodings are hex, base64 and base32");
-		encoding = *e;
+	if (PG_NARGS() > 1)
+		encoding = *ParseHashEncoding(encoding_check.Choice(TextOf(PG_GETARG_TEXT_PP(1))));
+	int32 length = 0; /* the full digest */
+	if (PG_NARGS() > 2 && !PG_ARGISNULL(2)) {
+		length = PG_GETARG_INT32(2);
+		length_check.Integer(length);
 	}
-	if (length != 0 && (length < 8 || length > static_cast<int32>(HashEncodedLength(encoding))))
-		BadArgument("hash length must be between 8 and " +
-		                std::to_string(HashEncodedLength(encoding)) + " characters",
-		            "leave it out for the full digest");
 	std::string &out = OutputBuffer();
 	HashText(HasherFor(KeyPurpose::Hash), value, encoding, static_cast<size_t>(length), out);
 	return TextDatum(out);
@@ -175,6 +208,10 @@ PGR_FUNCTION(retention_partial)
 	int32 prefix = PG_GETARG_INT32(1);
 	std::string_view padding = TextOf(PG_GETARG_TEXT_PP(2));
 	int32 suffix = PG_GETARG_INT32(3);
+	static const ArgumentCheck prefix_check("partial", "prefix");
+	static const ArgumentCheck suffix_check("partial", "suffix");
+	prefix_check.Integer(prefix);
+	suffix_check.Integer(suffix);
 	std::string &out = OutputBuffer();
 	PartialText(value, prefix, padding, suffix, out);
 	return TextDatum(out);
@@ -195,8 +232,8 @@ PGR_FUNCTION(retention_redact)
 PGR_FUNCTION(retention_fake)
 {
 	std::string_view value = TextOf(PG_GETARG_TEXT_PP(0));
-	FakeLocale locale = LocaleArgument(fcinfo, 1);
 	FakeKind kind = FakeKindOfCall(fcinfo, "fake_");
+	FakeLocale locale = LocaleArgument(fcinfo, 1, kind);
 	std::string &out = OutputBuffer();
 	FakeDeterministic(kind, locale, HasherFor(KeyPurpose::Fake), value, out);
 	return TextDatum(out);
@@ -205,8 +242,8 @@ PGR_FUNCTION(retention_fake)
 /* random_<kind>([locale text]): a new fake at every call. */
 PGR_FUNCTION(retention_random_fake)
 {
-	FakeLocale locale = LocaleArgument(fcinfo, 0);
 	FakeKind kind = FakeKindOfCall(fcinfo, "random_");
+	FakeLocale locale = LocaleArgument(fcinfo, 0, kind);
 	std::string &out = OutputBuffer();
 	FakeRandom(kind, locale, out);
 	return TextDatum(out);
@@ -216,6 +253,7 @@ PGR_FUNCTION(retention_noise_int4)
 {
 	int32 value = PG_GETARG_INT32(0);
 	double ratio = PG_GETARG_FLOAT8(1);
+	CheckRatio(ratio);
 	return Int32GetDatum(
 	    static_cast<int32>(NoiseInteger(value, ratio, PG_INT32_MIN, PG_INT32_MAX)));
 }
@@ -224,6 +262,7 @@ PGR_FUNCTION(retention_noise_int8)
 {
 	int64 value = PG_GETARG_INT64(0);
 	double ratio = PG_GETARG_FLOAT8(1);
+	CheckRatio(ratio);
 	return Int64GetDatum(NoiseInteger(value, ratio));
 }
 
@@ -231,6 +270,7 @@ PGR_FUNCTION(retention_noise_float8)
 {
 	double value = PG_GETARG_FLOAT8(0);
 	double ratio = PG_GETARG_FLOAT8(1);
+	CheckRatio(ratio);
 	return Float8GetDatum(NoiseDouble(value, ratio));
 }
 
@@ -239,6 +279,7 @@ PGR_FUNCTION(retention_noise_numeric)
 {
 	Datum value = PG_GETARG_DATUM(0);
 	double ratio = PG_GETARG_FLOAT8(1);
+	CheckRatio(ratio);
 	double as_double = DatumGetFloat8(DirectFunctionCall1(numeric_float8, value));
 	if (std::isnan(as_double) || std::isinf(as_double))
 		return value;
@@ -252,6 +293,7 @@ PGR_FUNCTION(retention_jitter_date)
 {
 	DateADT date = PG_GETARG_DATEADT(0);
 	Interval *range = PG_GETARG_INTERVAL_P(1);
+	CheckRange(range);
 	if (DATE_NOT_FINITE(date))
 		return DateADTGetDatum(date);
 	int64_t days = JitterDate(date + kPgEpochOffsetDays, range->month,
@@ -268,7 +310,7 @@ PGR_FUNCTION(retention_jitter_timestamp)
 PGR_FUNCTION(retention_generalize_date)
 {
 	DateADT date = PG_GETARG_DATEADT(0);
-	DateGranularity g = GranularityArgument(fcinfo, 1);
+	DateGranularity g = GranularityArgument(fcinfo, 1, "date");
 	if (DATE_NOT_FINITE(date))
 		return DateADTGetDatum(date);
 	int64_t days = GeneralizeDate(date + kPgEpochOffsetDays, g, kMinDate);
@@ -285,7 +327,7 @@ PGR_FUNCTION(retention_generalize_int4)
 	int32 value = PG_GETARG_INT32(0);
 	int32 step = PG_GETARG_INT32(1);
 	if (step <= 0)
-		BadArgument("generalize step must be positive", "use a step such as 10 or 1000");
+		RefuseStep(TypeCategory::Integer, "integer", std::to_string(step).c_str());
 	return Int32GetDatum(
 	    static_cast<int32>(GeneralizeInteger(value, step, PG_INT32_MIN, PG_INT32_MAX)));
 }
@@ -295,7 +337,7 @@ PGR_FUNCTION(retention_generalize_int8)
 	int64 value = PG_GETARG_INT64(0);
 	int64 step = PG_GETARG_INT64(1);
 	if (step <= 0)
-		BadArgument("generalize step must be positive", "use a step such as 10 or 1000");
+		RefuseStep(TypeCategory::Integer, "bigint", std::to_string(step).c_str());
 	return Int64GetDatum(GeneralizeInteger(value, step));
 }
 
@@ -303,8 +345,9 @@ PGR_FUNCTION(retention_generalize_float8)
 {
 	double value = PG_GETARG_FLOAT8(0);
 	double step = PG_GETARG_FLOAT8(1);
-	if (!(step > 0))
-		BadArgument("generalize step must be positive", "use a step such as 10 or 0.5");
+	if (!(step > 0 && std::isfinite(step)))
+		RefuseStep(TypeCategory::Numeric, "double precision",
+		           DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(step))));
 	return Float8GetDatum(GeneralizeDouble(value, step));
 }
 
@@ -314,8 +357,11 @@ PGR_FUNCTION(retention_generalize_numeric)
 	Datum value = PG_GETARG_DATUM(0);
 	Datum step = PG_GETARG_DATUM(1);
 	Datum zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
-	if (!DatumGetBool(DirectFunctionCall2(numeric_gt, step, zero)))
-		BadArgument("generalize step must be positive", "use a step such as 10 or 0.5");
+	/* NaN sorts above every number: test it apart */
+	if (numeric_is_nan(DatumGetNumeric(step)) ||
+	    !DatumGetBool(DirectFunctionCall2(numeric_gt, step, zero)))
+		RefuseStep(TypeCategory::Numeric, "numeric",
+		           DatumGetCString(DirectFunctionCall1(numeric_out, step)));
 	Datum quotient = DirectFunctionCall2(numeric_div, value, step);
 	Datum floored = DirectFunctionCall1(numeric_floor, quotient);
 	return DirectFunctionCall2(numeric_mul, floored, step);
@@ -326,9 +372,9 @@ PGR_FUNCTION(retention_ip_prefix)
 {
 	inet *address = PG_GETARG_INET_PP(0);
 	int32 bits = PG_GETARG_INT32(1);
-	if (bits < 0)
-		BadArgument("ip_prefix bits must not be negative",
-		            "use 0 to 32 for IPv4, 0 to 128 for IPv6");
+	/* the label's range: a column may mix IPv4 and IPv6, so IPv4 keeps at most its 32 bits */
+	static const ArgumentCheck bits_check("ip_prefix", "bits");
+	bits_check.Integer(bits);
 	inet *result = static_cast<inet *>(palloc0(sizeof(inet)));
 	ip_family(result) = ip_family(address);
 	memcpy(ip_addr(result), ip_addr(address), ip_addrsize(address));

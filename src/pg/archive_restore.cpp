@@ -27,23 +27,6 @@
 namespace pg_retention::pg
 {
 
-namespace
-{
-
-/* An element of a text[] literal. */
-std::string ArrayElement(const std::string &v)
-{
-	std::string out = "\"";
-	for (char ch : v) {
-		if (ch == '"' || ch == '\\')
-			out += '\\';
-		out += ch;
-	}
-	return out + "\"";
-}
-
-} // namespace
-
 /* retention.restore_archived(relation regclass, ids bigint[] DEFAULT NULL) -> bigint */
 PGR_FUNCTION(retention_restore_archived)
 {
@@ -58,16 +41,32 @@ PGR_FUNCTION(retention_restore_archived)
 		    PgCall([&] { return OidOutputFunctionCall(F_ARRAY_OUT, PG_GETARG_DATUM(1)); }));
 	TableInfo table = LoadTableInfo(relid);
 
-	SqlResult opened = Sql("DELETE FROM retention_archive.archived_row a WHERE a.relid = $1::oid "
-	                       "AND ($2::bigint[] IS NULL OR a.id = ANY ($2::bigint[])) "
-	                       "RETURNING retention._open(a.subject, a.subject_hash, a.payload)",
-	                       {std::to_string(relid), ids});
+	/* a forgotten subject's rows never come back (its legal-hold rows stay archived) */
+	std::string chosen =
+	    "a.relid = $1::oid AND ($2::bigint[] IS NULL OR a.id = ANY ($2::bigint[]))";
+	std::string forgotten = "EXISTS (SELECT 1 FROM retention.erasure_log e WHERE e.subject = "
+	                        "a.subject AND e.subject_hash = a.subject_hash)";
+	int64_t held = Sql("SELECT count(*) FROM retention_archive.archived_row a WHERE " + chosen +
+	                       " AND " + forgotten,
+	                   {std::to_string(relid), ids})
+	                   .ScalarInt();
+	if (held > 0)
+		PgCall([&] {
+			ereport(NOTICE,
+			        (errmsg("%lld archived rows of forgotten subjects are not restored",
+			                static_cast<long long>(held)),
+			         errhint("retention.erasure_log lists the erasures; "
+			                 "retention.reapply_erasures() removes what is not under legal hold")));
+		});
+	SqlResult opened =
+	    Sql("DELETE FROM retention_archive.archived_row a WHERE " + chosen + " AND NOT " +
+	            forgotten + " RETURNING retention._open(a.subject, a.subject_hash, a.payload)",
+	        {std::to_string(relid), ids});
 	if (opened.rows.empty())
 		return Int64GetDatum(0);
-	std::string rows = "{";
-	for (size_t i = 0; i < opened.rows.size(); i++)
-		rows += (i > 0 ? "," : "") + ArrayElement(opened.rows[i][0].value_or("{}"));
-	rows += "}";
+	std::vector<SqlValue> payloads;
+	for (const SqlRow &row : opened.rows)
+		payloads.push_back(row[0]);
 
 	SqlResult columns = Sql("SELECT a.attname FROM pg_catalog.pg_attribute a WHERE a.attrelid = "
 	                        "$1::oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = "
@@ -85,7 +84,7 @@ PGR_FUNCTION(retention_restore_archived)
 	                                " FROM pg_catalog.unnest($1::text[]) AS j(payload) CROSS JOIN "
 	                                "LATERAL pg_catalog.jsonb_populate_record(NULL::" +
 	                                table.qualified + ", j.payload::jsonb) AS v",
-	                            {rows})
+	                            {ArrayLiteral(payloads)})
 	                       .processed;
 	if (restored != static_cast<int64_t>(opened.rows.size()))
 		throw Error(ErrorKind::Internal, "restored " + std::to_string(restored) + " of " +

@@ -11,11 +11,13 @@
  *		src/pg/catalog.cpp
  *-------------------------------------------------------------------------
  */
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "catalog.hpp"
 #include "guard.hpp"
+#include "spi_query.hpp"
 
 extern "C" {
 #include "catalog/pg_index.h"
@@ -33,10 +35,49 @@ struct RawColumn {
 	NameData name;
 	AttrNumber attnum;
 	Oid type_oid;
+	int32 typmod;
 	Oid base_type_oid;
+	int32 base_typmod;
 	bool not_null;
+	bool domain_checks;
+	char generated; /* attgenerated, or 'a' for an identity GENERATED ALWAYS */
 	char *type_name;
 };
+
+/*
+ * NOT NULL and CHECK constraints of a domain and of the domains it is
+ * built on (a domain over a domain inherits both).
+ */
+void ReadDomainConstraints(Oid type_oid, bool *not_null, bool *checks)
+{
+	Relation conrel = nullptr;
+	for (;;) {
+		HeapTuple tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type_oid));
+		if (!HeapTupleIsValid(tuple))
+			elog(ERROR, "cache lookup failed for type %u", type_oid);
+		Form_pg_type type = (Form_pg_type)GETSTRUCT(tuple);
+		bool domain = type->typtype == TYPTYPE_DOMAIN;
+		Oid base = type->typbasetype;
+		*not_null = *not_null || (domain && type->typnotnull);
+		ReleaseSysCache(tuple);
+		if (!domain)
+			break;
+		if (conrel == nullptr)
+			conrel = table_open(ConstraintRelationId, AccessShareLock);
+		ScanKeyData key;
+		ScanKeyInit(&key, Anum_pg_constraint_contypid, BTEqualStrategyNumber, F_OIDEQ,
+		            ObjectIdGetDatum(type_oid));
+		SysScanDesc scan = systable_beginscan(conrel, ConstraintTypidIndexId, true, NULL, 1, &key);
+		HeapTuple con;
+		while (HeapTupleIsValid(con = systable_getnext(scan)))
+			if (((Form_pg_constraint)GETSTRUCT(con))->contype == CONSTRAINT_CHECK)
+				*checks = true;
+		systable_endscan(scan);
+		type_oid = base;
+	}
+	if (conrel != nullptr)
+		table_close(conrel, AccessShareLock);
+}
 
 struct RawTable {
 	char *schema;
@@ -49,35 +90,48 @@ struct RawTable {
 
 RawTable *ReadRawTable(Oid relid)
 {
-	RawTable *raw = static_cast<RawTable *>(palloc0(sizeof(RawTable)));
 	/*
-	 * No lock: the policy cache reads every declared table, from the write
-	 * trigger too, and must not wait for a table another session holds
-	 * (ALTER TABLE).  A concurrent change invalidates the cache anyway.
+	 * From the syscache, without a lock: the policy cache reads every
+	 * declared table, from the write trigger too, and must not wait for a
+	 * table another session holds (ALTER TABLE); a concurrent change
+	 * invalidates the cache anyway.  Opening the relation would need a lock
+	 * (guard.hpp: locked before opened).
 	 */
-	Relation rel = try_relation_open(relid, NoLock);
-	if (rel == nullptr)
+	HeapTuple class_tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(class_tuple))
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
 		                errmsg("relation with OID %u does not exist", relid)));
-	TupleDesc desc = RelationGetDescr(rel);
-	raw->schema = get_namespace_name(RelationGetNamespace(rel));
-	raw->name = pstrdup(RelationGetRelationName(rel));
-	raw->relkind = rel->rd_rel->relkind;
-	raw->is_partition = rel->rd_rel->relispartition;
-	raw->columns = static_cast<RawColumn *>(palloc0(sizeof(RawColumn) * (desc->natts + 1)));
-	for (int i = 0; i < desc->natts; i++) {
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-		if (att->attisdropped)
+	Form_pg_class form = reinterpret_cast<Form_pg_class>(GETSTRUCT(class_tuple));
+	RawTable *raw = static_cast<RawTable *>(palloc0(sizeof(RawTable)));
+	raw->schema = get_namespace_name(form->relnamespace);
+	raw->name = pstrdup(NameStr(form->relname));
+	raw->relkind = form->relkind;
+	raw->is_partition = form->relispartition;
+	int natts = form->relnatts;
+	ReleaseSysCache(class_tuple);
+	raw->columns = static_cast<RawColumn *>(palloc0(sizeof(RawColumn) * (natts + 1)));
+	for (int attnum = 1; attnum <= natts; attnum++) {
+		HeapTuple att_tuple =
+		    SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum));
+		if (!HeapTupleIsValid(att_tuple))
 			continue;
-		RawColumn *col = &raw->columns[raw->ncolumns++];
-		col->name = att->attname;
-		col->attnum = att->attnum;
-		col->type_oid = att->atttypid;
-		col->base_type_oid = getBaseType(att->atttypid);
-		col->not_null = att->attnotnull;
-		col->type_name = format_type_be(att->atttypid);
+		Form_pg_attribute att = reinterpret_cast<Form_pg_attribute>(GETSTRUCT(att_tuple));
+		if (!att->attisdropped) {
+			RawColumn *col = &raw->columns[raw->ncolumns++];
+			col->name = att->attname;
+			col->attnum = att->attnum;
+			col->type_oid = att->atttypid;
+			col->typmod = att->atttypmod;
+			col->base_typmod = att->atttypmod;
+			col->base_type_oid = getBaseTypeAndTypmod(att->atttypid, &col->base_typmod);
+			col->not_null = att->attnotnull;
+			ReadDomainConstraints(att->atttypid, &col->not_null, &col->domain_checks);
+			col->generated =
+			    att->attidentity == ATTRIBUTE_IDENTITY_ALWAYS ? 'a' : att->attgenerated;
+			col->type_name = format_type_with_typemod(att->atttypid, att->atttypmod);
+		}
+		ReleaseSysCache(att_tuple);
 	}
-	relation_close(rel, NoLock);
 	return raw;
 }
 
@@ -278,8 +332,16 @@ TableInfo LoadTableInfo(Oid relid)
 		c.facts.category = CategoryOfType(rc.base_type_oid);
 		c.facts.type_name = rc.type_name;
 		c.facts.not_null = rc.not_null;
+		c.facts.generated = rc.generated == ATTRIBUTE_GENERATED_STORED ? Generated::Stored
+		                    : rc.generated == 'a'                      ? Generated::IdentityAlways
+		                                                               : Generated::No;
+		bool characters = rc.base_type_oid == VARCHAROID || rc.base_type_oid == BPCHAROID;
+		c.facts.max_chars =
+		    characters && rc.base_typmod >= VARHDRSZ ? rc.base_typmod - VARHDRSZ : -1;
+		c.facts.domain_checks = rc.domain_checks;
 		c.attnum = rc.attnum;
 		c.type_oid = rc.type_oid;
+		c.typmod = rc.typmod;
 		info.columns.push_back(std::move(c));
 	}
 	return info;
@@ -295,7 +357,12 @@ std::vector<StoredLabel> LoadLabelsOf(Oid relid)
 	return LoadLabels(relid);
 }
 
-std::vector<ForeignKey> LoadForeignKeys(Oid relid)
+namespace
+{
+
+/* The foreign keys declared on `relid` itself (a partition's copies of its parent's keys excluded).
+ */
+std::vector<ForeignKey> OwnForeignKeys(Oid relid)
 {
 	List *raw = PgCall([&] { return ReadRawForeignKeys(relid); });
 	std::vector<ForeignKey> keys;
@@ -315,8 +382,151 @@ std::vector<ForeignKey> LoadForeignKeys(Oid relid)
 	return keys;
 }
 
+bool SameKey(const ForeignKey &a, const ForeignKey &b)
+{
+	return a.referenced_relid == b.referenced_relid && a.columns == b.columns &&
+	       a.referenced_columns == b.referenced_columns;
+}
+
+/* A key declared on leaf partitions: the first one seen, and the leaves that have it. */
+struct KeyOnLeaves {
+	ForeignKey key;
+	std::vector<Oid> leaves;
+};
+
+/*
+ * The keys declared on the leaf partitions of a partitioned table, each with
+ * the leaves that declare it (keys also declared on `relid` itself left out).
+ */
+std::vector<KeyOnLeaves> KeysOnLeaves(Oid relid, const std::vector<ForeignKey> &own,
+                                      std::vector<Oid> &leaves)
+{
+	std::vector<KeyOnLeaves> found;
+	if (PgCall([&] { return get_rel_relkind(relid); }) != RELKIND_PARTITIONED_TABLE)
+		return found;
+	leaves = LeafPartitions(relid);
+	for (Oid leaf : leaves)
+		for (ForeignKey &fk : OwnForeignKeys(leaf)) {
+			bool on_parent = false;
+			for (const ForeignKey &p : own)
+				on_parent = on_parent || SameKey(p, fk);
+			if (on_parent)
+				continue;
+			KeyOnLeaves *entry = nullptr;
+			for (KeyOnLeaves &k : found)
+				if (SameKey(k.key, fk))
+					entry = &k;
+			if (entry == nullptr) {
+				fk.constraint_oid = InvalidOid;
+				found.push_back(KeyOnLeaves{std::move(fk), {}});
+				entry = &found.back();
+			}
+			if (entry->leaves.empty() || entry->leaves.back() != leaf)
+				entry->leaves.push_back(leaf);
+		}
+	return found;
+}
+
+} // namespace
+
+std::vector<ForeignKey> LoadForeignKeys(Oid relid)
+{
+	std::vector<ForeignKey> keys = OwnForeignKeys(relid);
+	std::vector<Oid> leaves;
+	for (KeyOnLeaves &k : KeysOnLeaves(relid, keys, leaves))
+		if (k.leaves.size() == leaves.size())
+			keys.push_back(std::move(k.key));
+	return keys;
+}
+
+std::vector<PartialForeignKey> LoadPartialForeignKeys(Oid relid)
+{
+	std::vector<PartialForeignKey> partial;
+	std::vector<Oid> leaves;
+	for (KeyOnLeaves &k : KeysOnLeaves(relid, OwnForeignKeys(relid), leaves)) {
+		if (k.leaves.size() == leaves.size())
+			continue;
+		PartialForeignKey p{std::move(k.key), {}};
+		for (Oid leaf : leaves)
+			if (std::find(k.leaves.begin(), k.leaves.end(), leaf) == k.leaves.end())
+				p.missing.push_back(LoadTableInfo(leaf).qualified);
+		partial.push_back(std::move(p));
+	}
+	return partial;
+}
+
+std::vector<ReferencingKey> LoadReferencingKeys(const std::vector<Oid> &referenced)
+{
+	std::string relids = "{";
+	for (Oid r : referenced)
+		relids += (relids.size() > 1 ? "," : "") + std::to_string(r);
+	relids += "}";
+	/* one row per key column; a partition's own key is read as its root's */
+	SqlResult r = Sql("SELECT con.confrelid::text, con.oid::text, root.oid::text, "
+	                  "  format('%I.%I', n.nspname, root.relname), con.confdeltype::text, "
+	                  "  a.attname::text, pa.attname::text, (NOT a.attnotnull)::text "
+	                  "FROM pg_catalog.pg_constraint con "
+	                  "JOIN pg_catalog.pg_class root ON root.oid = CASE WHEN "
+	                  "  (SELECT c.relispartition FROM pg_catalog.pg_class c WHERE c.oid = "
+	                  "con.conrelid) "
+	                  "  THEN pg_catalog.pg_partition_root(con.conrelid) ELSE con.conrelid END "
+	                  "JOIN pg_catalog.pg_namespace n ON n.oid = root.relnamespace, "
+	                  "  unnest(con.conkey, con.confkey) WITH ORDINALITY k(c, p, i), "
+	                  "  pg_catalog.pg_attribute a, pg_catalog.pg_attribute pa "
+	                  "WHERE con.contype = 'f' AND con.conparentid = 0 "
+	                  "AND con.confrelid = ANY ($1::oid[]) "
+	                  "AND a.attrelid = con.conrelid AND a.attnum = k.c "
+	                  "AND pa.attrelid = con.confrelid AND pa.attnum = k.p "
+	                  "ORDER BY con.confrelid, root.oid, con.conname, con.oid, k.i",
+	                  {relids}, true);
+	std::vector<ReferencingKey> keys;
+	std::string current;
+	for (const SqlRow &row : r.rows) {
+		if (row[1].value() != current) {
+			current = row[1].value();
+			ReferencingKey key{};
+			key.referenced_relid = static_cast<Oid>(std::stoul(row[0].value()));
+			key.child_relid = static_cast<Oid>(std::stoul(row[2].value()));
+			key.child_qualified = row[3].value();
+			key.on_delete = row[4].value().empty() ? 'a' : row[4].value()[0];
+			key.nullable = true;
+			keys.push_back(key);
+		}
+		ReferencingKey &key = keys.back();
+		key.columns.push_back(row[5].value());
+		key.referenced_columns.push_back(row[6].value());
+		key.nullable = key.nullable && row[7] == SqlValue("true");
+	}
+	/* the same key on several partitions of one tree: once, as strict as its strictest copy */
+	std::vector<ReferencingKey> merged;
+	for (ReferencingKey &k : keys) {
+		ReferencingKey *same = nullptr;
+		for (ReferencingKey &m : merged)
+			if (m.referenced_relid == k.referenced_relid && m.child_relid == k.child_relid &&
+			    m.columns == k.columns && m.referenced_columns == k.referenced_columns)
+				same = &m;
+		if (same == nullptr) {
+			merged.push_back(std::move(k));
+			continue;
+		}
+		if (same->on_delete != k.on_delete)
+			same->on_delete = 'a';
+		same->nullable = same->nullable && k.nullable;
+	}
+	return merged;
+}
+
 bool HasLeadingIndex(Oid relid, const std::string &column)
 {
+	bool partitioned = PgCall([&] { return get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE; });
+	if (partitioned) {
+		std::vector<Oid> leaves = LeafPartitions(relid);
+		bool all = true;
+		for (Oid leaf : leaves)
+			all = all && leaf != relid && HasLeadingIndex(leaf, column);
+		if (!leaves.empty())
+			return all;
+	}
 	return PgCall([&] {
 		AttrNumber attnum = get_attnum(relid, column.c_str());
 		if (attnum == InvalidAttrNumber)

@@ -30,6 +30,7 @@ struct ColumnInfo {
 	ColumnFacts facts;
 	AttrNumber attnum = InvalidAttrNumber;
 	Oid type_oid = InvalidOid;
+	int32 typmod = -1;
 };
 
 /* A table as the catalogs describe it (live columns only). */
@@ -63,14 +64,51 @@ struct ForeignKey {
 	std::vector<std::string> referenced_columns; /* referenced columns, same order */
 };
 
+/*
+ * A foreign key declared on some leaf partitions of a partitioned table
+ * (same columns, same referenced table) but not on all of them.
+ */
+struct PartialForeignKey {
+	ForeignKey key;                   /* as declared on the partitions that have it */
+	std::vector<std::string> missing; /* the leaf partitions without it, quoted */
+};
+
+/*
+ * A foreign key pointing at a table.  A key declared on a partition counts
+ * for the partitioned table at the root of its tree (a query of the root
+ * reads every partition); keys repeated on several partitions come once.
+ */
+struct ReferencingKey {
+	Oid referenced_relid;
+	Oid child_relid; /* the referencing table, or the root of its partition tree */
+	std::string child_qualified;
+	std::vector<std::string> columns;            /* referencing columns, in key order */
+	std::vector<std::string> referenced_columns; /* referenced columns, same order */
+	char on_delete; /* pg_constraint.confdeltype; 'a' when partitions disagree on it */
+	bool nullable;  /* every referencing column accepts NULL (on every partition) */
+};
+
 TypeCategory CategoryOfType(Oid type_oid);
 TableInfo LoadTableInfo(Oid relid);
 /* Every retention label of every table and column in this database. */
 std::vector<StoredLabel> LoadAllLabels();
 /* The retention labels of one table and its columns. */
 std::vector<StoredLabel> LoadLabelsOf(Oid relid);
+/*
+ * The foreign keys of a table, as PostgreSQL enforces them: those declared
+ * on it and, for a partitioned table, those declared on every one of its
+ * leaf partitions (constraint_oid is then InvalidOid).  The one reader of
+ * foreign keys: subject paths, the lifecycle's order and check() use it.
+ */
 std::vector<ForeignKey> LoadForeignKeys(Oid relid);
-/* True when some valid index of `relid` has `column` as its first key. */
+/* Keys declared on some leaf partitions of `relid` only (empty for a plain table). */
+std::vector<PartialForeignKey> LoadPartialForeignKeys(Oid relid);
+/* The foreign keys pointing at any of `referenced` (see ReferencingKey). */
+std::vector<ReferencingKey> LoadReferencingKeys(const std::vector<Oid> &referenced);
+/*
+ * True when some valid index of `relid` has `column` as its first key; for
+ * a partitioned table, when every leaf partition has one.
+ */
 bool HasLeadingIndex(Oid relid, const std::string &column);
 /* The topmost partitioned ancestor of a partition, or relid itself. */
 Oid PartitionRoot(Oid relid);

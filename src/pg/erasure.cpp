@@ -111,6 +111,7 @@ int64_t ProcessErasureRequests()
 			InSubtransaction([&] { CarryOut(id, row[1].value(), row[2], row[3]); });
 			done++;
 		} catch (const PgError &e) {
+			RethrowIfInterrupt(e); /* a cancel stops every request, not this one */
 			error = e.what();
 		} catch (const Error &e) {
 			error = e.what();

@@ -15,6 +15,7 @@
  *-------------------------------------------------------------------------
  */
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,12 +42,13 @@ std::string Str(int64_t v)
 
 /* What forgetting did to one table. */
 struct TableOutcome {
-	std::string action; /* on forget of the table, "" for a table only unlinked */
-	int64_t deleted = 0;
-	int64_t anonymized = 0;
-	int64_t kept = 0;
-	int64_t unlinked = 0; /* rows whose reference to the subject was set to NULL */
-	std::string held_by;  /* legal-hold tables whose rows keep rows of this one */
+	std::string action;     /* on forget of the table, "" for a table only unlinked */
+	int64_t deleted = 0;    /* rows deleted */
+	int64_t anonymized = 0; /* rows whose declared columns this forget changed */
+	int64_t kept = 0;       /* rows left in place: a legal hold, or rows others reference */
+	int64_t unlinked = 0;   /* rows whose reference to the subject was set to NULL */
+	bool hold = false;      /* the kept rows are held (legal hold or references) */
+	std::string held_by;    /* the tables whose rows hold the kept rows */
 };
 
 /* "c.a = r.x AND c.b = r.y" */
@@ -77,25 +79,48 @@ std::string AnyReference(const SubjectMember &m, const std::string &alias,
 	return sql.empty() ? "" : "(" + sql + ")";
 }
 
-/* A row referenced by rows of a legal-hold table. */
-std::string HeldCondition(const SubjectMember &m, const std::string &alias)
-{
-	return AnyReference(m, alias, &IncomingReference::Holds);
-}
-
 /* A row that cannot be deleted: held, or referenced through a key that cannot be cleared. */
 std::string MustStay(const SubjectMember &m, const std::string &alias)
 {
 	return AnyReference(m, alias, &IncomingReference::KeepsInPlace);
 }
 
-std::string HeldBy(const SubjectMember &m)
+/* The tables whose references keep some of the subject's rows of m (`rows`) in place. */
+std::string HeldBy(const SubjectMember &m, const std::string &rows, const SubjectId &id)
 {
 	std::string tables;
 	for (const IncomingReference &ref : m.references)
-		if (ref.Holds() && tables.find(ref.child_qualified) == std::string::npos)
+		if (ref.KeepsInPlace() && tables.find(ref.child_qualified) == std::string::npos &&
+		    OwnerPreparedSql(m.table->info.relid,
+		                     "SELECT EXISTS (SELECT 1 FROM " + m.table->info.qualified +
+		                         " r WHERE " + rows + " AND " + Referenced(ref, "r") + ")",
+		                     id.key)
+		            .Scalar() == SqlValue("t"))
 			tables += (tables.empty() ? "" : ", ") + ref.child_qualified;
 	return tables;
+}
+
+/* ARRAY[alias.k1::text, ...]: a row's primary key as retention.forgotten_row and late_row name it.
+ */
+std::string RowKey(const std::vector<std::string> &primary_key, const std::string &alias)
+{
+	std::string sql;
+	for (const std::string &k : primary_key)
+		sql += (sql.empty() ? "" : ", ") + (alias.empty() ? "" : alias + ".") + QuoteIdent(k) +
+		       "::text";
+	return "ARRAY[" + sql + "]";
+}
+
+/* "r.k1 = f.row_key[1]::type1 AND ...": the row an entry names, found through the key's index. */
+std::string RowKeyMatches(const SubjectMember &m, const std::string &row, const std::string &entry)
+{
+	std::string sql;
+	for (size_t i = 0; i < m.primary_key.size(); i++) {
+		const ColumnInfo *c = m.table->info.FindColumn(m.primary_key[i]);
+		sql += (i > 0 ? " AND " : "") + row + "." + QuoteIdent(m.primary_key[i]) + " = " + entry +
+		       ".row_key[" + Str(i + 1) + "]::" + TypeNameOf(c ? c->type_oid : TEXTOID);
+	}
+	return sql;
 }
 
 /*
@@ -133,6 +158,8 @@ public:
 
 	std::string Run(const SqlValue &reason, const SqlValue &request_id)
 	{
+		erasure_id_ =
+		    Sql("SELECT nextval('retention.erasure_log_erasure_id_seq')::text").Scalar().value();
 		if (!id_.key.empty()) {
 			LockReferencedRows();
 			for (const SubjectMember &m : scope_.members())
@@ -145,6 +172,74 @@ private:
 	const SubjectScope &scope_;
 	const SubjectId &id_;
 	std::map<std::string, TableOutcome> outcomes_;
+	std::string erasure_id_;
+
+	/* The parameters of a statement on the subject's rows: the key, then `more` from $n+1. */
+	/*
+	 * Anonymizes the rows of m that `rows` selects (or only reads them when
+	 * there is nothing to change) and records them in
+	 * retention.forgotten_row, so no run anonymizes or archives them again
+	 * and a held row is deleted once nothing holds it.  Rows recorded by an
+	 * earlier forget are left as they are.  Returns (rows changed, rows).
+	 */
+	std::pair<int64_t, int64_t> AnonymizeInPlace(const SubjectMember &m, const std::string &rows,
+	                                             bool held)
+	{
+		const std::string &table = m.table->info.qualified;
+		const Oid relid = m.table->info.relid;
+		std::string sets = AnonymizeSets(m);
+		if (m.primary_key.empty()) {
+			/* no key to name the rows by: anonymized, not recorded (docs/rights.md) */
+			int64_t n =
+			    sets.empty()
+			        ? OwnerPreparedSql(relid, "SELECT count(*) FROM " + table + " r WHERE " + rows,
+			                           id_.key)
+			              .ScalarInt()
+			        : OwnerPreparedSql(
+			              relid, "UPDATE " + table + " r SET " + sets + " WHERE " + rows, id_.key)
+			              .processed;
+			return {sets.empty() ? 0 : n, n};
+		}
+		/* the table's owner changes the rows an earlier forget did not record ... */
+		std::string key = RowKey(m.primary_key, "r");
+		std::string fresh = rows + SkipForgottenRows(relid, m.primary_key, "r");
+		std::string touched = sets.empty()
+		                          ? "SELECT " + key + "::text FROM " + table + " r WHERE " + fresh
+		                          : "UPDATE " + table + " r SET " + sets + " WHERE " + fresh +
+		                                " RETURNING " + key + "::text";
+		SqlResult keys = OwnerPreparedSql(relid, touched, id_.key);
+		int64_t changed = static_cast<int64_t>(keys.rows.size());
+		/* ... and the extension records them */
+		if (changed > 0) {
+			std::vector<SqlValue> row_keys;
+			for (const SqlRow &k : keys.rows)
+				row_keys.push_back(k[0]);
+			Sql("INSERT INTO retention.forgotten_row (relation, row_key, subject, erasure_id, "
+			    "held) "
+			    "SELECT $1::oid::regclass, k::text[], $2, $3::bigint, $4::boolean "
+			    "FROM pg_catalog.unnest($5::text[]) AS k ON CONFLICT DO NOTHING",
+			    {Str(relid), scope_.subject(), erasure_id_, held ? "true" : "false",
+			     ArrayLiteral(row_keys)});
+		}
+		/* the write trigger queued the rows just changed: the run must not change them again */
+		if (changed > 0 && !sets.empty())
+			Sql("DELETE FROM retention.late_row l USING retention.forgotten_row f "
+			    "WHERE f.relation = $1::oid::regclass AND f.erasure_id = $2::bigint "
+			    "AND l.row_key = f.row_key AND l.relid IN (SELECT pg_catalog.unnest($3::oid[]))",
+			    {Str(relid), erasure_id_, LeafList(relid)});
+		int64_t all =
+		    OwnerPreparedSql(relid, "SELECT count(*) FROM " + table + " r WHERE " + rows, id_.key)
+		        .ScalarInt();
+		return {sets.empty() ? 0 : changed, all};
+	}
+
+	static std::string LeafList(Oid relid)
+	{
+		std::string list = "{" + Str(relid);
+		for (Oid leaf : LeafPartitions(relid))
+			list += "," + Str(leaf);
+		return list + "}";
+	}
 
 	/*
 	 * Parents first, so concurrent inserts of children wait behind the
@@ -175,18 +270,15 @@ private:
 			o.kept = OwnerPreparedSql(relid, "SELECT count(*) FROM " + table + " r WHERE " + rows,
 			                          id_.key)
 			             .ScalarInt();
+			o.hold = o.kept > 0;
 			return;
 		}
 		if (m.action == ForgetAction::Anonymize) {
-			std::string sets = AnonymizeSets(m);
-			o.anonymized =
-			    sets.empty()
-			        ? OwnerPreparedSql(relid, "SELECT count(*) FROM " + table + " r WHERE " + rows,
-			                           id_.key)
-			              .ScalarInt()
-			        : OwnerPreparedSql(
-			              relid, "UPDATE " + table + " r SET " + sets + " WHERE " + rows, id_.key)
-			              .processed;
+			auto [changed, all] = AnonymizeInPlace(m, rows, false);
+			o.anonymized = changed;
+			/* rows with nothing declared to anonymize stay as they are */
+			if (AnonymizeSets(m).empty())
+				o.kept = all;
 			return;
 		}
 
@@ -214,22 +306,16 @@ private:
 		                .processed;
 		if (stays.empty())
 			return;
-		/* rows other rows still point at are anonymized in place instead */
-		std::string sets = AnonymizeSets(m);
-		std::string held = HeldCondition(m, "r");
-		std::string flag = held.empty() ? "false" : held;
-		SqlResult kept =
-		    sets.empty()
-		        ? OwnerPreparedSql(relid, "SELECT " + flag + " FROM " + table + " r WHERE " + rows,
-		                           id_.key)
-		        : OwnerPreparedSql(relid,
-		                           "UPDATE " + table + " r SET " + sets + " WHERE " + rows +
-		                               " RETURNING " + flag,
-		                           id_.key);
-		o.anonymized = static_cast<int64_t>(kept.rows.size());
-		for (const SqlRow &row : kept.rows)
-			if (row[0] == SqlValue("t"))
-				o.held_by = HeldBy(m);
+		/*
+		 * Rows other rows still point at are anonymized in place instead, and
+		 * kept: the run deletes them once nothing holds them any more.
+		 */
+		auto [changed, all] = AnonymizeInPlace(m, rows, true);
+		o.anonymized = changed;
+		o.kept = all;
+		o.hold = all > 0;
+		if (all > 0)
+			o.held_by = HeldBy(m, rows, id_);
 	}
 
 	std::string ReceiptJson(const SqlValue &request_id) const
@@ -249,7 +335,7 @@ private:
 			if (!o.held_by.empty())
 				entry += ", \"held_by\": " + JsonString(o.held_by);
 			tables += (tables.empty() ? "" : ", ") + JsonString(name) + ": {" + entry + "}";
-			if (o.kept > 0)
+			if (o.hold)
 				holds += (holds.empty() ? "" : ", ") + JsonString(name) + ": " + Str(o.kept);
 			total += o.deleted + o.anonymized;
 		}
@@ -282,7 +368,7 @@ private:
 		        "  AND subject_hash = decode($2, 'hex') AND relid = ANY ($3::oid[])), "
 		        "key AS (DELETE FROM retention_archive.data_key WHERE subject = $1 "
 		        "  AND subject_hash = decode($2, 'hex') AND (SELECT n FROM held) = 0 RETURNING 1), "
-		        "e AS (SELECT nextval('retention.erasure_log_erasure_id_seq') AS id, now() AS at) "
+		        "e AS (SELECT $7::bigint AS id, now() AS at) "
 		        "INSERT INTO retention.erasure_log (erasure_id, subject, subject_hash, erased_at, "
 		        "reason, receipt, request_id) "
 		        "SELECT e.id, $1, decode($2, 'hex'), e.at, $4, $5::jsonb || jsonb_build_object("
@@ -290,8 +376,8 @@ private:
 		        "'rows_deleted', (SELECT count(*) FROM gone), 'rows_kept', (SELECT n FROM held), "
 		        "'data_key_destroyed', EXISTS (SELECT 1 FROM key))), $6::bigint FROM e "
 		        "RETURNING receipt::text",
-		        {scope_.subject(), id_.HashHex(), keep, reason, ReceiptJson(request_id),
-		         request_id})
+		        {scope_.subject(), id_.HashHex(), keep, reason, ReceiptJson(request_id), request_id,
+		         erasure_id_})
 		        .Scalar()
 		        .value();
 		/* this backend's copy of the key goes too (other backends drop theirs at their next run) */
@@ -333,6 +419,120 @@ std::string ForgetSubject(const SubjectScope &scope, const SubjectId &id, const 
                           const SqlValue &request_id)
 {
 	return Forgetter(scope, id).Run(reason, request_id);
+}
+
+std::string SkipForgottenRows(Oid relid, const std::vector<std::string> &key,
+                              const std::string &alias)
+{
+	if (key.empty())
+		return "";
+	/* the keys as one text[] literal of text[] texts: compared with <> ALL, hashed */
+	SqlValue keys = Sql("SELECT array_agg(row_key::text)::text FROM retention.forgotten_row "
+	                    "WHERE relation = $1::oid::regclass",
+	                    {Str(relid)}, true)
+	                    .Scalar();
+	if (!keys)
+		return "";
+	return " AND " + RowKey(key, alias) + "::text <> ALL (" + QuoteLiteral(*keys) + "::text[])";
+}
+
+int64_t CompleteDeferredForgets()
+{
+	int64_t deleted = 0;
+	/* entries of dropped tables */
+	Sql("DELETE FROM retention.forgotten_row f WHERE NOT EXISTS (SELECT 1 FROM "
+	    "pg_catalog.pg_class c WHERE c.oid = f.relation)");
+	SqlResult subjects = Sql("SELECT DISTINCT subject FROM retention.forgotten_row ORDER BY 1");
+	for (const SqlRow &row : subjects.rows) {
+		std::shared_ptr<const SubjectScope> scope;
+		try {
+			scope = SubjectScope::Load(row[0].value());
+		} catch (const Error &e) {
+			if (e.kind() != ErrorKind::UndefinedObject)
+				throw;
+			continue;
+		}
+		/* erasure -> the "tables" of its completion receipt */
+		std::map<std::string, std::string> completed;
+		for (const SubjectMember &m : scope->members()) {
+			if (m.primary_key.empty())
+				continue;
+			const std::string &table = m.table->info.qualified;
+			std::string relid = Str(m.table->info.relid);
+			std::string stays = MustStay(m, "r");
+			/* the held entries are ours; the table's owner deletes the rows nothing holds now */
+			SqlResult held =
+			    Sql("SELECT erasure_id::text, row_key::text FROM "
+			        "retention.forgotten_row WHERE relation = $1::oid::regclass AND held",
+			        {relid});
+			if (held.rows.empty())
+				continue;
+			std::vector<SqlValue> erasures, keys;
+			for (const SqlRow &h : held.rows) {
+				erasures.push_back(h[0]);
+				keys.push_back(h[1]);
+			}
+			SqlResult done = OwnerSql(
+			    m.table->info.relid,
+			    "WITH f AS (SELECT u.e AS erasure_id, u.k::text[] AS row_key FROM "
+			    "pg_catalog.unnest($1::bigint[], $2::text[]) AS u(e, k)), d AS (DELETE FROM " +
+			        table + " r USING f WHERE " + RowKeyMatches(m, "r", "f") +
+			        (stays.empty() ? "" : " AND NOT " + stays) +
+			        " RETURNING f.erasure_id) "
+			        "SELECT d.erasure_id::text, count(*)::text FROM d GROUP BY 1 ORDER BY 1",
+			    {ArrayLiteral(erasures), ArrayLiteral(keys)});
+			for (const SqlRow &d : done.rows) {
+				std::string &tables = completed[d[0].value()];
+				tables += (tables.empty() ? "" : ", ") + JsonString(table) +
+				          ": {\"on_forget\": \"delete\", \"deleted\": " + d[1].value() + "}";
+				deleted += std::stoll(d[1].value());
+			}
+		}
+		/* entries of rows that are gone: deleted above (cascades too), purged, dropped */
+		for (const SubjectMember &m : scope->members()) {
+			if (m.primary_key.empty())
+				continue;
+			std::string relid = Str(m.table->info.relid);
+			SqlResult entries = Sql("SELECT row_key::text FROM retention.forgotten_row WHERE "
+			                        "relation = $1::oid::regclass",
+			                        {relid});
+			if (entries.rows.empty())
+				continue;
+			std::vector<SqlValue> keys;
+			for (const SqlRow &e : entries.rows)
+				keys.push_back(e[0]);
+			/* which of them the table still has, asked of its owner */
+			SqlResult present = OwnerSql(
+			    m.table->info.relid,
+			    "SELECT f.row_key::text FROM (SELECT k::text[] AS row_key FROM "
+			    "pg_catalog.unnest($1::text[]) AS k) f WHERE EXISTS (SELECT 1 FROM " +
+			        m.table->info.qualified + " r WHERE " + RowKeyMatches(m, "r", "f") + ")",
+			    {ArrayLiteral(keys)});
+			std::vector<SqlValue> kept;
+			for (const SqlRow &p : present.rows)
+				kept.push_back(p[0]);
+			Sql("DELETE FROM retention.forgotten_row WHERE relation = $1::oid::regclass "
+			    "AND row_key::text <> ALL ($2::text[])",
+			    {relid, ArrayLiteral(kept)});
+		}
+		for (const auto &[erasure, tables] : completed)
+			Sql("WITH e AS (SELECT nextval('retention.erasure_log_erasure_id_seq') AS id, now() "
+			    "AS at) INSERT INTO retention.erasure_log (erasure_id, subject, subject_hash, "
+			    "erased_at, reason, receipt) SELECT e.id, l.subject, l.subject_hash, e.at, "
+			    "'completes erasure ' || l.erasure_id, jsonb_build_object('erasure_id', e.id, "
+			    "'erased_at', e.at, 'subject', l.subject, 'subject_hash', encode(l.subject_hash, "
+			    "'hex'), 'completes_erasure', l.erasure_id) || $2::jsonb FROM e, "
+			    "retention.erasure_log l WHERE l.erasure_id = $1::bigint",
+			    {erasure, "{\"tables\": {" + tables + "}}"});
+	}
+	/* a forgotten subject's legal-hold rows left the archive: their key goes too */
+	if (Sql("DELETE FROM retention_archive.data_key k WHERE EXISTS (SELECT 1 FROM "
+	        "retention.erasure_log e WHERE e.subject = k.subject AND e.subject_hash = "
+	        "k.subject_hash) AND NOT EXISTS (SELECT 1 FROM retention_archive.archived_row a "
+	        "WHERE a.subject = k.subject AND a.subject_hash = k.subject_hash)")
+	        .processed > 0)
+		ClearDataKeyCache();
+	return deleted;
 }
 
 /* retention.forget_subject(subject text, id text, reason text) -> jsonb */

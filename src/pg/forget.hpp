@@ -24,6 +24,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "spi_query.hpp"
 #include "subject_rights.hpp"
@@ -40,5 +41,25 @@ namespace pg_retention::pg
  */
 std::string ForgetSubject(const SubjectScope &scope, const SubjectId &id, const SqlValue &reason,
                           const SqlValue &request_id);
+
+/*
+ * " AND <row not in retention.forgotten_row>" for a lifecycle statement on
+ * a partition or table of declared table `relid` whose primary key is
+ * `key` (columns qualified by `alias` unless empty), or "" when a forget
+ * left no row of it in place.  The anonymize stages use it so that no value
+ * is anonymized twice, the archive stage so that a forgotten subject's rows
+ * are never sealed again under a new key.
+ */
+std::string SkipForgottenRows(Oid relid, const std::vector<std::string> &key,
+                              const std::string &alias);
+
+/*
+ * The run's last step after a forget (docs/rights.md): deletes the held
+ * rows nothing holds any more (logging each completed erasure in
+ * retention.erasure_log), forgets the entries of rows that are gone, and
+ * destroys the archive data keys of forgotten subjects with no archived
+ * row left.  Returns the rows deleted.
+ */
+int64_t CompleteDeferredForgets();
 
 } // namespace pg_retention::pg

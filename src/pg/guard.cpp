@@ -66,25 +66,75 @@ void CopyText(char *dst, size_t size, const char *src) noexcept
 	strlcpy(dst, src, size);
 }
 
+/*
+ * Where PgTryCall copies the errors it catches: a child of
+ * TopMemoryContext, so a PgError survives the commits and rollbacks made
+ * while it travels (the engine records a cancel and commits before
+ * re-raising it).  It is reset when an error is captured while no PgError
+ * is alive: nothing can point into it then (CaughtError::pg_error is only
+ * used between the end of a catch and its ReThrowError, with no PgCall in
+ * between).  So it holds the errors of one handling at most.
+ */
+MemoryContext error_memory = nullptr;
+int live_errors = 0; /* PgError objects alive, copies included */
+
 } // namespace
+
+PgError::PgError(ErrorData *edata) noexcept : edata_(edata)
+{
+	live_errors++;
+}
+
+PgError::PgError(const PgError &other) noexcept : std::exception(other), edata_(other.edata_)
+{
+	live_errors++;
+}
+
+PgError::~PgError()
+{
+	live_errors--;
+}
 
 const char *PgError::what() const noexcept
 {
 	return edata_ != nullptr && edata_->message != nullptr ? edata_->message : "PostgreSQL error";
 }
 
+bool IsInterrupt(const PgError &error) noexcept
+{
+	const ErrorData *edata = error.edata();
+	return (edata != nullptr &&
+	        ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION) ||
+	       QueryCancelPending || ProcDiePending;
+}
+
+void RethrowIfInterrupt(const PgError &error)
+{
+	if (IsInterrupt(error))
+		throw;
+}
+
 ErrorData *PgTryCall(void (*call)(void *), void *arg) noexcept
 {
 	MemoryContext volatile caller_context = CurrentMemoryContext;
+	ErrorContextCallback *volatile context_stack = error_context_stack;
 	ErrorData *volatile edata = nullptr;
 	PG_TRY();
 	{
+		if (error_memory == nullptr)
+			error_memory = AllocSetContextCreate(TopMemoryContext, "pg_retention errors",
+			                                     ALLOCSET_SMALL_SIZES);
 		call(arg);
 	}
 	PG_CATCH();
 	{
-		MemoryContextSwitchTo(caller_context);
+		/* PG_CATCH restores the context stack already; say it where the rule lives */
+		error_context_stack = context_stack;
+		if (error_memory != nullptr && live_errors == 0)
+			MemoryContextReset(error_memory);
+		MemoryContextSwitchTo(error_memory != nullptr ? error_memory : caller_context);
 		edata = CopyErrorData();
+		MemoryContextSwitchTo(caller_context);
 		FlushErrorState();
 	}
 	PG_END_TRY();

@@ -13,8 +13,26 @@
  *		   objects are alive runs under its own sigsetjmp; an ereport becomes
  *		   a PgError exception, so C++ destructors run normally.
  *
- *		Rules (STYLE.md): no throw crosses a PG_TRY, no ereport(ERROR)
- *		inside a catch or a destructor, destructors do not call PostgreSQL.
+ *		3. Error lifetime: the ErrorData a PgError carries is copied into
+ *		   one long-lived memory context of the guard (PgTryCall), not into
+ *		   the caller's: the lifecycle engine commits (SPI_commit frees the
+ *		   transaction's contexts) between catching a cancel and re-raising
+ *		   it.  That context is reset when the next error is captured while
+ *		   no PgError is alive, so it holds at most the errors of one
+ *		   handling, and PgError's destructor only counts (no PostgreSQL).
+ *
+ *		Rules of the boundary (they live here, nowhere else):
+ *		- no throw crosses a PG_TRY; no ereport(ERROR) inside a catch or a
+ *		  destructor; destructors do not call PostgreSQL;
+ *		- the guards restore PG_exception_stack and error_context_stack
+ *		  when they catch, so a frame that pushed a context callback and
+ *		  was unwound by an exception leaves nothing dangling;
+ *		- a cancel or a termination (SQLSTATE class 57, IsInterrupt) is
+ *		  never swallowed: a loop that catches PgError per item and goes on
+ *		  re-throws it first;
+ *		- a relation is locked before it is opened (or read through the
+ *		  syscache): never relation_open(..., NoLock) on a relation this
+ *		  backend has not locked (assert-enabled builds check it).
  *
  * IDENTIFICATION
  *		src/pg/guard.hpp
@@ -31,17 +49,33 @@
 namespace pg_retention::pg
 {
 
-/* A PostgreSQL error caught by PgCall, travelling through C++ frames. */
+/*
+ * A PostgreSQL error caught by PgCall, travelling through C++ frames.  Its
+ * ErrorData lives in the guard's error context (see 3. above) while any
+ * PgError is alive: copies are counted, the destructor calls nothing.
+ */
 class PgError : public std::exception
 {
 public:
-	explicit PgError(ErrorData *edata) noexcept : edata_(edata) {}
+	explicit PgError(ErrorData *edata) noexcept;
+	PgError(const PgError &other) noexcept;
+	PgError &operator=(const PgError &other) noexcept = default;
+	~PgError() override;
 	ErrorData *edata() const noexcept { return edata_; }
 	const char *what() const noexcept override;
 
 private:
 	ErrorData *edata_;
 };
+
+/*
+ * A cancel, a timeout or a termination (SQLSTATE class 57, or one pending):
+ * the work must stop, the error go on up.
+ */
+bool IsInterrupt(const PgError &error) noexcept;
+
+/* Re-throws the PgError being handled if it is an interrupt; call it in a catch. */
+void RethrowIfInterrupt(const PgError &error);
 
 /*
  * What the entry guard captured from a C++ exception: fixed buffers, so
@@ -72,22 +106,27 @@ auto InvokeGuarded(const char *where, Fn &&fn, Args &&...args) -> decltype(fn(ar
 	CaughtError caught;
 	caught.caught = false;
 	void *exception_stack = PG_exception_stack;
+	ErrorContextCallback *context_stack = error_context_stack;
 	try {
 		return fn(std::forward<Args>(args)...);
 	} catch (...) {
 		CaptureCurrentException(caught);
 	}
-	/* A PG_TRY left by a C++ throw would leave a dangling jump target. */
-	if (PG_exception_stack != exception_stack)
-		PG_exception_stack = static_cast<sigjmp_buf *>(exception_stack);
+	/*
+	 * A PG_TRY left by a C++ throw would leave a dangling jump target, and a
+	 * context callback pushed by an unwound frame a dangling callback.
+	 */
+	PG_exception_stack = static_cast<sigjmp_buf *>(exception_stack);
+	error_context_stack = context_stack;
 	ReportCaught(caught, where);
 }
 
 /*
- * Calls call(arg) under PG_TRY; on an ereport(ERROR) returns the error,
- * copied into the memory context current at the call, and flushes it.
- * The sigsetjmp lives in this one function's frame, so no caller's local
- * can be clobbered by the longjmp.
+ * Calls call(arg) under PG_TRY; on an ereport(ERROR) restores the error
+ * context stack and the memory context of the call, returns the error
+ * copied into the guard's error context, and flushes it.  The sigsetjmp
+ * lives in this one function's frame, so no caller's local can be
+ * clobbered by the longjmp.
  */
 ErrorData *PgTryCall(void (*call)(void *), void *arg) noexcept;
 

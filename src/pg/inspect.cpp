@@ -16,7 +16,9 @@
 #include "error.hpp"
 #include "policy.hpp"
 
+#include "column_values.hpp"
 #include "guard.hpp"
+#include "lifecycle_sql.hpp"
 #include "policy_store.hpp"
 #include "result_set.hpp"
 #include "server_key.hpp"
@@ -152,6 +154,24 @@ void CheckIndex(ResultSet &out, const DeclaredTable &t, const std::string &colum
 	           "); without it every run scans the whole table");
 }
 
+/*
+ * A BEFORE UPDATE trigger that assigns the age column (a "last_update"
+ * trigger) would reset the age of every row the run anonymizes, purges a
+ * value of or minimizes: such rows would never age out.  The run detects it
+ * and fails the table; check() says so beforehand.
+ */
+void CheckAgeTriggers(ResultSet &out, const DeclaredTable &t, const std::string &age)
+{
+	for (const UpdateTrigger &trigger : BeforeUpdateTriggers(t.info.relid, age))
+		if (trigger.may_assign_age)
+			Report(out, "warning", t.info.relid, age,
+			       "BEFORE UPDATE trigger " + QuoteIdent(trigger.name) + " (function " +
+			           trigger.function + ") may assign the age column",
+			       "the run's own updates (anonymize, purge values, minimize) must not change a "
+			       "row's age: a run that sees it happen fails the table; let the trigger keep "
+			       "OLD's age when only other columns change, or take the age from another column");
+}
+
 void CheckTable(ResultSet &out, const DeclaredTable &t, const std::vector<DeclaredTable> &all)
 {
 	if (!t.problem.empty()) {
@@ -160,8 +180,18 @@ void CheckTable(ResultSet &out, const DeclaredTable &t, const std::vector<Declar
 		       "until then");
 		return;
 	}
-	if (t.policy && t.policy->age_column)
+	/* values tried against the columns as they are now (after ALTER COLUMN TYPE, a new domain
+	 * CHECK) */
+	try {
+		CheckDeclaredValues(t);
+	} catch (const Error &e) {
+		Report(out, "error", t.info.relid, {}, e.what(),
+		       "fix the label with SECURITY LABEL FOR retention; every run that applies it fails");
+	}
+	if (t.policy && t.policy->age_column) {
 		CheckIndex(out, t, *t.policy->age_column, "age");
+		CheckAgeTriggers(out, t, *t.policy->age_column);
+	}
 	bool has_subject = t.policy && t.policy->subject;
 	if (has_subject) {
 		const SubjectClause &s = *t.policy->subject;

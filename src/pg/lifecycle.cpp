@@ -27,16 +27,19 @@
 
 #include "late_rows.hpp"
 #include "archive.hpp"
+#include "forget.hpp"
 #include "guard.hpp"
 #include "lifecycle.hpp"
 #include "lifecycle_sql.hpp"
 #include "method_sql.hpp"
 #include "owner_sql.hpp"
+#include "worker_settings.hpp"
 #include "policy_store.hpp"
 #include "result_set.hpp"
 #include "spi_query.hpp"
 #include "subtransaction.hpp"
 #include "table_order.hpp"
+#include "worker_settings.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -155,8 +158,11 @@ public:
 			}
 			if (StopRequested())
 				stopped = true;
-			else
+			else {
 				PurgeArchive();
+				/* after a forget: held rows nothing holds any more go (docs/rights.md) */
+				summary_.rows_purged += CompleteDeferredForgets();
+			}
 		};
 		if (options_.dry_run) {
 			/* a dry run does the real work, counts it, and rolls it all back: exact by construction
@@ -188,10 +194,14 @@ public:
 			}
 		}
 
-		summary_.status = stopped                      ? "stopped"
-		                  : summary_.tables_failed > 0 ? "partial"
-		                                               : "succeeded";
-		RecordEnd(SqlValue());
+		bool partial = summary_.tables_failed > 0 || !partial_tables_.empty();
+		summary_.tables_partial = static_cast<int>(partial_tables_.size());
+		summary_.status = stopped ? "stopped" : partial ? "partial" : "succeeded";
+		SqlValue message;
+		if (!partial_tables_.empty())
+			message = Str(summary_.tables_partial) +
+			          " table(s) left due rows undone (see run_detail): " + partial_text_;
+		RecordEnd(message);
 		tx_.CommitAndContinue();
 		if (!options_.dry_run)
 			ReleaseRunLock();
@@ -223,6 +233,8 @@ private:
 	RunSummary summary_;
 	std::string now_;
 	std::vector<DetailRecord> details_;
+	std::set<Oid> partial_tables_; /* declared tables with a stage that left due rows */
+	std::string partial_text_;
 
 	/* Advisory lock class of "a run is in progress in this database". */
 	static constexpr int32_t kRunLockClass = 0x52455431; /* 'RET1' */
@@ -426,26 +438,11 @@ private:
 		target.key_types = ColumnsOf(key, 1);
 		for (const std::string &oid : ColumnsOf(key, 2))
 			target.key_type_oids.push_back(static_cast<Oid>(std::stoul(oid)));
-		SqlResult blockers =
-		    /* names in full: statements on user tables run with search_path = pg_catalog */
-		    Sql("SELECT (SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM "
-		        "pg_catalog.pg_class c JOIN "
-		        "pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = con.conrelid), "
-		        "  (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.conkey) WITH "
-		        "ORDINALITY k(n, i) "
-		        "   JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = "
-		        "k.n)::text[], "
-		        "  (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.confkey) WITH "
-		        "ORDINALITY k(n, i) "
-		        "   JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = "
-		        "k.n)::text[] "
-		        "FROM pg_catalog.pg_constraint con "
-		        "WHERE con.contype = 'f' AND con.confdeltype IN ('a', 'r') AND con.conparentid = 0 "
-		        "AND con.confrelid IN ($1::oid, $2::oid)",
-		        {Str(t.info.relid), Str(leaf)}, true);
-		for (const SqlRow &row : blockers.rows)
-			target.blockers.push_back(IncomingKey{row[0].value(), ParseNameArray(row[1].value()),
-			                                      ParseNameArray(row[2].value())});
+		/* keys that keep a referenced row from going (a partition's own key counts for its root) */
+		for (const ReferencingKey &k : LoadReferencingKeys({t.info.relid, leaf}))
+			if (k.on_delete == 'a' || k.on_delete == 'r')
+				target.blockers.push_back(
+				    IncomingKey{k.child_qualified, k.columns, k.referenced_columns});
 		if (t.policy && t.policy->subject)
 			target.path = ResolveSubjectPath(t, all);
 		return target;
@@ -542,6 +539,106 @@ private:
 		return n;
 	}
 
+	/*
+	 * The first transaction id a stage's start did not see: a row whose xmin
+	 * is not older was written (inserted, or updated by the application)
+	 * while the stage ran.
+	 */
+	std::string StageHorizon()
+	{
+		return Sql("SELECT pg_catalog.xid(pg_catalog.pg_snapshot_xmax("
+		           "pg_catalog.pg_current_snapshot()))::text",
+		           {}, true)
+		    .Scalar()
+		    .value();
+	}
+
+	struct ProbeDone {
+	};
+
+	/*
+	 * What a stage left behind: the rows of `due_select` ("SELECT ... FROM
+	 * table r WHERE <still due, ahead of the stage's last position>") that
+	 * were already there when the stage started.  Those an application
+	 * transaction holds are `locked` (the stage skipped them: blocked, for
+	 * the next run); any other one is a row the stage should have processed
+	 * and did not.  One statement per stage, in a subtransaction rolled back
+	 * at once: its FOR UPDATE SKIP LOCKED takes row locks only to tell which
+	 * rows are held.  Rows written while the stage ran (xmin not older than
+	 * `horizon`) are the next run's: they are ahead of the watermark, or the
+	 * write trigger queued them, and the next run takes them, so they never
+	 * make a run partial (an xmin older than 2^31 transactions, frozen long
+	 * ago, reads as new: such a row is not counted).
+	 */
+	std::pair<int64_t, int64_t> ProbeLeftover(const Target &t, const std::string &due_select,
+	                                          std::vector<SqlValue> params, std::vector<Oid> types,
+	                                          const std::string &horizon)
+	{
+		params.push_back(horizon);
+		types.push_back(TEXTOID);
+		std::string rows = due_select + " AND pg_catalog.age(r.xmin) > pg_catalog.age($" +
+		                   Str(static_cast<int64_t>(params.size())) + "::text::xid)";
+		int64_t all = 0;
+		int64_t unlocked = 0;
+		try {
+			InEngineSubtransaction([&] {
+				SqlResult r = OwnerTypedSql(t.leaf.relid,
+				                            "SELECT (SELECT count(*) FROM (" + rows +
+				                                ") a)::text, (SELECT count(*) FROM (" + rows +
+				                                " FOR UPDATE OF r SKIP LOCKED) b)::text",
+				                            params, types);
+				all = std::stoll(r.rows.at(0).at(0).value());
+				unlocked = std::stoll(r.rows.at(0).at(1).value());
+				throw ProbeDone{};
+			});
+		} catch (const ProbeDone &) {
+		}
+		return {all - unlocked, unlocked};
+	}
+
+	/*
+	 * Ends a stage's accounting with the probe: locked rows are reported as
+	 * blocked; returns why the stage is partial ("" when it is not).
+	 */
+	std::string AccountLeftover(const Target &t, StageOutcome &o, const std::string &due_select,
+	                            const std::vector<SqlValue> &params, const std::vector<Oid> &types,
+	                            const std::string &horizon)
+	{
+		if (o.due == 0 || StopRequested())
+			return "";
+		auto [locked, left] = ProbeLeftover(t, due_select, params, types, horizon);
+		if (locked > 0) {
+			o.blocked += locked;
+			summary_.rows_blocked += locked;
+			o.blocked_by +=
+			    std::string(o.blocked_by.empty() ? "" : ", ") + "locked by another transaction";
+		}
+		if (left == 0)
+			return "";
+		return Str(left) + " due row(s) left undone: they were due when the stage started, " +
+		       "are not locked, and the stage's batches ended before them";
+	}
+
+	/*
+	 * Fails the batch (rolled back: no row keeps a changed age) when the
+	 * engine's own UPDATE changed the age column of a row: a BEFORE UPDATE
+	 * trigger rewrote it, and the row would silently start aging anew.
+	 * `moved` is how many returned rows have a new age.
+	 */
+	void FailIfAgeMoved(const Target &t, int64_t moved, const char *action)
+	{
+		if (moved == 0)
+			return;
+		throw BatchFailed{std::string(action) + " changed the age column " +
+		                      *t.declared->policy->age_column + " of " + Str(moved) +
+		                      " row(s) of " + t.leaf.qualified +
+		                      ": a BEFORE UPDATE trigger rewrites it: " +
+		                      DescribeAgeTriggers(BeforeUpdateTriggers(
+		                          t.leaf.relid, *t.declared->policy->age_column)) +
+		                      "; the batch was rolled back",
+		                  "09000"};
+	}
+
 	/* Batch size for the next batch, aiming at batch_target_ms. */
 	static int64_t NextBatchSize(int64_t current, double elapsed_ms)
 	{
@@ -609,6 +706,7 @@ private:
 		if (state.Scalar() && *state.Scalar() == signature)
 			return;
 		StageOutcome o;
+		std::string horizon = StageHorizon();
 		o.due = Count(t, "SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + differs, {});
 		StartDetail(t, "", "minimize", o.due);
 		auto started = std::chrono::steady_clock::now();
@@ -617,30 +715,46 @@ private:
 			int64_t changed = 0;
 			auto batch_start = std::chrono::steady_clock::now();
 			Batch([&] {
-				changed =
-				    OwnerSql(t.leaf.relid,
-				             "UPDATE " + t.leaf.qualified + " SET " + sets +
-				                 " WHERE ctid = ANY (ARRAY(SELECT ctid FROM " + t.leaf.qualified +
-				                 " WHERE " + differs + " LIMIT $1::bigint FOR UPDATE SKIP LOCKED))",
-				             {Str(size)})
-				        .processed;
+				/* o: the rows locked, with their age before the UPDATE (see UpdateValues) */
+				std::string old_age = t.age_sql.empty() ? "NULL::int" : t.age_sql;
+				std::string moved_age = t.age_sql.empty()
+				                            ? "false"
+				                            : "r." + t.age_sql + " IS DISTINCT FROM o.pgr_old_age";
+				SqlResult r = OwnerSql(
+				    t.leaf.relid,
+				    "WITH upd AS (UPDATE " + t.leaf.qualified + " AS r SET " + sets +
+				        " FROM (SELECT ctid AS pgr_ctid, " + old_age + " AS pgr_old_age FROM " +
+				        t.leaf.qualified + " WHERE " + differs +
+				        " LIMIT $1::bigint FOR UPDATE SKIP LOCKED) o WHERE r.ctid = o.pgr_ctid "
+				        "RETURNING " +
+				        moved_age +
+				        " AS moved) SELECT count(*), count(*) FILTER (WHERE moved) FROM upd",
+				    {Str(size)});
+				changed = r.ScalarInt();
+				if (!t.age_sql.empty())
+					FailIfAgeMoved(t, std::stoll(r.rows.at(0).at(1).value()), "minimize");
 				o.done += changed;
 				o.batches++;
 				summary_.rows_minimized += changed;
-				if (changed < size)
-					Sql("INSERT INTO retention.stage_state (relid, attnum, action, watermark_key) "
-					    "VALUES ($1::oid, 0, 'minimize', $2) ON CONFLICT (relid, attnum, action) "
-					    "DO "
-					    "UPDATE SET watermark_key = EXCLUDED.watermark_key, updated_at = "
-					    "clock_timestamp()",
-					    {Str(t.leaf.relid), signature});
 				UpdateDetail(t, "", "minimize", o, changed < size ? "done" : "running");
 			});
 			if (changed < size)
 				break;
 			size = NextBatchSize(size, Elapsed(batch_start));
 		}
-		Finish(t, "", "minimize", o, started);
+		/*
+		 * The rules count as applied only when no row is left: rows locked by
+		 * the application (skipped) are minimized by the next run.
+		 */
+		std::string left = AccountLeftover(
+		    t, o, "SELECT 1 FROM " + t.leaf.qualified + " r WHERE " + differs, {}, {}, horizon);
+		if (!StopRequested() && left.empty() && o.blocked == 0)
+			Sql("INSERT INTO retention.stage_state (relid, attnum, action, watermark_key) "
+			    "VALUES ($1::oid, 0, 'minimize', $2) ON CONFLICT (relid, attnum, action) DO "
+			    "UPDATE SET watermark_key = EXCLUDED.watermark_key, updated_at = "
+			    "clock_timestamp()",
+			    {Str(t.leaf.relid), signature});
+		Finish(t, "", "minimize", o, started, left);
 	}
 
 	static double Elapsed(std::chrono::steady_clock::time_point since)
@@ -650,9 +764,21 @@ private:
 	}
 
 	void Finish(const Target &t, const std::string &column, const char *action,
-	            const StageOutcome &o, std::chrono::steady_clock::time_point started)
+	            const StageOutcome &o, std::chrono::steady_clock::time_point started,
+	            const std::string &left_undone = "")
 	{
-		const char *status = options_.dry_run ? "dry run" : StopRequested() ? "stopped" : "done";
+		const char *status = !left_undone.empty() ? "partial"
+		                     : options_.dry_run   ? "dry run"
+		                     : StopRequested()    ? "stopped"
+		                                          : "done";
+		if (!left_undone.empty()) {
+			Detail(t, column, action).error = left_undone;
+			partial_tables_.insert(t.declared->info.relid);
+			partial_text_ += (partial_text_.empty() ? "" : "; ") + t.leaf.qualified + " " + action +
+			                 (column.empty() ? "" : " " + column) + ": " + left_undone;
+			Notice("WARNING", t.leaf.qualified + ": " + action +
+			                      (column.empty() ? "" : " " + column) + ": " + left_undone);
+		}
 		UpdateDetail(t, column, action, o, status);
 		if (!options_.dry_run)
 			tx_.CommitAndContinue();
@@ -687,6 +813,9 @@ private:
 		size_t nkey = t.key.size() + 1;
 		/* $1 cutoff, $2.. the watermark (when there is one) */
 		std::string window = t.age_sql + " < $1::" + t.age_type;
+		/* a value a forget anonymized is never anonymized again */
+		if (std::string(action) == "anonymize")
+			window += SkipForgottenRows(t.declared->info.relid, t.key, "");
 		if (!mark.empty())
 			window += " AND " + t.age_sql + " >= $2::" + t.age_type + " AND " + KeysetColumns(t) +
 			          " > " + KeysetParams(t, 2);
@@ -700,6 +829,7 @@ private:
 			types.insert(types.end(), keyset_types.begin(), keyset_types.end());
 
 		StageOutcome o;
+		std::string horizon = StageHorizon();
 		o.due = Count(t, "SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + window, params);
 		int64_t late = ProcessLateRows(t, *column, action, expression, cutoff, mark);
 		o.due += late;
@@ -711,10 +841,13 @@ private:
 		std::string order = KeysetColumns(t, "r");
 		order = order.substr(1, order.size() - 2);
 
+		int64_t skipped = 0; /* rows of a batch a trigger kept from being updated */
 		while (o.due > 0 && !StopRequested()) {
 			int64_t found = 0;
+			int64_t batch_skipped = 0; /* set by the attempt that commits */
 			auto batch_start = std::chrono::steady_clock::now();
 			Batch([&] {
+				batch_skipped = 0;
 				std::vector<SqlValue> p = params;
 				p.push_back(Str(size));
 				std::vector<Oid> p_types = types;
@@ -722,13 +855,14 @@ private:
 				int limit_param = static_cast<int>(p.size());
 				/* the batch's size and its last row: only these come back to the engine */
 				std::string inner = "r." + t.age_sql + " AS c0";
-				std::string outer = "c0::text";
-				std::string descending = "c0 DESC";
+				std::string outer = "c.c0::text";
+				/* c.cN, not cN: a bare name would bind to the text output column */
+				std::string descending = "c.c0 DESC";
 				for (size_t i = 0; i < t.key.size(); i++) {
 					std::string alias = "c" + Str(i + 1);
 					inner += ", r." + QuoteIdent(t.key[i]) + " AS " + alias;
-					outer += ", " + alias + "::text";
-					descending += ", " + alias + " DESC";
+					outer += ", c." + alias + "::text";
+					descending += ", c." + alias + " DESC";
 				}
 				SqlResult candidates = OwnerTypedSql(
 				    t.leaf.relid,
@@ -746,16 +880,45 @@ private:
 				up.insert(up.end(), last.begin(), last.end());
 				std::vector<Oid> up_types = types;
 				up_types.insert(up_types.end(), keyset_types.begin(), keyset_types.end());
+				/*
+				 * o: the batch's rows with their age before the UPDATE, locked
+				 * first so no one else changes them in between: an age that
+				 * differs after it was rewritten by a trigger, and a locked row
+				 * the UPDATE did not change was skipped by a trigger (returning
+				 * NULL).  The last column counts o (a row even when none changed).
+				 */
+				std::string batch_rows =
+				    window + " AND " + KeysetColumns(t) + " <= " + KeysetParams(t, last_first);
+				std::string old_rows = "SELECT " + t.age_sql + " AS pgr_old_age";
+				std::string same_row;
 				std::string returning;
-				for (const std::string &k : t.key)
-					returning += (returning.empty() ? "" : ", ") + QuoteIdent(k) + "::text";
-				SqlResult updated = OwnerTypedSql(
+				for (size_t i = 0; i < t.key.size(); i++) {
+					std::string k = QuoteIdent(t.key[i]);
+					old_rows += ", " + k + " AS pgr_k" + Str(i);
+					same_row += " AND r." + k + " = o.pgr_k" + Str(i);
+					returning += "r." + k + "::text AS pgr_k" + Str(i) + ", ";
+				}
+				old_rows += " FROM " + t.leaf.qualified + " WHERE " + batch_rows + " FOR UPDATE";
+				SqlResult result = OwnerTypedSql(
 				    t.leaf.relid,
-				    "UPDATE " + t.leaf.qualified + " SET " + q + " = " + expression + " WHERE " +
-				        window + " AND " + KeysetColumns(t) + " <= " + KeysetParams(t, last_first) +
-				        " RETURNING " + returning,
+				    "WITH o AS (" + old_rows + "), u AS (UPDATE " + t.leaf.qualified +
+				        " AS r SET " + q + " = " + expression + " FROM o WHERE " + batch_rows +
+				        same_row + " RETURNING " + returning + "r." + t.age_sql +
+				        " IS DISTINCT FROM o.pgr_old_age AS pgr_moved) SELECT u.*, "
+				        "n.pgr_locked::text "
+				        "FROM (SELECT count(*) AS pgr_locked FROM o) n LEFT JOIN u ON true",
 				    up, up_types);
-				int64_t changed = updated.processed;
+				SqlResult updated;
+				int64_t moved = 0;
+				int64_t locked = std::stoll(result.rows.at(0).back().value());
+				for (SqlRow &row : result.rows)
+					if (row[0]) {
+						moved += row[t.key.size()] == SqlValue("t") ? 1 : 0;
+						updated.rows.push_back(std::move(row));
+					}
+				int64_t changed = updated.processed = static_cast<int64_t>(updated.rows.size());
+				FailIfAgeMoved(t, moved, action);
+				batch_skipped = locked - changed;
 				/*
 				 * The processed rows leave the late-row queue.  A statement of
 				 * its own: an application UPDATE the batch waited for queued its
@@ -791,11 +954,20 @@ private:
 						params[1 + i] = last[i];
 				}
 			});
+			skipped += batch_skipped;
 			if (found < size)
 				break;
 			size = NextBatchSize(size, Elapsed(batch_start));
 		}
-		Finish(t, c.info.facts.name, action, o, started);
+		/* nothing due is left ahead of the final watermark (behind it is the late-row queue's) */
+		std::string left =
+		    AccountLeftover(t, o, "SELECT 1 FROM " + t.leaf.qualified + " r WHERE " + window,
+		                    params, types, horizon);
+		if (skipped > 0)
+			left = Str(skipped) + " row(s) of its batches were left unchanged behind the " +
+			       "watermark: a BEFORE UPDATE trigger skipped them (returned NULL)" +
+			       (left.empty() ? "" : "; " + left);
+		Finish(t, c.info.facts.name, action, o, started, left);
 	}
 
 	/* Removes the late-row queue entries of the rows in `processed` (key columns as text). */
@@ -855,6 +1027,12 @@ private:
 		                     .ScalarInt();
 		if (queued == 0)
 			return 0;
+		/* $1 the cutoff, $2.. the watermark, then one text[] per key column */
+		std::vector<SqlValue> up{cutoff};
+		up.insert(up.end(), mark.begin(), mark.end());
+		std::string behind = "false";
+		if (!mark.empty())
+			behind = KeysetColumns(t, "r") + " <= " + KeysetParams(t, 2);
 		int64_t changed = 0;
 		Batch([&] {
 			/* the queue is ours, the table its owner's: two statements, one batch */
@@ -867,55 +1045,41 @@ private:
 			                            {p[0], p[1]});
 			if (queued_keys.rows.empty())
 				return;
-			std::vector<SqlValue> up{cutoff};
-			up.insert(up.end(), mark.begin(), mark.end());
-			std::string behind_here = "false";
-			if (!mark.empty())
-				behind_here = KeysetColumns(t, "r") + " <= " + KeysetParams(t, 2);
-			std::string columns;
+			std::vector<SqlValue> params = up;
+			std::string arrays;
 			std::string elements;
+			std::string names;
 			for (size_t i = 0; i < t.key.size(); i++) {
 				std::string array = "{";
 				for (size_t r = 0; r < queued_keys.rows.size(); r++)
 					array += (r > 0 ? "," : "") + QuoteArrayElement(queued_keys.rows[r][i]);
-				up.push_back(array + "}");
-				columns += (i > 0 ? ", $" : "$") + Str(up.size()) + "::text[]";
+				params.push_back(array + "}");
+				arrays += (i > 0 ? ", $" : "$") + Str(params.size()) + "::text[]";
 				elements += (i > 0 ? ", u.k" : "u.k") + Str(i);
-			}
-			std::string names;
-			for (size_t i = 0; i < t.key.size(); i++)
 				names += (i > 0 ? ", k" : "k") + Str(i);
-			changed = OwnerSql(t.leaf.relid,
-			                   "WITH upd AS (UPDATE " + t.leaf.qualified + " r SET " +
-			                       QuoteIdent(column.facts.name) + " = " + expression +
-			                       " FROM (SELECT ARRAY[" + elements + "] AS row_key FROM unnest(" +
-			                       columns + ") AS u(" + names + ")) q WHERE " +
-			                       QueueKeyMatches(t, "q", "r") + " AND r." + t.age_sql +
-			                       " < $1::" + t.age_type + " AND " + behind_here +
-			                       " RETURNING 1) SELECT count(*) FROM upd",
-			                   up)
-			              .ScalarInt();
+			}
+			/* o: the queued rows with their age before the UPDATE (see UpdateValues) */
+			SqlResult r = OwnerSql(
+			    t.leaf.relid,
+			    "WITH q AS (SELECT ARRAY[" + elements + "] AS row_key FROM pg_catalog.unnest(" +
+			        arrays + ") AS u(" + names + ")), upd AS (UPDATE " + t.leaf.qualified +
+			        " r SET " + QuoteIdent(column.facts.name) + " = " + expression +
+			        " FROM (SELECT q.row_key, x." + t.age_sql + " AS pgr_old_age FROM q JOIN " +
+			        t.leaf.qualified + " x ON " + QueueKeyMatches(t, "q", "x") +
+			        " FOR UPDATE OF x) o WHERE " + QueueKeyMatches(t, "o", "r") + " AND r." +
+			        t.age_sql + " < $1::" + t.age_type + " AND " + behind + " RETURNING r." +
+			        t.age_sql +
+			        " IS DISTINCT FROM o.pgr_old_age AS moved) "
+			        "SELECT count(*), count(*) FILTER (WHERE moved) FROM upd",
+			    params);
+			changed = r.ScalarInt();
+			FailIfAgeMoved(t, std::stoll(r.rows.at(0).at(1).value()), action);
 			if (std::string(action) == "anonymize")
 				summary_.rows_anonymized += changed;
 			else
 				summary_.values_purged += changed;
 		});
 		return changed;
-	}
-
-	/* An element of an array literal; NULL for SQL NULL. */
-	static std::string QuoteArrayElement(const SqlValue &value)
-	{
-		if (!value)
-			return "NULL";
-		const std::string &v = *value;
-		std::string out = "\"";
-		for (char ch : v) {
-			if (ch == '"' || ch == '\\')
-				out += '\\';
-			out += ch;
-		}
-		return out + "\"";
 	}
 
 	/* ---- archive and purge rows ---------------------------------------- */
@@ -960,7 +1124,11 @@ private:
 			due_rows += " AND NOT r." + t.age_sql + " < " +
 			            QuoteLiteral(Cutoff(t, *t.declared->policy->purge_after)) +
 			            "::" + t.age_type;
+		/* rows a forget left in place are never sealed again under a new key */
+		if (archive)
+			due_rows += SkipForgottenRows(t.declared->info.relid, t.key, "r");
 		StageOutcome o;
+		std::string horizon = StageHorizon();
 		o.due = Count(t, "SELECT count(*) FROM (" + due_rows + ") d", {cutoff});
 		o.blocked = CountBlocked(t, cutoff, o.blocked_by);
 		summary_.rows_blocked += o.blocked;
@@ -984,13 +1152,14 @@ private:
 				                        purge_delay.empty() ? SqlValue() : SqlValue(purge_delay),
 				                        from};
 				SqlResult result =
-				    archive ? ArchiveRows(t, rows, p)
-				            : OwnerSql(t.leaf.relid,
-				                       "WITH gone AS (DELETE FROM " + t.leaf.qualified +
-				                           " WHERE ctid = ANY (ARRAY(" + rows + ")) RETURNING " +
-				                           t.age_sql +
-				                           " AS age) SELECT count(*), max(age)::text FROM gone",
-				                       p);
+				    archive
+				        ? ArchiveRows(t, rows, p)
+				        : OwnerSql(t.leaf.relid,
+				                   "WITH gone AS (DELETE FROM " + t.leaf.qualified +
+				                       " WHERE ctid = ANY (ARRAY(" + rows + ")) RETURNING " +
+				                       t.age_sql +
+				                       " AS age) SELECT count(*), max(gone.age)::text FROM gone",
+				                   p);
 				moved = result.ScalarInt();
 				if (!result.rows.empty() && result.rows[0].size() > 1 && result.rows[0][1])
 					from = result.rows[0][1];
@@ -1003,7 +1172,8 @@ private:
 				break;
 			size = NextBatchSize(size, Elapsed(batch_start));
 		}
-		Finish(t, "", action, o, started);
+		std::string left = AccountLeftover(t, o, due_rows, {cutoff}, {TEXTOID}, horizon);
+		Finish(t, "", action, o, started, left);
 	}
 
 	/*
@@ -1024,23 +1194,21 @@ private:
 			throw BatchFailed{"subject path of " + t.leaf.qualified +
 			                      " does not resolve: " + t.path.problem,
 			                  "55000"};
+		/* m.*, never a bare m: a column named m would be sealed instead of the row */
 		SqlResult moved = OwnerSql(
 		    t.leaf.relid,
 		    "WITH moved AS (DELETE FROM " + t.leaf.qualified + " WHERE ctid = ANY (ARRAY(" +
 		        due_rows + ")) RETURNING *) SELECT " + subject_id + ", m." + t.age_sql +
-		        "::timestamptz::text, pg_catalog.row_to_json(m)::text, (pg_catalog.max(m." +
+		        "::timestamptz::text, pg_catalog.row_to_json(m.*)::text, (pg_catalog.max(m." +
 		        t.age_sql + ") OVER ())::text FROM moved m",
 		    p);
 		if (moved.rows.empty())
 			return SqlResult{0, {{SqlValue("0"), SqlValue()}}};
-		std::string ids = "{";
-		std::string aged = "{";
-		std::string payloads = "{";
-		for (size_t r = 0; r < moved.rows.size(); r++) {
-			const char *sep = r > 0 ? "," : "";
-			ids += sep + QuoteArrayElement(moved.rows[r][0]);
-			aged += sep + QuoteArrayElement(moved.rows[r][1]);
-			payloads += sep + QuoteArrayElement(moved.rows[r][2]);
+		std::vector<SqlValue> ids, aged, payloads;
+		for (const SqlRow &row : moved.rows) {
+			ids.push_back(row[0]);
+			aged.push_back(row[1]);
+			payloads.push_back(row[2]);
 		}
 		int64_t archived =
 		    Sql("INSERT INTO retention_archive.archived_row (relid, table_name, subject, "
@@ -1049,8 +1217,8 @@ private:
 		        "u.aged::timestamptz + $4::interval, $5::bigint, retention._seal($3, u.id, "
 		        "u.payload) FROM unnest($6::text[], $7::text[], $8::text[]) AS u(id, aged, "
 		        "payload)",
-		        {Str(d.info.relid), d.info.qualified, subject, p[3], p[2], ids + "}", aged + "}",
-		         payloads + "}"})
+		        {Str(d.info.relid), d.info.qualified, subject, p[3], p[2], ArrayLiteral(ids),
+		         ArrayLiteral(aged), ArrayLiteral(payloads)})
 		        .processed;
 		if (archived != static_cast<int64_t>(moved.rows.size()))
 			throw BatchFailed{"archived " + Str(archived) + " of " + Str(moved.rows.size()) +
@@ -1230,10 +1398,30 @@ RunSummary RunLifecycle(const RunOptions &options, TransactionControl &transacti
 
 int64_t MarkCrashedRuns()
 {
-	/* a run in progress holds the run lock (Engine::AcquireRunLock) */
+	/*
+	 * A run in progress holds the run lock (Engine::AcquireRunLock).  The
+	 * counts come from run_detail, committed with each batch: the history
+	 * says what the crashed run did (archived rows purged are not in it).
+	 */
 	return Sql("UPDATE retention.run_history h SET status = 'crashed', finished_at = "
-	           "clock_timestamp(), message = 'the server or the backend stopped during the run' "
-	           "WHERE status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l "
+	           "clock_timestamp(), message = 'the server or the backend stopped during the run', "
+	           "rows_minimized = d.minimized, rows_anonymized = d.anonymized, values_purged = "
+	           "d.values_purged, rows_archived = d.archived, rows_purged = d.purged, "
+	           "rows_blocked = d.blocked, tables_failed = d.failed "
+	           "FROM (SELECT h2.run_id, "
+	           "  coalesce(sum(x.done) FILTER (WHERE x.action = 'minimize'), 0) AS minimized, "
+	           "  coalesce(sum(x.done) FILTER (WHERE x.action = 'anonymize'), 0) AS anonymized, "
+	           "  coalesce(sum(x.done) FILTER (WHERE x.action = 'purge_value'), 0) AS "
+	           "values_purged, "
+	           "  coalesce(sum(x.done) FILTER (WHERE x.action = 'archive'), 0) AS archived, "
+	           "  coalesce(sum(x.done) FILTER (WHERE x.action IN ('purge', 'drop partition')), 0) "
+	           "AS purged, "
+	           "  coalesce(sum(x.blocked), 0) AS blocked, "
+	           "  count(DISTINCT x.table_name) FILTER (WHERE x.status = 'failed') AS failed "
+	           "  FROM retention.run_history h2 LEFT JOIN retention.run_detail x "
+	           "  ON x.run_id = h2.run_id WHERE h2.status = 'running' GROUP BY h2.run_id) d "
+	           "WHERE d.run_id = h.run_id AND h.status = 'running' AND NOT EXISTS (SELECT 1 FROM "
+	           "pg_catalog.pg_locks l "
 	           "WHERE l.locktype = 'advisory' AND l.database = $2::oid AND l.classid = $1::oid "
 	           "AND l.objid = $2::oid AND l.objsubid = 2 AND l.granted AND l.pid = h.backend_pid)",
 	           {Str(static_cast<uint32_t>(0x52455431)), Str(MyDatabaseId)})
@@ -1288,6 +1476,7 @@ PGR_FUNCTION(retention_run)
 	ProcedureTransactions transactions(atomic);
 	RunOptions options;
 	options.dry_run = dry_run;
+	options.now = TestClockSet() ? RetentionNow() : 0; /* tests run at a chosen instant */
 	MarkCrashedRuns();
 	RunSummary summary = RunLifecycle(options, transactions);
 	/* a procedure cannot VACUUM: say what to vacuum (the worker does it itself) */

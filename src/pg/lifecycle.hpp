@@ -48,7 +48,7 @@ struct RunOptions {
 
 struct RunSummary {
 	int64_t run_id = 0;
-	std::string status; /* succeeded, partial (a table failed), stopped, failed */
+	std::string status; /* succeeded, partial (a table failed or left due rows), stopped, failed */
 	int64_t rows_minimized = 0;
 	int64_t rows_anonymized = 0;
 	int64_t values_purged = 0;
@@ -57,6 +57,7 @@ struct RunSummary {
 	int64_t archive_purged = 0;
 	int64_t rows_blocked = 0;
 	int tables_failed = 0;
+	int tables_partial = 0; /* tables that ended a stage with due rows left undone */
 };
 
 /*

@@ -12,6 +12,7 @@
 #include "catalog.hpp"
 #include "lifecycle_sql.hpp"
 #include "method_sql.hpp"
+#include "spi_query.hpp"
 
 namespace pg_retention::pg
 {
@@ -100,6 +101,38 @@ std::string SubjectIdSql(const Target &t, const std::string &alias)
 	}
 	return "(SELECT " + KeyText(previous, p.key_columns) + " FROM " + from + " WHERE " + where +
 	       ")";
+}
+
+std::vector<UpdateTrigger> BeforeUpdateTriggers(Oid relid, const std::string &age_column)
+{
+	/* tgtype bits: ROW 1, BEFORE 2, UPDATE 16 */
+	SqlResult r =
+	    Sql("SELECT tg.tgname::text, tg.tgfoid::regprocedure::text, "
+	        "  (l.lanname NOT IN ('plpgsql', 'sql') OR "
+	        "   pg_catalog.strpos(pg_catalog.lower(p.prosrc), pg_catalog.lower($2)) > 0)::text "
+	        "FROM pg_catalog.pg_trigger tg JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid "
+	        "JOIN pg_catalog.pg_language l ON l.oid = p.prolang "
+	        "WHERE tg.tgrelid = $1::oid AND NOT tg.tgisinternal AND tg.tgenabled <> 'D' "
+	        "AND (tg.tgtype::int & 19) = 19 AND tg.tgname <> 'retention_write' ORDER BY tg.tgname",
+	        {std::to_string(relid), age_column}, true);
+	std::vector<UpdateTrigger> triggers;
+	for (const SqlRow &row : r.rows)
+		triggers.push_back(
+		    UpdateTrigger{row[0].value(), row[1].value(), row[2] == SqlValue("true")});
+	return triggers;
+}
+
+std::string DescribeAgeTriggers(const std::vector<UpdateTrigger> &triggers)
+{
+	bool any_may = false;
+	for (const UpdateTrigger &t : triggers)
+		any_may = any_may || t.may_assign_age;
+	std::string text;
+	for (const UpdateTrigger &t : triggers)
+		if (t.may_assign_age || !any_may)
+			text +=
+			    (text.empty() ? "" : ", ") + QuoteIdent(t.name) + " (function " + t.function + ")";
+	return text.empty() ? "none found (a rule or a trigger that was dropped since)" : text;
 }
 
 } // namespace pg_retention::pg

@@ -50,4 +50,19 @@ std::string NotBlocked(const Target &t, const std::string &alias);
 /* An expression over `alias` giving the row's subject id as text. */
 std::string SubjectIdSql(const Target &t, const std::string &alias);
 
+/* An enabled BEFORE UPDATE row trigger of a table (other than retention_write). */
+struct UpdateTrigger {
+	std::string name;     /* the trigger */
+	std::string function; /* its function, as regprocedure text */
+	bool may_assign_age;  /* its source names the age column, or it is not SQL/PL/pgSQL */
+};
+/*
+ * The BEFORE UPDATE row triggers of `relid`: one that assigns the age column
+ * makes the run's own updates reset rows' ages (check() warns, the run fails
+ * the table when it happens).
+ */
+std::vector<UpdateTrigger> BeforeUpdateTriggers(Oid relid, const std::string &age_column);
+/* "t1 (function f()), t2 (...)": the triggers that may assign the age, else all. */
+std::string DescribeAgeTriggers(const std::vector<UpdateTrigger> &triggers);
+
 } // namespace pg_retention::pg

@@ -74,7 +74,7 @@ std::string MethodSql(const MethodCall &method, const std::string &column_sql,
 	}
 	if (name == "hash") {
 		std::string encoding = args.size() > 0 ? ArgumentSql(args[0]) : "'hex'";
-		std::string length = args.size() > 1 ? ArgumentSql(args[1]) : "0";
+		std::string length = args.size() > 1 ? ArgumentSql(args[1]) : "NULL::integer";
 		return "retention._rule_hash(" + column_sql + "::text, " + encoding + ", " + length + ", " +
 		       kCapabilityParam + ")::" + type;
 	}

@@ -14,6 +14,7 @@
 #include "error.hpp"
 #include "policy.hpp"
 
+#include "column_values.hpp"
 #include "policy_store.hpp"
 #include "subject_path.hpp"
 #include "guard.hpp"
@@ -56,15 +57,6 @@ void Validate(const DeclaredTable &table)
 	for (const DeclaredColumn &c : table.columns)
 		columns.emplace_back(c.info.facts.name, c.policy);
 	ValidateTable(table.info.Facts(), table.policy ? &*table.policy : nullptr, columns);
-	/* purging a value sets it to NULL: a NOT NULL column needs another treatment */
-	for (const DeclaredColumn &c : table.columns)
-		if (c.policy.purge_after && c.info.facts.not_null)
-			throw Error(ErrorKind::InvalidObjectDefinition,
-			            "column \"" + c.info.facts.name + "\" of " + table.info.qualified +
-			                " is NOT NULL: \"purge after\" would set it to NULL",
-			            "a purged value is erased by setting it to NULL",
-			            "drop the NOT NULL constraint, or replace the value with \"anonymize after "
-			            "<delay> using constant(...)\" or \"using redact\"");
 }
 
 void Rebuild()
@@ -117,6 +109,9 @@ DeclaredTable ValidateProposedLabel(Oid relid, int32 subid, const char *proposed
 
 	DeclaredTable table = Build(info, labels);
 	Validate(table);
+	/* values depend on the column alone: try those of the column being labelled */
+	if (proposed != nullptr && subid != 0)
+		CheckDeclaredValues(table, static_cast<AttrNumber>(subid));
 	CheckSubjectDeclaration(table);
 	return table;
 }

@@ -36,7 +36,8 @@ namespace pg_retention::pg
  * length) */
 PGR_FUNCTION(retention_rule_hash)
 {
-	CheckEngineCapability(PG_GETARG_INT64(3));
+	/* not STRICT, like hash(value, encoding, length): a NULL length is the full digest */
+	CheckEngineCapability(PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3));
 	return PgCall([&] { return retention_hash(fcinfo); });
 }
 

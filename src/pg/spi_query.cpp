@@ -112,6 +112,27 @@ constexpr size_t kMaxPlans = 500;
 
 } // namespace
 
+std::string QuoteArrayElement(const SqlValue &value)
+{
+	if (!value)
+		return "NULL";
+	std::string out = "\"";
+	for (char ch : *value) {
+		if (ch == '"' || ch == '\\')
+			out += '\\';
+		out += ch;
+	}
+	return out + "\"";
+}
+
+std::string ArrayLiteral(const std::vector<SqlValue> &values)
+{
+	std::string out = "{";
+	for (size_t i = 0; i < values.size(); i++)
+		out += (i > 0 ? "," : "") + QuoteArrayElement(values[i]);
+	return out + "}";
+}
+
 namespace detail
 {
 

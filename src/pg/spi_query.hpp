@@ -52,6 +52,12 @@ SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
 /* The same through a plan kept per backend: for statements run at every call. */
 SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &params = {});
 
+/* An element of an array literal, quoted; NULL for SQL NULL. */
+std::string QuoteArrayElement(const SqlValue &value);
+
+/* An array literal of the values, for a $n::type[] parameter: {"a","b",NULL}. */
+std::string ArrayLiteral(const std::vector<SqlValue> &values);
+
 namespace detail
 {
 /* Runs a statement with no identity handling: for Sql & co. and OwnerSql & co. only. */

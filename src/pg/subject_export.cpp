@@ -49,7 +49,7 @@ struct TableExport {
 std::string RowOrder(const SubjectMember &m)
 {
 	if (m.primary_key.empty())
-		return "to_jsonb(r)::text";
+		return "to_jsonb(r.*)::text"; /* r.*, never r: a column named r would win */
 	std::string order;
 	for (const std::string &k : m.primary_key)
 		order += (order.empty() ? "r." : ", r.") + QuoteIdent(k);
@@ -98,7 +98,7 @@ PGR_FUNCTION(retention_export_subject)
 		TableExport &t = tables[name];
 		t.path = scope->PathText(m);
 		t.rows = OwnerSql(m.table->info.relid,
-		                  "SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY " + RowOrder(m) +
+		                  "SELECT coalesce(jsonb_agg(to_jsonb(r.*) ORDER BY " + RowOrder(m) +
 		                      "), '[]')::text FROM " + name + " r WHERE " + scope->RowsOf(m, "r"),
 		                  sid.key)
 		             .Scalar()

@@ -77,6 +77,52 @@ std::string DescribeCandidates(const std::vector<ForeignKey> &candidates)
 	return text;
 }
 
+/*
+ * What keeps a partitioned table's path from resolving when its key towards
+ * the subject is declared on some partitions only: "" when no such key.
+ */
+std::string MissingOnPartitions(const DeclaredTable &table, const std::vector<DeclaredTable> &all)
+{
+	std::string text;
+	for (const PartialForeignKey &p : LoadPartialForeignKeys(table.info.relid)) {
+		if (CandidateHops(table, all, {p.key}).empty())
+			continue;
+		std::string missing;
+		for (const std::string &leaf : p.missing)
+			missing += (missing.empty() ? "" : ", ") + leaf;
+		text += (text.empty() ? "" : "; ") + std::string("the foreign key on ") +
+		        ColumnList(p.key.columns) + " is declared on some partitions of " +
+		        table.info.qualified + " only: missing on " + missing;
+	}
+	return text;
+}
+
+/*
+ * Naming a subject table claims the subject name for every table owner of
+ * the database: whoever declares it first decides what forget, export and
+ * restriction reach.  So only a superuser or a member of retention_admin may
+ * declare a subject table; the owner of a table already declared the
+ * subject table of that name may relabel it (change its delays).
+ */
+void RequireSubjectTableRights(const DeclaredTable &table, const std::vector<DeclaredTable> &all)
+{
+	const std::string &subject = table.policy->subject->subject;
+	for (const DeclaredTable &t : all)
+		if (t.info.relid == table.info.relid && IsIdentity(t) && DeclaresSubject(t, subject))
+			return;
+	bool allowed = PgCall([] {
+		Oid admin = get_role_oid("retention_admin", true);
+		return superuser() || (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin));
+	});
+	if (!allowed)
+		throw Error(ErrorKind::InsufficientPrivilege,
+		            "permission denied to declare the subject table of subject \"" + subject + "\"",
+		            "a subject table names the subject for every table of the database",
+		            "ask a member of retention_admin to declare it; owners of other tables attach "
+		            "them with \"subject " +
+		                subject + " via <column>\"");
+}
+
 } // namespace
 
 std::string ColumnList(const std::vector<std::string> &columns)
@@ -110,7 +156,10 @@ SubjectPath ResolveSubjectPath(const DeclaredTable &table, const std::vector<Dec
 		std::vector<ForeignKey> candidates =
 		    CandidateHops(*current, all, LoadForeignKeys(current->info.relid));
 		if (candidates.size() != 1) {
-			path.problem = candidates.empty()
+			std::string partial =
+			    candidates.empty() ? MissingOnPartitions(*current, all) : std::string();
+			path.problem = !partial.empty() ? partial
+			               : candidates.empty()
 			                   ? "no foreign key leads from " + current->info.qualified +
 			                         " to a table declared for subject " + path.subject
 			                   : "more than one foreign key leads from " + current->info.qualified +
@@ -146,6 +195,7 @@ void CheckSubjectDeclaration(const DeclaredTable &table)
 	DeclaredTables all = AllDeclaredTables();
 
 	if (s.role == SubjectClause::Role::Identity) {
+		RequireSubjectTableRights(table, *all);
 		for (const DeclaredTable &other : *all)
 			if (other.info.relid != table.info.relid && DeclaresSubject(other, s.subject) &&
 			    IsIdentity(other))
@@ -181,6 +231,19 @@ void CheckSubjectDeclaration(const DeclaredTable &table)
 		            "more than one foreign key leads towards subject \"" + s.subject +
 		                "\": " + DescribeCandidates(candidates),
 		            "state the path with \"subject " + s.subject + " via <column>\"");
+	std::string partial = MissingOnPartitions(table, *all);
+	if (!partial.empty()) {
+		/* partitions attached or restored before their keys: reported until they all have it */
+		PgCall([&] {
+			ereport(WARNING,
+			        (errmsg("subject path of %s is not resolved yet", table.info.qualified.c_str()),
+			         errdetail("%s.", partial.c_str()),
+			         errhint("Add the foreign key to those partitions, or declare it once on "
+			                 "the partitioned table; retention.check() reports the path until "
+			                 "it resolves.")));
+		});
+		return;
+	}
 	if (!keys.empty())
 		throw Error(ErrorKind::InvalidObjectDefinition,
 		            "no subject path from " + table.info.qualified + " to subject \"" + s.subject +

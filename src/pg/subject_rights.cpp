@@ -145,50 +145,26 @@ std::string RowText(const std::vector<SqlValue> &values)
 	return text + ")";
 }
 
-/*
- * The foreign keys pointing at each of `relids` (one query for all: a row
- * per key column, grouped here by parent table and constraint).
- */
+/* The foreign keys pointing at each of `relids`, as forget judges them. */
 std::map<Oid, std::vector<IncomingReference>>
-LoadIncoming(const std::string &relids, const std::map<Oid, const DeclaredTable *> &declared)
+LoadIncoming(const std::vector<Oid> &relids, const std::map<Oid, const DeclaredTable *> &declared)
 {
-	SqlResult r = Sql("SELECT con.confrelid::text, con.oid::text, con.conrelid::text, "
-	                  "  format('%I.%I', n.nspname, c.relname), con.confdeltype::text, "
-	                  "  a.attname::text, pa.attname::text, (NOT a.attnotnull)::text "
-	                  "FROM pg_catalog.pg_constraint con "
-	                  "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
-	                  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace, "
-	                  "  unnest(con.conkey, con.confkey) WITH ORDINALITY k(c, p, i), "
-	                  "  pg_catalog.pg_attribute a, pg_catalog.pg_attribute pa "
-	                  "WHERE con.contype = 'f' AND con.conparentid = 0 "
-	                  "AND con.confrelid = ANY ($1::oid[]) "
-	                  "AND a.attrelid = con.conrelid AND a.attnum = k.c "
-	                  "AND pa.attrelid = con.confrelid AND pa.attnum = k.p "
-	                  "ORDER BY con.confrelid, con.conname, con.oid, k.i",
-	                  {relids}, true);
 	std::map<Oid, std::vector<IncomingReference>> refs;
-	std::string current;
-	for (const SqlRow &row : r.rows) {
-		std::vector<IncomingReference> &of = refs[static_cast<Oid>(std::stoul(row[0].value()))];
-		if (row[1].value() != current) {
-			current = row[1].value();
-			IncomingReference ref{};
-			ref.child_relid = static_cast<Oid>(std::stoul(row[2].value()));
-			ref.child_qualified = row[3].value();
-			ref.on_delete = row[4].value().empty() ? 'a' : row[4].value()[0];
-			ref.nullable = true;
-			auto found = declared.find(ref.child_relid);
-			const DeclaredTable *child = found != declared.end() ? found->second : nullptr;
-			ref.child_declared = child != nullptr;
-			if (child != nullptr && !SubjectOf(*child).empty())
-				ref.child_keeps =
-				    child->policy->on_forget.value_or(ForgetAction::Delete) == ForgetAction::Keep;
-			of.push_back(ref);
-		}
-		IncomingReference &ref = of.back();
-		ref.child_columns.push_back(row[5].value());
-		ref.parent_columns.push_back(row[6].value());
-		ref.nullable = ref.nullable && row[7] == SqlValue("true");
+	for (const ReferencingKey &key : LoadReferencingKeys(relids)) {
+		IncomingReference ref{};
+		ref.child_relid = key.child_relid;
+		ref.child_qualified = key.child_qualified;
+		ref.child_columns = key.columns;
+		ref.parent_columns = key.referenced_columns;
+		ref.on_delete = key.on_delete;
+		ref.nullable = key.nullable;
+		auto found = declared.find(ref.child_relid);
+		const DeclaredTable *child = found != declared.end() ? found->second : nullptr;
+		ref.child_declared = child != nullptr;
+		if (child != nullptr && !SubjectOf(*child).empty())
+			ref.child_keeps =
+			    child->policy->on_forget.value_or(ForgetAction::Delete) == ForgetAction::Keep;
+		refs[key.referenced_relid].push_back(std::move(ref));
 	}
 	return refs;
 }
@@ -390,11 +366,14 @@ void SubjectScope::InitFrom(const std::string &subject)
 	}
 
 	std::string relids = "{";
+	std::vector<Oid> member_relids;
 	for (const DeclaredTable &t : *all_)
-		if (SubjectOf(t) == subject)
+		if (SubjectOf(t) == subject) {
 			relids += (relids.size() > 1 ? "," : "") + std::to_string(t.info.relid);
+			member_relids.push_back(t.info.relid);
+		}
 	relids += "}";
-	std::map<Oid, std::vector<IncomingReference>> incoming = LoadIncoming(relids, declared);
+	std::map<Oid, std::vector<IncomingReference>> incoming = LoadIncoming(member_relids, declared);
 	std::map<Oid, std::vector<std::string>> primary_keys = PrimaryKeys(relids);
 	std::vector<SubjectMember> members;
 	for (const DeclaredTable &t : *all_) {
@@ -506,10 +485,11 @@ std::string SubjectScope::CanonicalValue(size_t column, const std::string &value
 		std::string hint = key_columns_.size() == 1
 		                       ? "pass the id as text in the key's input format, e.g. '42'"
 		                       : "write a composite id as a row: '(value1,value2)'";
-		PgCall([&] {
-			edata->message = pstrdup(message.c_str());
-			edata->detail = pstrdup(detail.c_str());
-			edata->hint = pstrdup(hint.c_str());
+		PgCall([&] { /* where the error lives: it outlasts this context (guard.hpp) */
+			         MemoryContext errors = GetMemoryChunkContext(edata);
+			         edata->message = MemoryContextStrdup(errors, message.c_str());
+			         edata->detail = MemoryContextStrdup(errors, detail.c_str());
+			         edata->hint = MemoryContextStrdup(errors, hint.c_str());
 		});
 		throw;
 	}

@@ -5,7 +5,8 @@
  *		the work returns, rolled back when it throws (the exception then
  *		goes on up unchanged, a PostgreSQL error as PgError).  Lets a loop
  *		over independent items (erasure requests) record one item's failure
- *		and go on with the next.
+ *		and go on with the next -- unless it is a cancel or a termination
+ *		(RethrowIfInterrupt, guard.hpp).
  *
  * IDENTIFICATION
  *		src/pg/subtransaction.hpp
@@ -27,7 +28,7 @@ template <typename Work> void InSubtransaction(Work &&work)
 	MemoryContext context = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	PgCall([] { BeginInternalSubTransaction(NULL); });
-	/* allocations (and errors copied by PgCall) stay in the caller's context */
+	/* allocations stay in the caller's context (a PgError's, in the guard's: guard.hpp) */
 	MemoryContextSwitchTo(context);
 	try {
 		work();

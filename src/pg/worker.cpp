@@ -17,8 +17,12 @@
  *
  *		SIGTERM sets a flag that the engine reads between batches, so the
  *		run stops cleanly (status "stopped"); a second SIGTERM stops it at
- *		once.  An error escaping the engine is caught, its transaction
- *		rolled back, the run marked failed, and retried with backoff.  The
+ *		once.  A cancel (pg_cancel_backend) stops the batch under way: the
+ *		engine records the run "stopped", and the worker does nothing more
+ *		(no run after canceled erasures, no vacuum) and comes back no sooner
+ *		than after a SIGTERM.  An error escaping the engine is caught, its
+ *		transaction rolled back, the run marked failed, and retried with
+ *		backoff.  The
  *		entry point runs under InvokeGuarded: no C++ exception reaches the
  *		postmaster, an error ends the worker with exit code 1, which never
  *		sends the cluster into crash recovery.
@@ -137,6 +141,18 @@ std::string CurrentExceptionMessage() noexcept
 	}
 }
 
+/* Whether the exception being handled is a cancel or a termination (guard.hpp). */
+bool CurrentExceptionIsInterrupt() noexcept
+{
+	try {
+		throw;
+	} catch (const PgError &e) {
+		return IsInterrupt(e);
+	} catch (...) {
+		return false;
+	}
+}
+
 std::optional<std::string> TimestampParam(TimestampTz ts)
 {
 	return ts == kNoInstant ? std::nullopt : std::optional<std::string>(TimestampText(ts));
@@ -223,7 +239,10 @@ public:
 
 		if (scheduled || requested) {
 			ProcessErasures();
-			RunOutcome outcome = Execute(scheduled, state.slot.slot, state.last_status);
+			RunOutcome outcome = canceled_ ? RunOutcome::Stopped
+			                               : Execute(scheduled, state.slot.slot, state.last_status);
+			if (canceled_)
+				state.last_status = "stopped";
 			if (scheduled)
 				state.slot = AfterRun(state.slot, outcome, RetentionNow());
 			state.attempt.clear();
@@ -235,6 +254,7 @@ private:
 	bool run_now_;
 	std::string database_;
 	const char *stop_reason_ = nullptr;
+	bool canceled_ = false; /* pg_cancel_backend() or a timeout stopped the work */
 
 	static bool ExtensionInstalled()
 	{
@@ -296,12 +316,13 @@ private:
 			done = ProcessErasureRequests();
 		} catch (...) {
 			failed = true;
+			canceled_ = CurrentExceptionIsInterrupt();
 			message = CurrentExceptionMessage();
 		}
 		if (failed) {
 			RollbackTransaction();
 			Log("pg_retention worker: processing erasure requests in database \"" + database_ +
-			    "\" failed: " + message);
+			    "\" " + (canceled_ ? "was canceled, no run follows: " : "failed: ") + message);
 			return;
 		}
 		CommitTransaction();
@@ -353,15 +374,18 @@ private:
 			summary = RunLifecycle(options, transactions);
 		} catch (...) {
 			failed = true;
+			canceled_ = CurrentExceptionIsInterrupt();
 			message = CurrentExceptionMessage();
 		}
 		if (failed) {
+			/* a cancel: the engine recorded the run "stopped" unless it came too early */
+			status = canceled_ ? "stopped" : "failed";
 			RollbackTransaction();
-			MarkRunFailed(message);
-			status = "failed";
-			Log("pg_retention worker: the lifecycle run in database \"" + database_ +
-			    "\" failed: " + message + "; it is retried with backoff");
-			return RunOutcome::Failed;
+			EndRunningRun(status, message);
+			Log("pg_retention worker: the lifecycle run in database \"" + database_ + "\" " +
+			    (canceled_ ? "was canceled: " : "failed: ") + message +
+			    (canceled_ ? "; it resumes at the next run" : "; it is retried with backoff"));
+			return canceled_ ? RunOutcome::Stopped : RunOutcome::Failed;
 		}
 		CommitTransaction();
 		status = summary.status;
@@ -372,13 +396,13 @@ private:
 		return summary.status == "stopped" ? RunOutcome::Stopped : RunOutcome::Failed;
 	}
 
-	/* The engine could not record the failure itself: its run row is still "running". */
-	static void MarkRunFailed(const std::string &message)
+	/* The engine could not record the end itself: its run row is still "running". */
+	static void EndRunningRun(const std::string &status, const std::string &message)
 	{
 		BeginTransaction();
-		Sql("UPDATE retention.run_history SET status = 'failed', finished_at = clock_timestamp(), "
+		Sql("UPDATE retention.run_history SET status = $2, finished_at = clock_timestamp(), "
 		    "message = $1 WHERE status = 'running' AND backend_pid = pg_backend_pid()",
-		    {message});
+		    {message, status});
 		CommitTransaction();
 	}
 
@@ -389,7 +413,7 @@ private:
 		RunPlan next = PlanRun(now, CurrentSchedule(), ScheduleZone(), state.slot);
 		state.slot = next.state;
 		state.next_run = next.run ? now : next.next_check;
-		if (stop_requested)
+		if (stop_requested || canceled_)
 			state.next_run =
 			    std::max(state.next_run, TimestampTzPlusMilliseconds(now, kPauseAfterStopMs));
 		BeginTransaction();
@@ -421,7 +445,7 @@ private:
 	 */
 	void VacuumTouchedTables(int64_t run_id)
 	{
-		if (run_id <= 0 || stop_requested)
+		if (run_id <= 0 || stop_requested || canceled_)
 			return;
 		BeginTransaction();
 		std::vector<std::string> tables;
@@ -453,9 +477,12 @@ private:
 					CommitTransactionCommand();
 				});
 			} catch (...) {
+				canceled_ = CurrentExceptionIsInterrupt();
+				std::string message = CurrentExceptionMessage();
 				RollbackTransaction();
-				Log("pg_retention worker: could not vacuum " + table + ": " +
-				    CurrentExceptionMessage());
+				Log("pg_retention worker: could not vacuum " + table + ": " + message);
+				if (canceled_)
+					return; /* the rest stays pending for the next run */
 			}
 		}
 		if (tables.empty())

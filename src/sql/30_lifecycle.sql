@@ -204,7 +204,8 @@ GRANT EXECUTE ON FUNCTION retention.archived_rows(regclass) TO retention_admin;
 
 -- Moves archived rows back into their live table (all of them, or the ids given),
 -- in one transaction: each row is in exactly one place at every instant.  The
--- insert runs as the table's owner (archive_restore.cpp).
+-- insert runs as the table's owner (archive_restore.cpp); identity columns get
+-- their archived values back, generated columns are computed again.
 CREATE FUNCTION retention.restore_archived(relation regclass, ids bigint[] DEFAULT NULL)
 RETURNS bigint
 LANGUAGE C VOLATILE

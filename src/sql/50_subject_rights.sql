@@ -34,6 +34,22 @@ COMMENT ON COLUMN retention.erasure_log.reason IS
 COMMENT ON COLUMN retention.erasure_log.imported_at IS
 'set when the entry came from another database through retention.import_erasure_log()';
 
+-- The rows a forget left in place, by table and primary key (as text[]):
+-- anonymized by it, so that no run anonymizes them again nor archives them
+-- under a new key; or kept because other rows still reference them (held),
+-- which the run deletes once nothing holds them, completing the forget.  An
+-- entry goes with its row.  docs/rights.md, "After the forget".
+CREATE TABLE retention.forgotten_row (
+    relation    regclass NOT NULL,
+    row_key     text[] NOT NULL,
+    subject     text NOT NULL,
+    erasure_id  bigint NOT NULL,
+    held        boolean NOT NULL,
+    PRIMARY KEY (relation, row_key)
+);
+COMMENT ON TABLE retention.forgotten_row IS
+'rows a forget anonymized or kept in place (held): never anonymized twice nor re-archived; held rows are deleted once nothing holds them';
+
 CREATE TABLE retention.erasure_request (
     id              bigserial PRIMARY KEY,
     subject         text NOT NULL,
@@ -68,13 +84,16 @@ CREATE TABLE retention.restricted_subject (
 COMMENT ON TABLE retention.restricted_subject IS
 'subjects whose processing is restricted (GDPR Art. 18): hidden from application roles on tables with enable_restriction';
 
-REVOKE ALL ON retention.erasure_log, retention.erasure_request, retention.restricted_subject FROM PUBLIC;
-GRANT SELECT ON retention.erasure_log, retention.erasure_request, retention.restricted_subject
+REVOKE ALL ON retention.erasure_log, retention.erasure_request, retention.restricted_subject,
+    retention.forgotten_row FROM PUBLIC;
+GRANT SELECT ON retention.erasure_log, retention.erasure_request, retention.restricted_subject,
+    retention.forgotten_row
     TO retention_dpo, retention_admin;
 
 SELECT pg_catalog.pg_extension_config_dump('retention.erasure_log', '');
 SELECT pg_catalog.pg_extension_config_dump('retention.erasure_log_erasure_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('retention.erasure_request', '');
+SELECT pg_catalog.pg_extension_config_dump('retention.forgotten_row', '');
 SELECT pg_catalog.pg_extension_config_dump('retention.erasure_request_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('retention.restricted_subject', '');
 

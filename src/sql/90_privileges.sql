@@ -9,7 +9,7 @@
 -- owner, but refused without the backend's engine capability.
 CREATE FUNCTION retention._rule_hash(value text, encoding text, length integer, capability bigint)
 RETURNS text
-LANGUAGE C STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_rule_hash';
+LANGUAGE C STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_rule_hash';
 COMMENT ON FUNCTION retention._rule_hash(text, text, integer, bigint) IS
 'hash() for the lifecycle engine only: refused without its capability';
 

@@ -70,5 +70,17 @@ like($stdout, qr/3 Borrowdale Lane/, 'and its orders too');
 # the proof of erasure is there, without personal data
 like($stdout, qr/web form 2024-42/, 'the erasure log and request are in the dump');
 
+# the record of what forget left in place names its table, which a restore renames to its new oid
+is($node->safe_psql('shop', 'SELECT relation::text, row_key::text FROM retention.forgotten_row'),
+	'crm.review|{700}', 'forget recorded the review it anonymized');
+$node->safe_psql('postgres', 'CREATE DATABASE shop_restored');
+my $dump_file = "$PostgreSQL::Test::Utils::tmp_check/rights_dump.sql";
+PostgreSQL::Test::Utils::append_to_file($dump_file, $stdout);
+$node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', $dump_file, '-d',
+	$node->connstr('shop_restored') ], 'the dump restores');
+is($node->safe_psql('shop_restored',
+	'SELECT relation::text, row_key::text, relation = \'crm.review\'::regclass FROM retention.forgotten_row'),
+	'crm.review|{700}|t', 'the record follows the table across a dump and restore');
+
 $node->stop;
 done_testing();

@@ -342,6 +342,12 @@ if (@killed)
 	is($node->safe_psql('crash',
 		"SELECT count(*) FROM retention.run_history WHERE run_id IN (" . join(',', @killed) .
 		  ") AND status <> 'crashed'"), '0', 'every killed run is marked crashed');
+	# and records what its committed batches did (run_detail), not zeros
+	is($node->safe_psql('crash',
+		"SELECT count(*) FROM retention.run_history h WHERE run_id IN (" . join(',', @killed) .
+		  ") AND rows_minimized + rows_anonymized + values_purged + rows_archived + rows_purged "
+		  . "<> (SELECT coalesce(sum(done), 0) FROM retention.run_detail d WHERE d.run_id = h.run_id)"),
+		'0', 'every crashed run counts the rows its batches moved');
 }
 is($node->safe_psql('crash', 'SELECT count(*) FROM retention.preview()'),
 	'0', 'nothing is left due');
