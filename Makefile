@@ -66,3 +66,7 @@ installcheck: test/regress.conf
 .PHONY: format
 format:
 	clang-format -i $(CORE_SRCS) $(PG_SRCS) $(wildcard src/core/*.hpp src/pg/*.hpp test/unit/*.cpp test/fuzz/*.cpp bench/micro/*.cpp)
+
+# PGXS tracks no header dependencies: any header change rebuilds every object
+# (a struct that changed size under a stale object corrupts memory at run time).
+$(OBJS): $(wildcard src/core/*.hpp src/pg/*.hpp)

@@ -196,6 +196,13 @@ ALTER DOMAIN bad.positive ADD CONSTRAINT above_five CHECK (VALUE > 5) NOT VALID;
 SELECT severity, problem FROM retention.check() WHERE table_name = 'bad.shop'::regclass;
 ALTER DOMAIN bad.positive DROP CONSTRAINT above_five;
 SELECT severity, problem FROM retention.check() WHERE table_name = 'bad.shop'::regclass;
+-- a domain that gains its first CHECK
+CREATE DOMAIN bad.plain AS text;
+ALTER TABLE bad.shop ADD COLUMN label bad.plain;
+SECURITY LABEL FOR retention ON COLUMN bad.shop.label IS 'minimize to redact';
+ALTER DOMAIN bad.plain ADD CONSTRAINT capitalized CHECK (VALUE ~ '^[A-Z]') NOT VALID;
+SELECT severity, problem FROM retention.check() WHERE table_name = 'bad.shop'::regclass;
+SECURITY LABEL FOR retention ON COLUMN bad.shop.label IS NULL;
 SELECT count(*) AS nothing_queued FROM retention.late_row WHERE relid = 'bad.shop'::regclass;
 -- a domain's constraints and the table's values are tried as the table's owner, restricted:
 -- a superuser labelling another role's table never runs that role's code with its own rights
@@ -216,6 +223,8 @@ SECURITY LABEL FOR retention ON TABLE bad.mallory IS 'age from at; purge after 2
 SECURITY LABEL FOR retention ON COLUMN bad.mallory.secret IS 'anonymize after 1 year using redact';
 SECURITY LABEL FOR retention ON COLUMN bad.mallory.code IS 'minimize to constant(''x'')';
 SELECT rolsuper AS mallory_is_superuser FROM pg_roles WHERE rolname = 'retention_mallory';
+-- check() tries them the same way; a method it could try on no sample is a warning
+SELECT severity, column_name, problem FROM retention.check() WHERE table_name = 'bad.mallory'::regclass;
 \set VERBOSITY sqlstate
 SECURITY LABEL FOR retention ON COLUMN bad.shop.total IS 'purge after 1 year';
 SECURITY LABEL FOR retention ON COLUMN bad.shop.email IS 'anonymize after 1 year using nullify';

@@ -97,15 +97,27 @@ SELECT id, customer_id, comment FROM crm.survey ORDER BY id;
 SELECT table_name, count(*) FROM retention.archived_rows() GROUP BY 1 ORDER BY 1;
 SELECT * FROM retention.verify_forgotten('customer', '1') ORDER BY 1, 2;
 
+-- Eve arrives already due (her row is queued for the next run, behind its
+-- watermark) and is forgotten at once; her contract's audit holds her row
+INSERT INTO crm.customer VALUES (5, 'Eve', 'eve@example.com', '2020-01-01');
+INSERT INTO crm.contract VALUES (500, 5, '2020-01-01');
+INSERT INTO crm.contract_audit VALUES (500);
+SELECT count(*) AS queued FROM retention.late_row WHERE relid = 'crm.customer'::regclass;
+SELECT r->'tables'->'crm.customer'->'held_by' AS held_by
+FROM retention.forget_subject('customer', '5', 'ticket 5') r;
+SELECT count(*) AS queued FROM retention.late_row WHERE relid = 'crm.customer'::regclass;
+INSERT INTO after_forget SELECT id, name, email FROM crm.customer WHERE id = 5;
+
 -- the hold ends: the audit row goes, the invoice is purged by its own rule;
 -- the run completes Ann's "on forget delete" and logs it
-DELETE FROM crm.contract_audit;
+DELETE FROM crm.contract_audit WHERE contract_id = 300;
 SET retention.test_clock = '2032-07-01 03:00:00+00';
 SET client_min_messages = warning;
 CALL retention.run();
 RESET client_min_messages;
-SELECT id FROM crm.customer ORDER BY id;
-SELECT count(*) AS contracts FROM crm.contract;
+SELECT c.id, c.email = a.email AS email_unchanged FROM crm.customer c JOIN after_forget a USING (id)
+ORDER BY 1;
+SELECT id FROM crm.contract ORDER BY id;
 SELECT reason = 'completes erasure ' || (SELECT erasure_id FROM retention.erasure_log
                                           WHERE reason = 'ticket 1') AS completes_ann,
        jsonb_pretty(receipt->'tables') AS tables, receipt ? 'subject_hash' AS hashed

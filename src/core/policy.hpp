@@ -181,7 +181,9 @@ struct TableFacts {
  * fits the column type and has valid arguments, delays positive, stages
  * ordered (column anonymize <= column purge, column anonymize <= table
  * archive <= table purge, column purge <= table purge), archive/purge and
- * column anonymize/purge need an age column.  `columns` holds the labelled
+ * column anonymize/purge need an age column, rules that write the column
+ * fit it (not generated nor identity ALWAYS, no NULL into NOT NULL, text no
+ * longer than its varchar(n)).  `columns` holds the labelled
  * columns (name, policy).  Throws Error on the first problem.
  */
 void ValidateTable(const TableFacts &facts, const TablePolicy *table,

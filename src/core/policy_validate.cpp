@@ -8,8 +8,12 @@
  *		of a column fit those of its table.  The glue calls it when a label
  *		is set (and re-checks the column labels when a table label changes),
  *		so a declaration that could misbehave in the daily run is refused
- *		when it is made.  Stage order is decided by DelayAtMost: a pair of
- *		delays whose order depends on the start date is refused too.
+ *		when it is made: that includes rules whose values cannot fit the
+ *		column (writes to generated or identity columns, NULL into NOT NULL,
+ *		text longer than varchar(n)).  What only PostgreSQL can decide
+ *		(constants, domain CHECKs) is tried by src/pg/column_values.cpp.
+ *		Stage order is decided by DelayAtMost: a pair of delays whose order
+ *		depends on the start date is refused too.
  *
  * IDENTIFICATION
  *		src/core/policy_validate.cpp
@@ -316,7 +320,7 @@ void ValidateColumn(const TableFacts &facts, const TablePolicy *table, const std
 	if (policy.purge_after && table->purge_after)
 		CheckOrder(where, "purge after", *policy.purge_after, "purge after", *table->purge_after,
 		           "a value is erased no later than its row");
-	/* last, as before the checks above existed: a purge needs an age column first */
+	/* after the stage checks: a purge of the age column, or without one, says so first */
 	if (policy.purge_after) {
 		CheckWritable(*found, where, "purge after");
 		CheckNullable(*found, where, "purge after",

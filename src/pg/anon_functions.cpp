@@ -3,12 +3,14 @@
  * anon_functions.cpp
  *		The anonymization methods as SQL functions (schema retention).
  *
- *		Thin: read the arguments, call the kernel in src/core/anon*.cpp,
- *		return the result.  These run once per row, so each body reads its
- *		arguments first, keeps only trivially destructible locals (an
- *		ereport may skip them harmlessly) and writes into a reused buffer.
- *		The same functions serve labels: the lifecycle calls them, and the
- *		minimize trigger calls them directly (minimize.cpp).
+ *		Thin: read the arguments, check them with the method table's own
+ *		checks (methods.hpp: the same ranges, choices and messages as
+ *		labels), call the kernel in src/core/anon*.cpp, return the result.
+ *		These run once per row, so each body reads its arguments first,
+ *		keeps only trivially destructible locals (an ereport may skip them
+ *		harmlessly) and writes into a reused buffer.  The same functions
+ *		serve labels: the lifecycle calls them, and the minimize trigger
+ *		calls them directly (minimize.cpp).
  *
  * IDENTIFICATION
  *		src/pg/anon_functions.cpp

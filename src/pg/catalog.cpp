@@ -524,8 +524,7 @@ bool HasLeadingIndex(Oid relid, const std::string &column)
 		bool all = true;
 		for (Oid leaf : leaves)
 			all = all && leaf != relid && HasLeadingIndex(leaf, column);
-		if (!leaves.empty())
-			return all;
+		return all; /* no partition: nothing to scan */
 	}
 	return PgCall([&] {
 		AttrNumber attnum = get_attnum(relid, column.c_str());

@@ -14,7 +14,10 @@
  *		another role's table never runs that role's code with its own
  *		rights.  The methods themselves are the extension's C functions and
  *		run as the caller.  Only data errors (classes 22 and 23) count as
- *		"refused"; a cancel or any other error goes on up.
+ *		"refused"; a cancel, a termination, resource, system and internal
+ *		errors go on up; any other error leaves the rule untried (accepted;
+ *		check() warns).  The values are tried as the table's owner, through
+ *		the owner execution layer (owner_sql.hpp).
  *
  * IDENTIFICATION
  *		src/pg/column_values.cpp
@@ -31,6 +34,7 @@
 #include "column_values.hpp"
 #include "guard.hpp"
 #include "method_sql.hpp"
+#include "owner_sql.hpp"
 #include "server_key.hpp"
 #include "spi_query.hpp"
 
@@ -69,7 +73,7 @@ bool MustPropagate(int sqlerrcode)
  * Runs `work` in a subtransaction that is always rolled back, as `run_as`
  * (restricted, see the file header) when it is a valid role.
  */
-template <typename Work> Tried TryRolledBack(Oid run_as, Work &&work)
+template <typename Work> Tried TryRolledBack(Oid relation, Work &&work)
 {
 	MemoryContext context = CurrentMemoryContext;
 	ResourceOwner resowner = CurrentResourceOwner;
@@ -78,19 +82,10 @@ template <typename Work> Tried TryRolledBack(Oid run_as, Work &&work)
 	Tried tried;
 	std::exception_ptr pending;
 	try {
-		if (OidIsValid(run_as))
-			PgCall([&] {
-				Oid user;
-				int security;
-				GetUserIdAndSecContext(&user, &security);
-				SetUserIdAndSecContext(run_as, security | SECURITY_LOCAL_USERID_CHANGE |
-				                                   SECURITY_RESTRICTED_OPERATION);
-				/* undone by the rollback, with the role */
-				NewGUCNestLevel();
-				set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-				                  GUC_ACTION_SAVE, true, 0, false);
-			});
-		work();
+		if (OidIsValid(relation))
+			AsTableOwner(relation, work);
+		else
+			work();
 	} catch (const PgError &e) {
 		int code = e.edata()->sqlerrcode;
 		int category = ERRCODE_TO_CATEGORY(code);
@@ -120,18 +115,6 @@ void ReadAsColumnValue(const ColumnInfo &column, const std::string &text)
 		Oid ioparam;
 		getTypeInputInfo(column.type_oid, &input, &ioparam);
 		OidInputFunctionCall(input, const_cast<char *>(text.c_str()), ioparam, column.typmod);
-	});
-}
-
-Oid TableOwner(Oid relid)
-{
-	return PgCall([&] {
-		HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-		if (!HeapTupleIsValid(tuple))
-			elog(ERROR, "cache lookup failed for relation %u", relid);
-		Oid owner = ((Form_pg_class)GETSTRUCT(tuple))->relowner;
-		ReleaseSysCache(tuple);
-		return owner;
 	});
 }
 
@@ -174,17 +157,21 @@ void CheckConstant(const DeclaredTable &table, const DeclaredColumn &c, const ch
 	                " accepts");
 }
 
-/* A method on a domain with CHECK constraints: its values on samples must pass them. */
-void CheckDomainOutputs(const DeclaredTable &table, const DeclaredColumn &c, const char *clause,
+/*
+ * A method on a domain with CHECK constraints: its values on samples must
+ * pass them.  Returns false when no sample could be tried.
+ */
+bool CheckDomainOutputs(const DeclaredTable &table, const DeclaredColumn &c, const char *clause,
                         const MethodCall &call, Oid owner)
 {
+	bool tried = false;
 	const std::string column_sql = QuoteIdent(c.info.facts.name);
 	std::vector<std::string> samples = FixedSamples(c.info.facts.category);
 	const size_t fixed = samples.size();
 	TryRolledBack(owner, [&] {
-		SqlResult rows = Sql("SELECT " + column_sql + "::text FROM " + table.info.qualified +
-		                         " WHERE " + column_sql + " IS NOT NULL LIMIT 5",
-		                     {}, true);
+		SqlResult rows = OwnerSql(table.info.relid, "SELECT " + column_sql + "::text FROM " +
+		                                                table.info.qualified + " WHERE " +
+		                                                column_sql + " IS NOT NULL LIMIT 5");
 		for (const SqlRow &row : rows.rows)
 			if (!row.empty() && row[0])
 				samples.push_back(*row[0]);
@@ -201,12 +188,15 @@ void CheckDomainOutputs(const DeclaredTable &table, const DeclaredColumn &c, con
 			continue; /* not a value of the column: says nothing about the method */
 		SqlValue output;
 		Tried method = TryRolledBack(InvalidOid, [&] {
-			output = Sql("SELECT (" + expression + ")::text", {sample}, true).Scalar();
+			/* as the owner: a keyed method needs the engine's capability */
+			output =
+			    OwnerSql(table.info.relid, "SELECT (" + expression + ")::text", {sample}).Scalar();
 		});
 		if (!method.decided || !method.refused.empty() || !output)
 			continue;
-		std::string refused =
-		    TryRolledBack(owner, [&] { ReadAsColumnValue(c.info, *output); }).refused;
+		Tried result = TryRolledBack(owner, [&] { ReadAsColumnValue(c.info, *output); });
+		tried = tried || result.decided;
+		const std::string &refused = result.refused;
 		if (refused.empty())
 			continue;
 		/* the table's own values are personal data: never quote them */
@@ -222,16 +212,23 @@ void CheckDomainOutputs(const DeclaredTable &table, const DeclaredColumn &c, con
 		            "choose a method whose values satisfy the domain's constraints, or "
 		            "constant(...) with a valid value");
 	}
+	return tried;
 }
 
 } // namespace
 
-void CheckDeclaredValues(const DeclaredTable &table, AttrNumber only)
+std::vector<std::string> CheckDeclaredValues(const DeclaredTable &table, AttrNumber only)
 {
-	Oid owner = InvalidOid;
-	for (const DeclaredColumn &c : table.columns) {
-		if (only != InvalidAttrNumber && c.info.attnum != only)
+	std::vector<std::string> untried;
+	const Oid owner = table.info.relid; /* the values are tried as its owner */
+	/* the catalogs as they are now: ALTER DOMAIN does not invalidate the policy cache */
+	const TableInfo now = LoadTableInfo(table.info.relid);
+	for (const DeclaredColumn &declared : table.columns) {
+		const ColumnInfo *current = now.FindColumn(declared.info.attnum);
+		if (current == nullptr || (only != InvalidAttrNumber && declared.info.attnum != only))
 			continue;
+		DeclaredColumn c = declared;
+		c.info = *current;
 		const std::pair<const char *, const std::optional<MethodCall> *> methods[] = {
 		    {"minimize to", &c.policy.minimize}, {"anonymize after", &c.policy.anonymize_using}};
 		for (const auto &[clause, method] : methods) {
@@ -242,14 +239,13 @@ void CheckDeclaredValues(const DeclaredTable &table, AttrNumber only)
 			if (name == "nullify" || (!constant && !c.info.facts.domain_checks) ||
 			    ((*method)->spec->needs_key && !ServerKeyLoaded()))
 				continue;
-			if (!OidIsValid(owner))
-				owner = TableOwner(table.info.relid);
 			if (constant)
 				CheckConstant(table, c, clause, **method, owner);
-			else
-				CheckDomainOutputs(table, c, clause, **method, owner);
+			else if (!CheckDomainOutputs(table, c, clause, **method, owner))
+				untried.push_back(c.info.facts.name);
 		}
 	}
+	return untried;
 }
 
 } // namespace pg_retention::pg

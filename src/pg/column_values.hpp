@@ -12,6 +12,9 @@
  */
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "policy_store.hpp"
 
 namespace pg_retention::pg
@@ -31,7 +34,10 @@ namespace pg_retention::pg
  * Everything tried is rolled back.  An error that says nothing about the
  * value (a privilege the table's owner lacks, ...) leaves the rule
  * accepted; a cancel goes on up.  `only`: the rules of that column alone.
+ * Returns the columns whose method could not be tried on any sample (no
+ * value the domain accepts): check() warns about them.
  */
-void CheckDeclaredValues(const DeclaredTable &table, AttrNumber only = InvalidAttrNumber);
+std::vector<std::string> CheckDeclaredValues(const DeclaredTable &table,
+                                             AttrNumber only = InvalidAttrNumber);
 
 } // namespace pg_retention::pg

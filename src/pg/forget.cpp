@@ -475,7 +475,7 @@ int64_t CompleteDeferredForgets()
 			SqlResult done = OwnerSql(
 			    m.table->info.relid,
 			    "WITH f AS (SELECT u.e AS erasure_id, u.k::text[] AS row_key FROM "
-			    "pg_catalog.unnest($1::bigint[], $2::text[]) AS u(e, k)), d AS (DELETE FROM " +
+			    "unnest($1::bigint[], $2::text[]) AS u(e, k)), d AS (DELETE FROM " +
 			        table + " r USING f WHERE " + RowKeyMatches(m, "r", "f") +
 			        (stays.empty() ? "" : " AND NOT " + stays) +
 			        " RETURNING f.erasure_id) "
@@ -516,14 +516,8 @@ int64_t CompleteDeferredForgets()
 			    {relid, ArrayLiteral(kept)});
 		}
 		for (const auto &[erasure, tables] : completed)
-			Sql("WITH e AS (SELECT nextval('retention.erasure_log_erasure_id_seq') AS id, now() "
-			    "AS at) INSERT INTO retention.erasure_log (erasure_id, subject, subject_hash, "
-			    "erased_at, reason, receipt) SELECT e.id, l.subject, l.subject_hash, e.at, "
-			    "'completes erasure ' || l.erasure_id, jsonb_build_object('erasure_id', e.id, "
-			    "'erased_at', e.at, 'subject', l.subject, 'subject_hash', encode(l.subject_hash, "
-			    "'hex'), 'completes_erasure', l.erasure_id) || $2::jsonb FROM e, "
-			    "retention.erasure_log l WHERE l.erasure_id = $1::bigint",
-			    {erasure, "{\"tables\": {" + tables + "}}"});
+			Sql("SELECT retention._log_completed_erasure($1::bigint, $2::jsonb)",
+			    {erasure, "{" + tables + "}"});
 	}
 	/* a forgotten subject's legal-hold rows left the archive: their key goes too */
 	if (Sql("DELETE FROM retention_archive.data_key k WHERE EXISTS (SELECT 1 FROM "

@@ -1059,9 +1059,10 @@ private:
 				names += (i > 0 ? ", k" : "k") + Str(i);
 			}
 			/* o: the queued rows with their age before the UPDATE (see UpdateValues) */
+			/* unnest(a, b) is special syntax, never qualified; search_path is pg_catalog here */
 			SqlResult r = OwnerSql(
 			    t.leaf.relid,
-			    "WITH q AS (SELECT ARRAY[" + elements + "] AS row_key FROM pg_catalog.unnest(" +
+			    "WITH q AS (SELECT ARRAY[" + elements + "] AS row_key FROM unnest(" +
 			        arrays + ") AS u(" + names + ")), upd AS (UPDATE " + t.leaf.qualified +
 			        " r SET " + QuoteIdent(column.facts.name) + " = " + expression +
 			        " FROM (SELECT q.row_key, x." + t.age_sql + " AS pgr_old_age FROM q JOIN " +
@@ -1245,11 +1246,7 @@ private:
 		        "  (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = $1::oid AND "
 		        "attname = $2)",
 		        {Str(t.info.relid), *t.policy->age_column}, true);
-		bool referenced = Sql("SELECT 1 FROM pg_catalog.pg_constraint WHERE contype = 'f' AND "
-		                      "confrelid = $1::oid",
-		                      {Str(t.info.relid)}, true)
-		                      .processed > 0;
-		if (referenced)
+		if (!LoadReferencingKeys({t.info.relid}).empty())
 			return; /* rows may be referenced: the row path checks them one by one */
 		Target probe;
 		probe.declared = &t;

@@ -30,12 +30,7 @@ namespace
 StatementIdentity current_identity = StatementIdentity::None;
 ExecutorCheckPerms_hook_type previous_check_perms = nullptr;
 
-/* The saved identity and GUC nest level of one switch to a table's owner. */
-struct Switched {
-	Oid user;
-	int security_context;
-	int nest_level;
-};
+using detail::OwnerSwitch;
 
 Oid OwnerOf(Oid relid)
 {
@@ -55,9 +50,9 @@ Oid OwnerOf(Oid relid)
  * Becomes `owner` the way vacuum_rel() does; the settings are set in the
  * new nest level, so the owner's code cannot leave any behind.
  */
-Switched BecomeOwner(Oid owner)
+OwnerSwitch BecomeOwner(Oid owner)
 {
-	Switched s{};
+	OwnerSwitch s{};
 	PgCall([&] {
 		GetUserIdAndSecContext(&s.user, &s.security_context);
 		SetUserIdAndSecContext(owner, s.security_context | SECURITY_LOCAL_USERID_CHANGE |
@@ -69,15 +64,6 @@ Switched BecomeOwner(Oid owner)
 		                        true, 0, false);
 	});
 	return s;
-}
-
-/* Undoes BecomeOwner; also after the statement failed (before any subtransaction rolls back). */
-void BecomeSelf(const Switched &s)
-{
-	PgCall([&] {
-		AtEOXact_GUC(false, s.nest_level);
-		SetUserIdAndSecContext(s.user, s.security_context);
-	});
 }
 
 /* This backend's engine capability: random, made once, never shown. */
@@ -163,16 +149,20 @@ SqlResult AsOwner(Oid relid, std::string sql, std::vector<SqlValue> params, std:
 		params.push_back(std::to_string(EngineCapability()));
 		types.push_back(INT8OID);
 	}
-	Switched s = BecomeOwner(OwnerOf(relid));
-	try {
+	/*
+	 * Deferred triggers would fire at commit, after the switch back: with
+	 * the caller's rights (PostgreSQL refuses to queue them inside a
+	 * security-restricted operation).  Constraints are made immediate first,
+	 * as the caller, so the caller's own pending checks fire as the caller
+	 * and the statement's fire within it, as the owner.
+	 */
+	detail::Execute("SET CONSTRAINTS ALL IMMEDIATE", {}, {});
+	SqlResult result;
+	AsTableOwner(relid, [&] {
 		IdentityScope owner(StatementIdentity::TableOwner);
-		SqlResult result = run(sql, params, types);
-		BecomeSelf(s);
-		return result;
-	} catch (...) {
-		BecomeSelf(s);
-		throw;
-	}
+		result = run(sql, params, types);
+	});
+	return result;
 }
 
 bool IsExtensionNamespace(Oid nsp)
@@ -217,6 +207,25 @@ bool CheckPerms(List *range_table, bool report)
 }
 
 } // namespace
+
+namespace detail
+{
+
+OwnerSwitch BecomeOwnerOf(Oid relid)
+{
+	return BecomeOwner(OwnerOf(relid));
+}
+
+/* Undoes BecomeOwnerOf; also after the work failed (before any subtransaction rolls back). */
+void BecomeSelf(const OwnerSwitch &s)
+{
+	PgCall([&] {
+		AtEOXact_GUC(false, s.nest_level);
+		SetUserIdAndSecContext(s.user, s.security_context);
+	});
+}
+
+} // namespace detail
 
 StatementIdentity SwapStatementIdentity(StatementIdentity next) noexcept
 {

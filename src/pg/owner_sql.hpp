@@ -17,6 +17,10 @@
  *		    row_security = off (a policy that would hide rows from the owner
  *		    fails the statement instead of silently skipping rows); every
  *		    setting the owner's code changes is undone when it returns.
+ *		Deferrable constraints are made immediate for the statement (SET
+ *		CONSTRAINTS ALL IMMEDIATE, as the caller, before the switch): a
+ *		deferred trigger would otherwise fire at commit with the caller's
+ *		rights.  The setting stays for the rest of the caller's transaction.
  *		Then it switches back: the extension's own identity (the caller: the
  *		worker, a procedure's caller, a SECURITY DEFINER function's owner)
  *		writes only the extension's own tables (archive, erasure log, queue,
@@ -63,6 +67,35 @@ SqlResult OwnerTypedSql(unsigned int relid, const std::string &sql,
 /* The same through a plan kept per backend (like PreparedSql). */
 SqlResult OwnerPreparedSql(unsigned int relid, const std::string &sql,
                            const std::vector<SqlValue> &params = {});
+
+namespace detail
+{
+/* The saved identity and GUC nest level of one switch to a table's owner. */
+struct OwnerSwitch {
+	unsigned int user;
+	int security_context;
+	int nest_level;
+};
+OwnerSwitch BecomeOwnerOf(unsigned int relid);
+void BecomeSelf(const OwnerSwitch &s);
+} // namespace detail
+
+/*
+ * Runs work() as the owner of `relid`, as OwnerSql runs a statement: for
+ * calls into PostgreSQL that run a table's code without SQL (a domain's
+ * input function and CHECK constraints on a candidate value).
+ */
+template <typename Work> void AsTableOwner(unsigned int relid, Work &&work)
+{
+	detail::OwnerSwitch s = detail::BecomeOwnerOf(relid);
+	try {
+		work();
+	} catch (...) {
+		detail::BecomeSelf(s);
+		throw;
+	}
+	detail::BecomeSelf(s);
+}
 
 /*
  * Written by MethodSql where an engine-only keyed method needs the

@@ -7,6 +7,7 @@
  *		src/pg/policy_store.cpp
  *-------------------------------------------------------------------------
  */
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -48,6 +49,11 @@ DeclaredTable Build(const TableInfo &info, const std::vector<StoredLabel> &label
 			continue; /* a dropped column's label goes with it */
 		table.columns.push_back(DeclaredColumn{*column, ParseColumnLabel(l.label), l.label});
 	}
+	/* in column order, not pg_seclabel's heap order (which deletions elsewhere change) */
+	std::stable_sort(table.columns.begin(), table.columns.end(),
+	                 [](const DeclaredColumn &a, const DeclaredColumn &b) {
+		                 return a.info.attnum < b.info.attnum;
+	                 });
 	return table;
 }
 

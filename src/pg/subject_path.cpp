@@ -158,6 +158,10 @@ SubjectPath ResolveSubjectPath(const DeclaredTable &table, const std::vector<Dec
 		if (candidates.size() != 1) {
 			std::string partial =
 			    candidates.empty() ? MissingOnPartitions(*current, all) : std::string();
+			if (candidates.empty() && current->info.relkind == RELKIND_PARTITIONED_TABLE &&
+			    LeafPartitions(current->info.relid).empty())
+				partial = current->info.qualified +
+				          " has no partitions: no foreign key to follow until one is attached";
 			path.problem = !partial.empty() ? partial
 			               : candidates.empty()
 			                   ? "no foreign key leads from " + current->info.qualified +

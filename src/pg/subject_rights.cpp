@@ -379,6 +379,9 @@ void SubjectScope::InitFrom(const std::string &subject)
 	for (const DeclaredTable &t : *all_) {
 		if (SubjectOf(t) != subject)
 			continue;
+		/* a partitioned table without partitions holds no row, and no key to follow yet */
+		if (t.info.relkind == RELKIND_PARTITIONED_TABLE && LeafPartitions(t.info.relid).empty())
+			continue;
 		SubjectMember m;
 		m.table = &t;
 		m.path = ResolveSubjectPath(t, *all_);

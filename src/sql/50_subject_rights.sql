@@ -50,6 +50,23 @@ CREATE TABLE retention.forgotten_row (
 COMMENT ON TABLE retention.forgotten_row IS
 'rows a forget anonymized or kept in place (held): never anonymized twice nor re-archived; held rows are deleted once nothing holds them';
 
+-- Internal: the run logs the completion of a deferred "on forget delete" (the
+-- rows a hold kept are gone); retention_admin runs the lifecycle, so this
+-- writes the log for it.
+CREATE FUNCTION retention._log_completed_erasure(erasure bigint, completed jsonb) RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH e AS (SELECT nextval('retention.erasure_log_erasure_id_seq') AS id, now() AS at)
+    INSERT INTO retention.erasure_log (erasure_id, subject, subject_hash, erased_at, reason, receipt)
+    SELECT e.id, l.subject, l.subject_hash, e.at, 'completes erasure ' || l.erasure_id,
+           jsonb_build_object('erasure_id', e.id, 'erased_at', e.at, 'subject', l.subject,
+                              'subject_hash', encode(l.subject_hash, 'hex'),
+                              'completes_erasure', l.erasure_id, 'tables', completed)
+    FROM e, retention.erasure_log l WHERE l.erasure_id = erasure
+$$;
+REVOKE ALL ON FUNCTION retention._log_completed_erasure(bigint, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retention._log_completed_erasure(bigint, jsonb) TO retention_admin;
+
 CREATE TABLE retention.erasure_request (
     id              bigserial PRIMARY KEY,
     subject         text NOT NULL,
@@ -89,6 +106,9 @@ REVOKE ALL ON retention.erasure_log, retention.erasure_request, retention.restri
 GRANT SELECT ON retention.erasure_log, retention.erasure_request, retention.restricted_subject,
     retention.forgotten_row
     TO retention_dpo, retention_admin;
+
+-- the lifecycle (run by retention_admin) skips, deletes and forgets recorded rows
+GRANT DELETE ON retention.forgotten_row TO retention_admin;
 
 SELECT pg_catalog.pg_extension_config_dump('retention.erasure_log', '');
 SELECT pg_catalog.pg_extension_config_dump('retention.erasure_log_erasure_id_seq', '');

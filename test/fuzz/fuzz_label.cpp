@@ -47,6 +47,10 @@ const TableFacts &Facts()
 		    {"ip", TypeCategory::Inet, "inet", false},
 		    {"Doc", TypeCategory::Other, "jsonb", false},
 		    {"customer_id", TypeCategory::Integer, "bigint", false},
+		    /* the checks of values that cannot fit: length, generated, identity, NOT NULL */
+		    {"code", TypeCategory::Text, "character varying(8)", false, Generated::No, 8},
+		    {"total", TypeCategory::Numeric, "numeric", false, Generated::Stored},
+		    {"number", TypeCategory::Integer, "integer", true, Generated::IdentityAlways},
 		};
 		return f;
 	}();

@@ -1,8 +1,9 @@
 # Forget property test: forgotten stays forgotten.
 #
-# From a seed: random customers with orders, reviews and invoices (their
-# "on forget" drawn at random among delete / anonymize for orders and
-# reviews; invoices are a legal hold), some archived by a first run.  A
+# From a seed: random customers with orders (a plain table, or partitioned
+# by year with the foreign key declared on each partition), reviews and
+# invoices ("on forget" drawn at random among delete / anonymize for orders
+# and reviews; invoices are a legal hold), some archived by a first run.  A
 # random subset of customers is forgotten; then the lifecycle runs at
 # several later clock values, archived rows are restored and the erasures
 # re-applied.  After every step, plain SQL checks that:
@@ -67,17 +68,28 @@ sub run_seed
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
 	my $orders_forget = rand() < 0.5 ? 'delete' : 'anonymize';
 	my $reviews_forget = rand() < 0.5 ? 'delete' : 'anonymize';
+	# orders: a plain table, or partitioned by year with the foreign key on each partition
+	my $partitioned = rand() < 0.5;
+	my $orders = $partitioned
+	  ? q{CREATE TABLE crm.orders (id int NOT NULL, customer_id int NOT NULL, address text,
+                         ordered_at date NOT NULL, PRIMARY KEY (id, ordered_at))
+  PARTITION BY RANGE (ordered_at);}
+	  . join('', map { qq{
+CREATE TABLE crm.orders_$_ PARTITION OF crm.orders FOR VALUES FROM ('$_-01-01') TO ('@{[$_ + 1]}-01-01');
+ALTER TABLE crm.orders_$_ ADD FOREIGN KEY (customer_id) REFERENCES crm.customer;
+CREATE INDEX ON crm.orders_$_ (customer_id);} } 2028 .. 2030)
+	  : q{CREATE TABLE crm.orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES crm.customer,
+                         address text, ordered_at date NOT NULL);
+CREATE INDEX ON crm.orders (customer_id);};
 	$node->safe_psql($db, qq{
 CREATE EXTENSION pg_retention;
 CREATE SCHEMA crm;
 CREATE TABLE crm.customer (id int PRIMARY KEY, name text, email text, seen_at date NOT NULL);
-CREATE TABLE crm.orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES crm.customer,
-                         address text, ordered_at date NOT NULL);
+$orders
 CREATE TABLE crm.review (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES crm.customer,
                          body text, written_at date NOT NULL);
 CREATE TABLE crm.invoice (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES crm.customer,
                           billed_to text, issued_on date NOT NULL);
-CREATE INDEX ON crm.orders (customer_id);
 CREATE INDEX ON crm.review (customer_id);
 CREATE INDEX ON crm.invoice (customer_id);
 SECURITY LABEL FOR retention ON TABLE crm.customer IS
@@ -142,15 +154,15 @@ CALL retention.run();
 SELECT 'kept ' || x FROM (
   SELECT format('customer %s %s %s', id, name, email) AS x FROM crm.customer c
   WHERE EXISTS (SELECT 1 FROM retention.forgotten_row f
-    WHERE f.relation = 'crm.customer'::regclass AND f.row_key = ARRAY[c.id::text])
+    WHERE f.relation = 'crm.customer'::regclass AND f.row_key[1] = c.id::text)
   UNION ALL
   SELECT format('orders %s %s', id, address) FROM crm.orders o
   WHERE EXISTS (SELECT 1 FROM retention.forgotten_row f
-    WHERE f.relation = 'crm.orders'::regclass AND f.row_key = ARRAY[o.id::text])
+    WHERE f.relation = 'crm.orders'::regclass AND f.row_key[1] = o.id::text)
   UNION ALL
   SELECT format('review %s %s', id, body) FROM crm.review r
   WHERE EXISTS (SELECT 1 FROM retention.forgotten_row f
-    WHERE f.relation = 'crm.review'::regclass AND f.row_key = ARRAY[r.id::text])) k;
+    WHERE f.relation = 'crm.review'::regclass AND f.row_key[1] = r.id::text)) k;
 };
 	my $gone = join(',', "'-'", map { "'$_'" } map { @{ $values{$_} } } @forgotten);
 	my $ids = join(',', 0, @forgotten);
@@ -208,7 +220,8 @@ SELECT 'present ' || t || ' ' || id FROM (
 		if (@bad)
 		{
 			$ok = 0;
-			diag("seed $seed, $orders_forget/$reviews_forget, forgotten (@forgotten), $step at $clock:\n  "
+			diag("seed $seed, $orders_forget/$reviews_forget"
+				  . ($partitioned ? ', partitioned orders' : '') . ", forgotten (@forgotten), $step at $clock:\n  "
 				  . join("\n  ", @bad));
 		}
 	};
