@@ -81,7 +81,10 @@ my %vector_name = (
 # (A deferred constraint trigger is not required to fire: PostgreSQL refuses
 # to queue one inside a security-restricted operation, so the table may fail
 # cleanly instead; when it fires, it must run as mallory all the same.)
-my @lifecycle = qw(trg_bu trg_au trg_bd trg_ad check index domain generated cast rule xowner);
+# (A DO ALSO rule is not required to fire on the lifecycle paths either: the
+# engine's batches are data-modifying WITH statements, which PostgreSQL
+# refuses on such a table, so the table fails cleanly -- checked below.)
+my @lifecycle = qw(trg_bu trg_au trg_bd trg_ad check index domain generated cast xowner);
 my @paths = (
 	{ key => 'worker', name => 'worker run', db => 'p_worker', reach => [@lifecycle] },
 	{ key => 'run', name => 'CALL run() as superuser', db => 'p_run', reach => [@lifecycle] },
@@ -694,6 +697,13 @@ for my $p (@paths)
 			"$what: search_path is pg_catalog, pg_temp");
 	}
 }
+
+# A table with DO ALSO rules fails cleanly in the run: recorded, nothing half-done.
+is($node->safe_psql('p_run', q{
+	SELECT count(*) > 0 FROM retention.run_detail
+	WHERE table_text = 'mallory.t_rule' AND status = 'failed'
+	  AND error LIKE '%DO ALSO rules are not supported for data-modifying statements in WITH%'}),
+	't', 'CALL run() / rule: the table fails cleanly, with PostgreSQL\'s reason');
 
 # ---- and no legitimate schema is refused on the way -------------------------------------------
 
