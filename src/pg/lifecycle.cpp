@@ -647,10 +647,12 @@ private:
 		return std::clamp<int64_t>(static_cast<int64_t>(scaled), 10, batch_max_rows);
 	}
 
+	/* A cast to the age's type runs its domain's CHECK, the owner's code: as the owner. */
 	std::string Cutoff(const Target &t, const Delay &delay)
 	{
-		return Sql("SELECT ($1::timestamptz - $2::interval)::" + t.age_type + "::text",
-		           {now_, delay.ToPgInterval()}, true)
+		return OwnerSql(t.leaf.relid,
+		                "SELECT ($1::timestamptz - $2::interval)::" + t.age_type + "::text",
+		                {now_, delay.ToPgInterval()})
 		    .Scalar()
 		    .value();
 	}
@@ -971,23 +973,49 @@ private:
 	}
 
 	/* Removes the late-row queue entries of the rows in `processed` (key columns as text). */
+	/*
+	 * The queue holds keys as text (written in the application's session);
+	 * telling which name the processed rows means reading them as the key's
+	 * types, whose domains are the owner's code: the owner compares, the
+	 * extension deletes.  Nothing queued, nothing to compare (the common case).
+	 */
 	void ForgetQueued(const Target &t, const std::string &attnum, const SqlResult &processed)
 	{
-		std::vector<SqlValue> p{Str(t.leaf.relid), attnum};
+		SqlResult queued = Sql("SELECT row_key::text FROM retention.late_row WHERE relid = "
+		                       "$1::oid AND attnum = $2::int2",
+		                       {Str(t.leaf.relid), attnum});
+		if (queued.rows.empty())
+			return;
+		std::vector<SqlValue> entries;
+		for (const SqlRow &row : queued.rows)
+			entries.push_back(row[0]);
+		std::vector<SqlValue> p{ArrayLiteral(entries)};
 		std::string arrays;
 		std::string names;
 		for (size_t i = 0; i < t.key.size(); i++) {
-			std::string array = "{";
-			for (size_t r = 0; r < processed.rows.size(); r++)
-				array += (r > 0 ? "," : "") + QuoteArrayElement(processed.rows[r][i].value_or(""));
-			p.push_back(array + "}");
-			arrays += (i > 0 ? ", $" : "$") + Str(3 + i) + "::" + t.key_types[i] + "[]";
+			std::vector<SqlValue> column;
+			for (const SqlRow &row : processed.rows)
+				column.push_back(row[i]);
+			p.push_back(ArrayLiteral(column));
+			arrays += (i > 0 ? ", $" : "$") + Str(2 + i) + "::" + t.key_types[i] + "[]";
 			names += (i > 0 ? ", " : "") + QuoteIdent(t.key[i]);
 		}
-		Sql("DELETE FROM retention.late_row l USING unnest(" + arrays + ") AS u(" + names +
-		        ") WHERE l.relid = $1::oid AND l.attnum = $2::int2 AND " +
-		        QueueKeyMatches(t, "l", "u"),
-		    p);
+		/* unnest(a, b) is special syntax, never qualified; search_path is pg_catalog here */
+		SqlResult done = OwnerSql(t.leaf.relid,
+		                          "SELECT l.row_key::text FROM (SELECT k::text[] AS row_key FROM "
+		                          "pg_catalog.unnest($1::text[]) AS k) l WHERE EXISTS (SELECT 1 "
+		                          "FROM unnest(" +
+		                              arrays + ") AS u(" + names + ") WHERE " +
+		                              QueueKeyMatches(t, "l", "u") + ")",
+		                          p);
+		if (done.rows.empty())
+			return;
+		std::vector<SqlValue> keys;
+		for (const SqlRow &row : done.rows)
+			keys.push_back(row[0]);
+		Sql("DELETE FROM retention.late_row WHERE relid = $1::oid AND attnum = $2::int2 AND "
+		    "row_key::text = ANY ($3::text[])",
+		    {Str(t.leaf.relid), attnum, ArrayLiteral(keys)});
 	}
 
 	/* k1, k2: the key columns (qualified by alias when given). */
@@ -1062,9 +1090,9 @@ private:
 			/* unnest(a, b) is special syntax, never qualified; search_path is pg_catalog here */
 			SqlResult r = OwnerSql(
 			    t.leaf.relid,
-			    "WITH q AS (SELECT ARRAY[" + elements + "] AS row_key FROM unnest(" +
-			        arrays + ") AS u(" + names + ")), upd AS (UPDATE " + t.leaf.qualified +
-			        " r SET " + QuoteIdent(column.facts.name) + " = " + expression +
+			    "WITH q AS (SELECT ARRAY[" + elements + "] AS row_key FROM unnest(" + arrays +
+			        ") AS u(" + names + ")), upd AS (UPDATE " + t.leaf.qualified + " r SET " +
+			        QuoteIdent(column.facts.name) + " = " + expression +
 			        " FROM (SELECT q.row_key, x." + t.age_sql + " AS pgr_old_age FROM q JOIN " +
 			        t.leaf.qualified + " x ON " + QueueKeyMatches(t, "q", "x") +
 			        " FOR UPDATE OF x) o WHERE " + QueueKeyMatches(t, "o", "r") + " AND r." +
@@ -1260,9 +1288,10 @@ private:
 		for (const SqlRow &part : parts.rows) {
 			if (!part[2] || StopRequested())
 				continue;
-			bool expired = Sql("SELECT $1::" + probe.age_type + " <= $2::" + probe.age_type,
-			                   {part[2], cutoff}, true)
-			                   .Scalar() == SqlValue("t");
+			bool expired =
+			    OwnerSql(t.info.relid, "SELECT $1::" + probe.age_type + " <= $2::" + probe.age_type,
+			             {part[2], cutoff})
+			        .Scalar() == SqlValue("t");
 			if (!expired)
 				continue;
 			StageOutcome o;

@@ -23,6 +23,7 @@
 
 #include "archive.hpp"
 #include "guard.hpp"
+#include "owner_sql.hpp"
 #include "result_set.hpp"
 #include "subject_rights.hpp"
 #include "table_order.hpp"
@@ -465,16 +466,20 @@ std::string SubjectScope::CanonicalValue(size_t column, const std::string &value
 {
 	Oid type = key_type_oids_[column];
 	try {
-		const char *text = PgCall([&] {
-			Oid input;
-			Oid ioparam;
-			Oid output;
-			bool varlena;
-			getTypeInputInfo(type, &input, &ioparam);
-			Datum datum =
-			    OidInputFunctionCall(input, const_cast<char *>(value.c_str()), ioparam, -1);
-			getTypeOutputInfo(type, &output, &varlena);
-			return OidOutputFunctionCall(output, datum);
+		/* a domain's CHECK is the owner's code: read as the subject table's owner */
+		const char *text = nullptr;
+		AsTableOwner(identity_->info.relid, [&] {
+			text = PgCall([&] {
+				Oid input;
+				Oid ioparam;
+				Oid output;
+				bool varlena;
+				getTypeInputInfo(type, &input, &ioparam);
+				Datum datum =
+				    OidInputFunctionCall(input, const_cast<char *>(value.c_str()), ioparam, -1);
+				getTypeOutputInfo(type, &output, &varlena);
+				return OidOutputFunctionCall(output, datum);
+			});
 		});
 		return text;
 	} catch (const PgError &e) {

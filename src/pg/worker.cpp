@@ -22,10 +22,9 @@
  *		(no run after canceled erasures, no vacuum) and comes back no sooner
  *		than after a SIGTERM.  An error escaping the engine is caught, its
  *		transaction rolled back, the run marked failed, and retried with
- *		backoff.  The
- *		entry point runs under InvokeGuarded: no C++ exception reaches the
- *		postmaster, an error ends the worker with exit code 1, which never
- *		sends the cluster into crash recovery.
+ *		backoff.  The entry point runs under InvokeGuarded: no C++ exception
+ *		reaches the postmaster, an error ends the worker with exit code 1,
+ *		which never sends the cluster into crash recovery.
  *
  * IDENTIFICATION
  *		src/pg/worker.cpp
@@ -519,6 +518,12 @@ void WorkerMain(Datum arg)
 		SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 		SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET,
 		                PGC_S_OVERRIDE);
+		/*
+		 * Nothing of a user's schema on the path: the VACUUM (ANALYZE) it runs
+		 * evaluates index expressions as the table's owner, and PostgreSQL 15
+		 * leaves them the session's search_path (17 fixes it for maintenance).
+		 */
+		SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 	});
 	if (RecoveryInProgress())
 		return; /* nothing runs on a standby; the launcher does not either */
