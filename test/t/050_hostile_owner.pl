@@ -78,12 +78,11 @@ my %vector_name = (
 # What each path must reach: lifecycle runs update (minimize, anonymize),
 # delete (purge) and serialize (archive) rows; forget and erasure delete;
 # export serializes; restore inserts; minimize_existing updates.
-# (A deferred constraint trigger is not required to fire: PostgreSQL refuses
-# to queue one inside a security-restricted operation, so the table may fail
-# cleanly instead; when it fires, it must run as mallory all the same.)
-# (A DO ALSO rule is not required to fire on the lifecycle paths either: the
-# engine's batches are data-modifying WITH statements, which PostgreSQL
-# refuses on such a table, so the table fails cleanly -- checked below.)
+# (Not required to fire, as the table may fail cleanly first: a deferred
+# constraint trigger, which PostgreSQL refuses to queue inside a
+# security-restricted operation, and in lifecycle runs a rule, which
+# PostgreSQL refuses for the data-modifying WITH the run uses.  When they
+# fire, they must run as mallory all the same.)
 my @lifecycle = qw(trg_bu trg_au trg_bd trg_ad check index domain generated cast xowner);
 my @paths = (
 	{ key => 'worker', name => 'worker run', db => 'p_worker', reach => [@lifecycle] },
