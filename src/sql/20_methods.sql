@@ -38,7 +38,12 @@ BEGIN
             CREATE FUNCTION retention.%2$I(locale text DEFAULT 'en') RETURNS text
             LANGUAGE C VOLATILE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_random_fake';
             COMMENT ON FUNCTION retention.%2$I(text) IS 'a random realistic fake %3$s';
-        $f$, 'fake_' || kind, 'random_' || kind, replace(kind, '_', ' '));
+            -- the lifecycle engine's entry point (rule_methods.cpp, 90_privileges.sql)
+            CREATE FUNCTION retention.%4$I(value text, locale text, capability bigint) RETURNS text
+            LANGUAGE C STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_rule_fake';
+            COMMENT ON FUNCTION retention.%4$I(text, text, bigint) IS
+            '%1$s() for the lifecycle engine only: refused without its capability';
+        $f$, 'fake_' || kind, 'random_' || kind, replace(kind, '_', ' '), '_rule_fake_' || kind);
     END LOOP;
 END
 $$;

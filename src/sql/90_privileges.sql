@@ -4,7 +4,8 @@
 -- retention_admin and retention_dpo stand beside each function.
 -- regression test: sql/privileges.sql lists what PUBLIC can execute.
 
--- The keyed methods as the lifecycle engine applies them (rule_methods.cpp):
+-- The keyed methods as the lifecycle engine applies them (rule_methods.cpp;
+-- the fakes' entry points are made with the fakes, 20_methods.sql):
 -- executable by PUBLIC, since the engine's statements run as the table's
 -- owner, but refused without the backend's engine capability.
 CREATE FUNCTION retention._rule_hash(value text, encoding text, length integer, capability bigint)
@@ -12,21 +13,6 @@ RETURNS text
 LANGUAGE C STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_rule_hash';
 COMMENT ON FUNCTION retention._rule_hash(text, text, integer, bigint) IS
 'hash() for the lifecycle engine only: refused without its capability';
-
-DO $$
-DECLARE
-    kind text;
-BEGIN
-    FOREACH kind IN ARRAY ARRAY['first_name', 'last_name', 'email', 'phone', 'city', 'address', 'company'] LOOP
-        EXECUTE format($f$
-            CREATE FUNCTION retention.%1$I(value text, locale text, capability bigint) RETURNS text
-            LANGUAGE C STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_rule_fake';
-            COMMENT ON FUNCTION retention.%1$I(text, text, bigint) IS
-            'fake_%2$s() for the lifecycle engine only: refused without its capability';
-        $f$, '_rule_fake_' || kind, kind);
-    END LOOP;
-END
-$$;
 
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA retention FROM PUBLIC;
 
