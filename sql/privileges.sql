@@ -80,6 +80,32 @@ SELECT retention.k_anonymity('priv.survey', ARRAY['zip']) AS k_zip;
 SELECT retention.k_anonymity('priv.survey', ARRAY['zip', 'age']);
 RESET ROLE;
 
+-- ... and not on a table whose row-level security limits what the caller sees
+SET ROLE regress_priv_owner;
+ALTER TABLE priv.survey ENABLE ROW LEVEL SECURITY;
+CREATE POLICY only_paris ON priv.survey FOR SELECT USING (zip LIKE '75%');
+RESET ROLE;
+SET ROLE regress_priv_app;
+SELECT retention.k_anonymity('priv.survey', ARRAY['zip']);
+RESET ROLE;
+
+-- code run as a table's owner cannot let a second run in: releasing the
+-- run's lock rolls the batch back and stops the run
+SET ROLE regress_priv_owner;
+CREATE TABLE priv.visitor (id int PRIMARY KEY, seen date, email text);
+INSERT INTO priv.visitor VALUES (1, '2000-01-01', 'ann@example.com');
+CREATE FUNCTION priv.unlock() RETURNS trigger LANGUAGE plpgsql AS
+  $$BEGIN PERFORM pg_advisory_unlock_all(); RETURN NEW; END$$;
+CREATE TRIGGER unlock BEFORE UPDATE ON priv.visitor FOR EACH ROW EXECUTE FUNCTION priv.unlock();
+SECURITY LABEL FOR retention ON TABLE priv.visitor IS 'age from seen';
+SECURITY LABEL FOR retention ON COLUMN priv.visitor.email IS 'anonymize after 1 year using mask_email';
+RESET ROLE;
+SET client_min_messages = warning;
+CALL retention.run();
+RESET client_min_messages;
+SELECT email FROM priv.visitor;
+SELECT status, message FROM retention.run_history ORDER BY run_id DESC LIMIT 1;
+
 DROP SCHEMA priv CASCADE;
 REVOKE EXECUTE ON FUNCTION retention.hash(text) FROM regress_priv_analytics;
 DROP ROLE regress_priv_app;

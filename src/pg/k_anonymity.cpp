@@ -25,6 +25,7 @@
 
 extern "C" {
 #include "utils/array.h"
+#include "utils/rls.h"
 }
 
 namespace pg_retention::pg
@@ -58,6 +59,15 @@ PGR_FUNCTION(retention_k_anonymity)
 		throw Error(ErrorKind::InvalidParameterValue,
 		            "k_anonymity needs a table and at least one quasi-identifier");
 	TableInfo table = LoadTableInfo(relid);
+	/* the count runs as the owner, who sees every row: not for a caller policies restrict */
+	bool restricted =
+	    PgCall([&] { return check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED; });
+	if (restricted)
+		throw Error(ErrorKind::InsufficientPrivilege,
+		            "k_anonymity cannot count " + table.qualified + " for this role",
+		            "row-level security limits the rows this role sees, and the count would "
+		            "include every row",
+		            "ask the table's owner or a role that bypasses row-level security");
 	std::string list;
 	for (const std::string &c : columns) {
 		AclResult acl = PgCall([&] {

@@ -265,6 +265,34 @@ private:
 			            "wait for it to end; retention.progress shows it");
 	}
 
+	/*
+	 * The run lock is a session lock, and the owner's code runs in this
+	 * session: pg_advisory_unlock_all() in a trigger would let a second run
+	 * in to process the same rows.  Checked after every batch, before its
+	 * commit: a lost lock rolls the batch back and stops the run.
+	 */
+	void RequireRunLock()
+	{
+		if (options_.dry_run || !run_lock_held)
+			return;
+		bool held = Sql("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = "
+		                "'advisory' AND pid = pg_catalog.pg_backend_pid() AND classid = $1::oid "
+		                "AND objid = $2::oid AND objsubid = 2 AND granted)",
+		                {Str(static_cast<uint32_t>(kRunLockClass)), Str(MyDatabaseId)})
+		                .Scalar() == SqlValue("t");
+		if (held)
+			return;
+		run_lock_held = false; /* nothing left to release */
+		PgCall([] {
+			ereport(ERROR, (errcode(ERRCODE_OPERATOR_INTERVENTION),
+			                errmsg("the lifecycle run lost its lock during a batch"),
+			                errdetail("Code run as a table's owner released the session's advisory "
+			                          "locks; the batch was rolled back."),
+			                errhint("Find the trigger or function calling pg_advisory_unlock_all() "
+			                        "on the tables the run was processing.")));
+		});
+	}
+
 public:
 	/* Releases the run lock; safe after an error (a session lock needs no transaction). */
 	static void ReleaseRunLock()
@@ -666,6 +694,7 @@ private:
 					Sql("SELECT pg_catalog.set_config('lock_timeout', $1, true)",
 					    {Str(lock_timeout_ms) + "ms"});
 					work();
+					RequireRunLock();
 				});
 				break;
 			} catch (const BatchFailed &f) {
