@@ -17,7 +17,7 @@ PACKAGES=(
 	clang libclang-rt-14-dev clang-format
 	libipc-run-perl
 	# scripts/assert-pg: building PostgreSQL from Debian's source package
-	dpkg-dev bison flex libreadline-dev zlib1g-dev
+	dpkg-dev bison flex libreadline-dev zlib1g-dev libicu-dev
 )
 # Where scripts/assert-pg builds the assert-enabled PostgreSQL (outside the clone).
 ASSERT_PG_PREFIX=${ASSERT_PG_PREFIX:-/var/cache/pg_retention/pg$PG_MAJOR-cassert}
