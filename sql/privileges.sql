@@ -80,6 +80,17 @@ SELECT retention.k_anonymity('priv.survey', ARRAY['zip']) AS k_zip;
 SELECT retention.k_anonymity('priv.survey', ARRAY['zip', 'age']);
 RESET ROLE;
 
+-- the capability is bound where the engine's SQL names it, never inside a
+-- label's own literal, even one that spells its placeholder
+SET ROLE regress_priv_owner;
+CREATE TABLE priv.note (id int PRIMARY KEY, body text);
+INSERT INTO priv.note VALUES (1, 'secret');
+SECURITY LABEL FOR retention ON COLUMN priv.note.body IS
+  'minimize to constant(''$retention_capability it''''s'')';
+SELECT retention.minimize_existing('priv.note') AS minimized;
+SELECT body FROM priv.note;
+RESET ROLE;
+
 -- ... and not on a table whose row-level security limits what the caller sees
 SET ROLE regress_priv_owner;
 ALTER TABLE priv.survey ENABLE ROW LEVEL SECURITY;
