@@ -12,8 +12,11 @@ EXTENSION   = pg_retention
 EXTVERSION  = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 MODULE_big  = pg_retention
 
-CORE_SRCS   = $(sort $(wildcard src/core/*.cpp))
-PG_SRCS     = $(sort $(wildcard src/pg/*.cpp))
+# Sources are picked up by folder (one level of capability folders below
+# src/core and src/pg): a new file needs no edit here.
+CORE_SRCS   = $(sort $(wildcard src/core/*.cpp src/core/*/*.cpp))
+PG_SRCS     = $(sort $(wildcard src/pg/*.cpp src/pg/*/*.cpp))
+HEADERS     = $(wildcard src/core/*.hpp src/core/*/*.hpp src/pg/*.hpp src/pg/*/*.hpp)
 OBJS        = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 # The install script is assembled from src/sql/*.sql in name order.
@@ -65,8 +68,8 @@ installcheck: test/regress.conf
 
 .PHONY: format
 format:
-	clang-format -i $(CORE_SRCS) $(PG_SRCS) $(wildcard src/core/*.hpp src/pg/*.hpp test/unit/*.cpp test/fuzz/*.cpp bench/micro/*.cpp)
+	clang-format -i $(CORE_SRCS) $(PG_SRCS) $(HEADERS) $(wildcard test/unit/*.cpp test/fuzz/*.cpp bench/micro/*.cpp)
 
 # PGXS tracks no header dependencies: any header change rebuilds every object
 # (a struct that changed size under a stale object corrupts memory at run time).
-$(OBJS): $(wildcard src/core/*.hpp src/pg/*.hpp)
+$(OBJS): $(HEADERS)

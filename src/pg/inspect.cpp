@@ -18,7 +18,7 @@
 
 #include "column_values.hpp"
 #include "guard.hpp"
-#include "lifecycle_sql.hpp"
+#include "lifecycle/lifecycle_sql.hpp"
 #include "policy_store.hpp"
 #include "result_set.hpp"
 #include "server_key.hpp"

@@ -14,7 +14,7 @@ namespace pg_retention::pg
 
 /* label_provider.cpp: the "retention" provider, cache callback, rename hook. */
 void RegisterLabelProvider();
-/* lifecycle.cpp: batch sizing, lock timeout, history settings. */
+/* lifecycle/settings.cpp: batch sizing, lock timeout, history settings. */
 void DefineLifecycleSettings();
 /* late_rows.cpp: the late-write margin. */
 void DefineLateRowSettings();

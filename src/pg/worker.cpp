@@ -38,7 +38,7 @@
 
 #include "erasure.hpp"
 #include "guard.hpp"
-#include "lifecycle.hpp"
+#include "lifecycle/lifecycle.hpp"
 #include "spi_query.hpp"
 #include "worker.hpp"
 #include "worker_settings.hpp"

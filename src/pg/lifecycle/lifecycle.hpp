@@ -10,7 +10,7 @@
  *		asks its TransactionControl, so each driver keeps its own rules.
  *
  * IDENTIFICATION
- *		src/pg/lifecycle.hpp
+ *		src/pg/lifecycle/lifecycle.hpp
  *-------------------------------------------------------------------------
  */
 #pragma once

@@ -4,13 +4,13 @@
  *		SQL fragments of the lifecycle stages (see lifecycle_sql.hpp).
  *
  * IDENTIFICATION
- *		src/pg/lifecycle_sql.cpp
+ *		src/pg/lifecycle/lifecycle_sql.cpp
  *-------------------------------------------------------------------------
  */
 #include <string>
 
 #include "catalog.hpp"
-#include "lifecycle_sql.hpp"
+#include "lifecycle/lifecycle_sql.hpp"
 #include "method_sql.hpp"
 #include "spi_query.hpp"
 

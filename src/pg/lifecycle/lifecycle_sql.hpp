@@ -3,10 +3,10 @@
  * lifecycle_sql.hpp
  *		The SQL of each lifecycle stage, built for one relation: quoted
  *		identifiers, values as $n parameters.  Kept apart from the engine's
- *		control flow (lifecycle.cpp) so each statement can be read whole.
+ *		control flow (engine.cpp and the stage files) so each statement can be read whole.
  *
  * IDENTIFICATION
- *		src/pg/lifecycle_sql.hpp
+ *		src/pg/lifecycle/lifecycle_sql.hpp
  *-------------------------------------------------------------------------
  */
 #pragma once

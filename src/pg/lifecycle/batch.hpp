@@ -1,0 +1,126 @@
+/*-------------------------------------------------------------------------
+ *
+ * batch.hpp
+ *		The batching component every lifecycle stage shares: one batch is one
+ *		subtransaction (all of its work or nothing), run under the batch
+ *		lock timeout, retried when an application transaction holds a row,
+ *		then committed through the driver's TransactionControl; and the
+ *		sizing rule that aims each next batch at retention.batch_target_ms.
+ *
+ *		Usable on its own (no Engine needed): give it the commit control,
+ *		whether to commit, and a check run at the end of each batch.
+ *
+ * IDENTIFICATION
+ *		src/pg/lifecycle/batch.hpp
+ *-------------------------------------------------------------------------
+ */
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "error.hpp"
+#include "guard.hpp"
+#include "lifecycle/lifecycle.hpp"
+#include "subtransaction.hpp"
+
+namespace pg_retention::pg::lifecycle
+{
+
+/* Settings of the batches (defined with the lifecycle's settings). */
+extern int batch_target_ms;
+extern int batch_max_rows;
+extern int lock_timeout_ms;
+extern int lock_retries;
+
+/* A batch failed and its subtransaction was rolled back. */
+struct BatchFailed {
+	std::string message;
+	std::string sqlstate;
+};
+
+/*
+ * The client canceled the run, or statement_timeout or a shutdown stopped
+ * it (SQLSTATE class 57): the whole run stops, the error goes on up.  The
+ * subtransaction it happened in is rolled back, so the run can still record
+ * that it stopped.
+ */
+struct RunInterrupted {
+	PgError error;
+};
+
+/*
+ * Runs `work` in a subtransaction (subtransaction.hpp): all of it or
+ * nothing.  A PostgreSQL error becomes BatchFailed (message and SQLSTATE
+ * kept), or RunInterrupted for a cancel; any other exception goes on up.
+ */
+template <typename Work> void InEngineSubtransaction(Work &&work)
+{
+	try {
+		InSubtransaction(std::forward<Work>(work));
+	} catch (const PgError &e) {
+		ErrorData *edata = e.edata();
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
+			throw RunInterrupted{e};
+		throw BatchFailed{edata->message ? edata->message : "error",
+		                  unpack_sql_state(edata->sqlerrcode)};
+	}
+}
+
+/* Milliseconds since `since`. */
+double Elapsed(std::chrono::steady_clock::time_point since);
+
+class Batcher
+{
+public:
+	/*
+	 * `commit`: commit after each batch (false for a dry run, which rolls
+	 * everything back at the end).  `at_end`: run inside each batch after its
+	 * work, before its commit (the engine checks its run lock there); may
+	 * throw to roll the batch back.
+	 */
+	Batcher(TransactionControl &tx, bool commit, std::function<void()> at_end = {})
+	    : tx_(tx), commit_(commit), at_end_(std::move(at_end))
+	{
+	}
+
+	/* Runs one batch: subtransaction, lock timeout, retries, then commit. */
+	template <typename Work> void Run(Work &&work)
+	{
+		for (int attempt = 1;; attempt++) {
+			try {
+				InEngineSubtransaction([&] {
+					SetBatchLockTimeout();
+					work();
+					if (at_end_)
+						at_end_();
+				});
+				break;
+			} catch (const BatchFailed &f) {
+				if (!Retryable(f, attempt))
+					throw;
+				WaitBeforeRetry(attempt);
+			}
+		}
+		if (commit_)
+			tx_.CommitAndContinue();
+	}
+
+	/* The first batch's size. */
+	static int64_t FirstSize(int64_t preferred = 1000);
+	/* Batch size for the next batch, aiming at batch_target_ms. */
+	static int64_t NextSize(int64_t current, double elapsed_ms);
+
+private:
+	TransactionControl &tx_;
+	bool commit_;
+	std::function<void()> at_end_;
+
+	static void SetBatchLockTimeout();
+	static bool Retryable(const BatchFailed &f, int attempt);
+	static void WaitBeforeRetry(int attempt);
+};
+
+} // namespace pg_retention::pg::lifecycle

@@ -1,0 +1,158 @@
+/*-------------------------------------------------------------------------
+ *
+ * engine.hpp
+ *		The lifecycle engine, inside: the driver (engine.cpp) walks the
+ *		declared tables and calls each stage; every stage has its own file
+ *		and shares the run's record (run_record.cpp), the leftover accounting
+ *		(stage_support.cpp) and the batches (batch.hpp).
+ *
+ *		Stages, in the order the driver calls them for a table:
+ *		  drop_partitions.cpp  whole expired range partitions
+ *		  minimize_rows.cpp    rows written before their minimize rule
+ *		  update_values.cpp    anonymize and purge values (keyset batches)
+ *		  late_queue.cpp       ... and the rows queued behind the watermark
+ *		  move_rows.cpp        purge rows, then archive rows
+ *		  archive_rows.cpp     ... one batch sealed into the archive
+ *		  purge_archive.cpp    expired archived rows, once per run
+ *
+ * IDENTIFICATION
+ *		src/pg/lifecycle/engine.hpp
+ *-------------------------------------------------------------------------
+ */
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lifecycle/batch.hpp"
+#include "lifecycle/lifecycle.hpp"
+#include "lifecycle/lifecycle_sql.hpp"
+#include "spi_query.hpp"
+
+namespace pg_retention::pg::lifecycle
+{
+
+/* Days of run history kept (retention.history_days). */
+extern int history_days;
+
+/* Advisory lock class of "a run is in progress in this database" ('RET1'). */
+constexpr int32_t kRunLockClass = 0x52455431;
+
+/* What one stage of one relation did. */
+struct StageOutcome {
+	int64_t due = 0;
+	int64_t done = 0;
+	int64_t blocked = 0;
+	std::string blocked_by;
+	int batches = 0;
+};
+
+/* One row of retention.run_detail, kept in memory too (dry runs write it at the end). */
+struct DetailRecord {
+	Oid relid;
+	std::string table_text;
+	std::string column;
+	std::string action;
+	StageOutcome outcome;
+	std::string status;
+	std::string error;
+};
+
+inline std::string Str(int64_t v)
+{
+	return std::to_string(v);
+}
+
+/* The text values of one column of a result. */
+std::vector<std::string> ColumnsOf(const SqlResult &r, size_t column);
+
+class Engine
+{
+public:
+	Engine(const RunOptions &options, TransactionControl &tx);
+
+	RunSummary Run();
+
+	const std::vector<DetailRecord> &details() const { return details_; }
+
+	/* Releases the run lock; safe after an error (a session lock needs no transaction). */
+	static void ReleaseRunLock();
+
+private:
+	struct DryRunDone {
+	};
+
+	const RunOptions &options_;
+	TransactionControl &tx_;
+	Batcher batcher_;
+	RunSummary summary_;
+	std::string now_;
+	std::vector<DetailRecord> details_;
+	std::set<Oid> partial_tables_; /* declared tables with a stage that left due rows */
+	std::string partial_text_;
+
+	/* ---- the driver (engine.cpp) ---- */
+	void AcquireRunLock();
+	void RequireRunLock();
+	bool StopRequested() const;
+	static std::string TimestampText(TimestampTz ts);
+	static std::vector<const DeclaredTable *>
+	InProcessingOrder(const std::vector<DeclaredTable> &tables);
+	void ProcessTable(const DeclaredTable &t);
+	bool Paused(Oid relid);
+	static std::string TypeName(Oid type);
+	Target MakeTarget(const DeclaredTable &t, Oid leaf, const std::vector<DeclaredTable> &all);
+	static std::vector<std::string> ParseNameArray(const std::string &array_text);
+
+	/* ---- the run's record: history, details, notices (run_record.cpp) ---- */
+	int64_t InsertHistory();
+	void RecordEnd(const SqlValue &message);
+	void WriteDetail(const DetailRecord &d, bool insert);
+	DetailRecord &Detail(const Target &t, const std::string &column, const char *action);
+	int64_t StartDetail(const Target &t, const std::string &column, const char *action,
+	                    int64_t due);
+	void UpdateDetail(const Target &t, const std::string &column, const char *action,
+	                  const StageOutcome &o, const char *status);
+	void RecordFailure(const DeclaredTable &t, const std::string &column, const char *action,
+	                   const std::string &error);
+	void Notice(const char *level, const std::string &text);
+	void Report(const Target &t, const std::string &column, const char *action,
+	            const StageOutcome &o, double seconds);
+	void Finish(const Target &t, const std::string &column, const char *action,
+	            const StageOutcome &o, std::chrono::steady_clock::time_point started,
+	            const std::string &left_undone = "");
+
+	/* ---- what every stage uses (stage_support.cpp) ---- */
+	int64_t Count(const Target &t, const std::string &sql, const std::vector<SqlValue> &params);
+	std::string StageHorizon();
+	std::pair<int64_t, int64_t> ProbeLeftover(const Target &t, const std::string &due_select,
+	                                          std::vector<SqlValue> params, std::vector<Oid> types,
+	                                          const std::string &horizon);
+	std::string AccountLeftover(const Target &t, StageOutcome &o, const std::string &due_select,
+	                            const std::vector<SqlValue> &params, const std::vector<Oid> &types,
+	                            const std::string &horizon);
+	void FailIfAgeMoved(const Target &t, int64_t moved, const char *action);
+	std::string Cutoff(const Target &t, const Delay &delay);
+	template <typename Work> void Batch(Work &&work) { batcher_.Run(std::forward<Work>(work)); }
+
+	/* ---- the stages ---- */
+	void DropExpiredPartitions(const DeclaredTable &t, const Delay &delay);
+	void MinimizeExistingRows(const Target &t);
+	void UpdateValues(const Target &t, const DeclaredColumn &c, const char *action,
+	                  const Delay &delay, const std::string &expression);
+	int64_t ProcessLateRows(const Target &t, const ColumnInfo &column, const char *action,
+	                        const std::string &expression, const std::string &cutoff,
+	                        const std::vector<SqlValue> &mark);
+	void ForgetQueued(const Target &t, const std::string &attnum, const SqlResult &processed);
+	int64_t CountBlocked(const Target &t, const std::string &cutoff, std::string &blocked_by);
+	void MoveRows(const Target &t, const char *action, const Delay &delay);
+	SqlResult ArchiveRows(const Target &t, const std::string &due_rows,
+	                      const std::vector<SqlValue> &p);
+	void PurgeArchive();
+};
+
+} // namespace pg_retention::pg::lifecycle
