@@ -33,6 +33,7 @@
 #include "lifecycle_sql.hpp"
 #include "method_sql.hpp"
 #include "owner_sql.hpp"
+#include "schema_version.hpp"
 #include "worker_settings.hpp"
 #include "policy_store.hpp"
 #include "result_set.hpp"
@@ -428,12 +429,8 @@ private:
 
 	bool Paused(Oid relid)
 	{
-		return Sql("SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-		           "ON n.oid = c.relnamespace WHERE n.nspname = 'retention' AND c.relname = "
-		           "'paused_table'")
-		               .processed > 0 &&
-		       Sql("SELECT 1 FROM retention.paused_table WHERE table_name = $1::oid", {Str(relid)})
-		               .processed > 0;
+		return Sql("SELECT 1 FROM retention.paused_table WHERE table_name = $1::oid", {Str(relid)})
+		           .processed > 0;
 	}
 
 	static std::string TypeName(Oid type)
@@ -1514,6 +1511,7 @@ void DefineLifecycleSettings()
 /* CALL retention.run(dry_run boolean DEFAULT false) */
 PGR_FUNCTION(retention_run)
 {
+	RequireCurrentSchema("retention.run()");
 	bool dry_run = PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0);
 	bool atomic = !(fcinfo->context != nullptr && IsA(fcinfo->context, CallContext) &&
 	                !castNode(CallContext, fcinfo->context)->atomic);
@@ -1585,6 +1583,7 @@ public:
  */
 PGR_FUNCTION(retention_preview)
 {
+	RequireCurrentSchema("retention.preview()");
 	ResultSet out(fcinfo);
 	RunOptions options;
 	options.dry_run = true;
