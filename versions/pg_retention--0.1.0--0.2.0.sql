@@ -13,8 +13,10 @@
 --   - existing rows must stay valid: archived rows must still open, erasure
 --     log entries still re-apply; backfill new columns here;
 --   - an object created here is a member of the extension, as in an install;
---     grants follow 90_privileges.sql (new functions get no PUBLIC EXECUTE
---     unless that file's list names them: repeat the GRANT here);
+--     its grants to retention_admin / retention_dpo are repeated here; EXECUTE
+--     for PUBLIC is settled by the last section, as 90_privileges.sql does;
+--   - a column added to a table goes last in its CREATE TABLE in src/sql
+--     (the comparison includes column positions);
 --   - never drop and re-create a table that holds data.
 
 -- 00_schema.sql: schema, roles ------------------------------------------
@@ -30,6 +32,40 @@
 -- 50_subject_rights.sql: forget, export, requests, restriction -----------
 
 -- 90_privileges.sql: EXECUTE for PUBLIC ----------------------------------
+-- As at install: every function of the schema loses PUBLIC's EXECUTE, then
+-- PUBLIC gets back exactly those of this list (a copy of 90_privileges.sql
+-- as of 0.2.0: a function added above needs no REVOKE of its own; one that
+-- PUBLIC may call is added to the list here and there).
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA retention FROM PUBLIC;
+
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN
+        SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+        WHERE p.pronamespace = 'retention'::regnamespace AND p.prokind = 'f' AND (
+            -- the methods that need no key: anyone may mask their own data
+            p.proname IN ('mask_email', 'partial', 'redact', 'noise', 'jitter', 'generalize',
+                          'ip_prefix', 'nullify', 'constant', 'k_anonymity', '_k_anonymity')
+            OR p.proname LIKE 'random\_%'
+            -- inspection of the declarations (the policies view calls _policies)
+            OR p.proname IN ('_policies', 'check', 'processing_register', 'rules_for',
+                             'subject_map', 'key_info')
+            -- a table owner's own operations: each checks ownership itself
+            OR p.proname IN ('minimize_existing', 'enable_restriction', 'disable_restriction')
+            -- CREATE TRIGGER needs EXECUTE on the write trigger, by the labelling owner
+            OR p.proname = 'write_trigger'
+            -- called by restriction policies as the querying role; answers only
+            -- for tables that role may read
+            OR p.proname = '_visible'
+            -- refused without the engine's capability
+            OR p.proname = '_rule_hash' OR p.proname LIKE '\_rule\_fake\_%')
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO PUBLIC', f);
+    END LOOP;
+END
+$$;
 
 -- Last: the launcher looks at this database again (the background worker
 -- skips a database whose schema is not the library's version).

@@ -1,4 +1,5 @@
--- Every object of pg_retention in a database, one text line each, in an
+-- Every object of pg_retention in a database, one text line each (newlines
+-- of definitions written \n), in an
 -- order that does not depend on OIDs: extension membership, schemas, functions
 -- (definition, volatility, strictness, security, settings, owner, ACL,
 -- comment), relations (kind, owner, ACL, options, row security, comment),
@@ -13,7 +14,7 @@ member AS (
     WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = ext.oid AND d.deptype = 'e'),
 nsp AS (SELECT oid, nspname FROM pg_namespace WHERE nspname IN ('retention', 'retention_archive')),
 rel AS (SELECT c.* FROM pg_class c JOIN nsp ON nsp.oid = c.relnamespace)
-SELECT line FROM (
+SELECT replace(line, E'\n', E'\\n') FROM (
     SELECT 'member ' || pg_describe_object(classid, objid, 0) FROM member
     UNION ALL
     SELECT format('extension schema=%s relocatable=%s config=%s', extnamespace::regnamespace,
