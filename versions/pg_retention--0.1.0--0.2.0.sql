@@ -20,6 +20,10 @@
 --   - never drop and re-create a table that holds data.
 
 -- 00_schema.sql: schema, roles ------------------------------------------
+COMMENT ON ROLE retention_admin IS
+'pg_retention: runs the lifecycle, reads and restores the archive (created by CREATE EXTENSION pg_retention)';
+COMMENT ON ROLE retention_dpo IS
+'pg_retention: the data-protection officer: forgets, exports, restricts, decides erasure requests (created by CREATE EXTENSION pg_retention)';
 
 -- 10_inspect.sql: policies, check(), register of processing -------------
 
