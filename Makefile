@@ -19,8 +19,12 @@ PG_SRCS     = $(sort $(wildcard src/pg/*.cpp src/pg/*/*.cpp))
 HEADERS     = $(wildcard src/core/*.hpp src/core/*/*.hpp src/pg/*.hpp src/pg/*/*.hpp)
 OBJS        = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
-# The install script is assembled from src/sql/*.sql in name order.
+# Released versions are frozen: versions/ holds their install scripts and the
+# upgrade scripts between them, installed as they are (docs/versions.md).  The
+# development version's install script is assembled from src/sql/*.sql in name
+# order; the upgrade script to it is written by hand beside the frozen ones.
 SQL_PARTS   = $(sort $(wildcard src/sql/*.sql))
+DATA        = $(sort $(wildcard versions/$(EXTENSION)--*.sql))
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 
 # Every sql/*.sql is a regression test, run in name order on one temporary
@@ -41,7 +45,8 @@ EXTRA_CLEAN  = test/regress.conf results output_iso tmp_check tmp_check_iso \
                regression.diffs regression.out
 
 PG_CONFIG ?= pg_config
-PG_CPPFLAGS = -Isrc/core -Isrc/pg
+# The library knows the schema version it reads and writes (schema_version.cpp).
+PG_CPPFLAGS = -Isrc/core -Isrc/pg -DPGR_EXTVERSION=\"$(EXTVERSION)\"
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-register
 SHLIB_LINK  = -lstdc++ -lssl -lcrypto
@@ -72,4 +77,4 @@ format:
 
 # PGXS tracks no header dependencies: any header change rebuilds every object
 # (a struct that changed size under a stale object corrupts memory at run time).
-$(OBJS): $(HEADERS)
+$(OBJS): $(HEADERS) $(EXTENSION).control

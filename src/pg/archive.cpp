@@ -26,6 +26,7 @@
 #include "anon_functions.hpp"
 #include "archive.hpp"
 #include "guard.hpp"
+#include "schema_version.hpp"
 #include "server_key.hpp"
 #include "spi_query.hpp"
 
@@ -237,6 +238,7 @@ bool DestroySubjectKey(const std::string &subject, const std::string &subject_ha
  */
 PGR_FUNCTION(retention_rewrap_archive_keys)
 {
+	RequireCurrentSchema("retention.rewrap_archive_keys()");
 	SqlResult old = Sql("SELECT subject, encode(subject_hash, 'hex'), encode(wrapped_key, 'hex') "
 	                    "FROM retention_archive.data_key WHERE key_version <> $1::int",
 	                    {std::to_string(RequireServerKey().version())});

@@ -23,6 +23,7 @@
 #include "guard.hpp"
 #include "method_sql.hpp"
 #include "owner_sql.hpp"
+#include "schema_version.hpp"
 
 namespace pg_retention::pg
 {
@@ -30,6 +31,7 @@ namespace pg_retention::pg
 /* retention.restore_archived(relation regclass, ids bigint[] DEFAULT NULL) -> bigint */
 PGR_FUNCTION(retention_restore_archived)
 {
+	RequireCurrentSchema("retention.restore_archived()");
 	if (PG_ARGISNULL(0))
 		throw Error(ErrorKind::NullValueNotAllowed, "restore_archived needs a table", "",
 		            "call retention.restore_archived('schema.table') or with an array of "

@@ -29,6 +29,7 @@
 #include "guard.hpp"
 #include "owner_sql.hpp"
 #include "result_set.hpp"
+#include "schema_version.hpp"
 #include "subject_rights.hpp"
 #include "subtransaction.hpp"
 
@@ -137,6 +138,7 @@ void DefineErasureSettings()
 /* retention.process_erasure_requests() -> bigint */
 PGR_FUNCTION(retention_process_erasure_requests)
 {
+	RequireCurrentSchema("retention.process_erasure_requests()");
 	return Int64GetDatum(ProcessErasureRequests());
 }
 
@@ -147,6 +149,7 @@ PGR_FUNCTION(retention_process_erasure_requests)
  */
 PGR_FUNCTION(retention_reapply_erasures)
 {
+	RequireCurrentSchema("retention.reapply_erasures()");
 	ResultSet out(fcinfo);
 	SqlResult subjects = Sql("SELECT DISTINCT subject FROM retention.erasure_log ORDER BY 1");
 	for (const SqlRow &s : subjects.rows) {

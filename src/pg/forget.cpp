@@ -26,6 +26,7 @@
 #include "guard.hpp"
 #include "owner_sql.hpp"
 #include "method_sql.hpp"
+#include "schema_version.hpp"
 #include "spi_query.hpp"
 #include "result_set.hpp"
 
@@ -532,6 +533,7 @@ int64_t CompleteDeferredForgets()
 /* retention.forget_subject(subject text, id text, reason text) -> jsonb */
 PGR_FUNCTION(retention_forget_subject)
 {
+	RequireCurrentSchema("retention.forget_subject()");
 	ResolvedSubject subject = SubjectArguments(fcinfo, "forget");
 	return JsonbDatum(
 	    ForgetSubject(*subject.scope, subject.id, OptionalText(fcinfo, 2), SqlValue()));
@@ -546,6 +548,7 @@ PGR_FUNCTION(retention_forget_subject)
  */
 PGR_FUNCTION(retention_verify_forgotten)
 {
+	RequireCurrentSchema("retention.verify_forgotten()");
 	ResolvedSubject subject = SubjectArguments(fcinfo, "verify");
 	const SubjectScope *scope = subject.scope.get();
 	const SubjectId &sid = subject.id;

@@ -29,6 +29,7 @@
 #include "owner_sql.hpp"
 
 #include "guard.hpp"
+#include "schema_version.hpp"
 #include "subject_rights.hpp"
 
 namespace pg_retention::pg
@@ -83,6 +84,7 @@ void AddDeclarations(std::map<std::string, TableExport> &tables,
 /* retention.export_subject(subject text, id text) -> jsonb */
 PGR_FUNCTION(retention_export_subject)
 {
+	RequireCurrentSchema("retention.export_subject()");
 	ResolvedSubject resolved = SubjectArguments(fcinfo, "export");
 	const SubjectScope *scope = resolved.scope.get();
 	const SubjectId &sid = resolved.id;

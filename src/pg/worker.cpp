@@ -39,6 +39,7 @@
 #include "erasure.hpp"
 #include "guard.hpp"
 #include "lifecycle/lifecycle.hpp"
+#include "schema_version.hpp"
 #include "spi_query.hpp"
 #include "worker.hpp"
 #include "worker_settings.hpp"
@@ -217,6 +218,12 @@ public:
 		}
 		const char *name = PgCall([] { return get_database_name(MyDatabaseId); });
 		database_ = name != nullptr ? name : std::to_string(MyDatabaseId);
+		if (!SchemaIsCurrent()) {
+			/* ALTER EXTENSION ... UPDATE tells the launcher to come back */
+			CommitTransaction();
+			SendToLauncher(MyDatabaseId, LauncherMessage::ExtensionNotInstalled, 0);
+			return;
+		}
 		if (!LockDatabase()) {
 			/* another worker of ours is here (the launcher restarted): come back later */
 			CommitTransaction();
@@ -258,6 +265,19 @@ private:
 	static bool ExtensionInstalled()
 	{
 		return PgCall([] { return OidIsValid(get_extension_oid("pg_retention", true)); });
+	}
+
+	/* An older version's schema (a package upgrade without ALTER EXTENSION): skip it, say why. */
+	bool SchemaIsCurrent() const
+	{
+		std::optional<std::string> installed = OtherSchemaVersion();
+		if (!installed)
+			return true;
+		Log("pg_retention worker: database \"" + database_ +
+		    "\" is skipped: its extension is at version " + *installed +
+		    ", the library at version " + LibraryVersion() +
+		    "; run ALTER EXTENSION pg_retention UPDATE there");
+		return false;
 	}
 
 	/* One worker per database, even across a restart of the launcher. */

@@ -8,10 +8,12 @@
 REVOKE ALL ON SCHEMA retention FROM PUBLIC;
 GRANT USAGE ON SCHEMA retention TO PUBLIC;
 
--- Roles (cluster-wide, created once; see docs/roles.md):
+-- Roles (cluster-wide, created once; see docs/privileges.md, "The roles"):
 --   retention_admin  runs the lifecycle, reads and restores the archive
 --   retention_dpo    the data-protection officer: forgets, exports, restricts, approves requests
--- Application roles get neither.
+-- Application roles get neither.  A role is not a member of an extension:
+-- the first CREATE EXTENSION of the cluster creates them, the others use them
+-- as they are, and DROP EXTENSION leaves them (with their members).
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'retention_admin') THEN
@@ -22,3 +24,7 @@ BEGIN
     END IF;
 END
 $$;
+COMMENT ON ROLE retention_admin IS
+'pg_retention: runs the lifecycle, reads and restores the archive (created by CREATE EXTENSION pg_retention)';
+COMMENT ON ROLE retention_dpo IS
+'pg_retention: the data-protection officer: forgets, exports, restricts, decides erasure requests (created by CREATE EXTENSION pg_retention)';

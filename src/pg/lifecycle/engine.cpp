@@ -285,12 +285,8 @@ void Engine::ProcessTable(const DeclaredTable &t)
 
 bool Engine::Paused(Oid relid)
 {
-	return Sql("SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-	           "ON n.oid = c.relnamespace WHERE n.nspname = 'retention' AND c.relname = "
-	           "'paused_table'")
-	               .processed > 0 &&
-	       Sql("SELECT 1 FROM retention.paused_table WHERE table_name = $1::oid", {Str(relid)})
-	               .processed > 0;
+	return Sql("SELECT 1 FROM retention.paused_table WHERE table_name = $1::oid", {Str(relid)})
+	           .processed > 0;
 }
 
 std::string Engine::TypeName(Oid type)

@@ -12,6 +12,7 @@
 #include "lifecycle/engine.hpp"
 #include "lifecycle/session.hpp"
 #include "result_set.hpp"
+#include "schema_version.hpp"
 #include "worker_settings.hpp"
 
 extern "C" {
@@ -31,6 +32,7 @@ using lifecycle::Str;
 /* CALL retention.run(dry_run boolean DEFAULT false) */
 PGR_FUNCTION(retention_run)
 {
+	RequireCurrentSchema("retention.run()");
 	bool dry_run = PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0);
 	bool atomic = !(fcinfo->context != nullptr && IsA(fcinfo->context, CallContext) &&
 	                !castNode(CallContext, fcinfo->context)->atomic);
@@ -86,6 +88,7 @@ PGR_FUNCTION(retention_run)
  */
 PGR_FUNCTION(retention_preview)
 {
+	RequireCurrentSchema("retention.preview()");
 	ResultSet out(fcinfo);
 	RunOptions options;
 	options.dry_run = true;
