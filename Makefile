@@ -4,6 +4,8 @@
 #   make install         install into the PostgreSQL found by PG_CONFIG
 #   make installcheck    pg_regress + isolation + TAP against temporary servers
 #                        (each test starts its own; run as a non-root OS user)
+#   make dist            pg_retention-<version>.tar.gz: git archive of HEAD
+#                        (DIST_DIR=... to write it elsewhere)
 #
 # CMakeLists.txt builds the same src/core sources into the unit tests, fuzzers
 # and micro-benchmarks; both take their source list from the source folders.
@@ -70,6 +72,18 @@ test/regress.conf: test/regress.conf.in
 	sed 's|@TESTKEY@|$(CURDIR)/test/keys/test.key|' $< > $@
 
 installcheck: test/regress.conf
+
+# The source tarball (PGXN, packagers): the committed tree at HEAD under
+# pg_retention-<version>/, <version> being META.json's (the first "version"
+# in it is the distribution's); .gitattributes leaves out CI-only files.
+DISTVERSION = $(shell sed -n '0,/"version"/s/.*"version": *"\([^"]*\)".*/\1/p' META.json)
+DIST_DIR   ?= .
+.PHONY: dist
+dist:
+	@test -n "$(DISTVERSION)" || { echo 'no "version" in META.json' >&2; exit 1; }
+	@git diff --quiet HEAD -- || echo 'make dist: uncommitted changes are not in the tarball (HEAD is)' >&2
+	git archive --format=tar.gz --prefix=$(EXTENSION)-$(DISTVERSION)/ \
+		-o $(DIST_DIR)/$(EXTENSION)-$(DISTVERSION).tar.gz HEAD
 
 .PHONY: format
 format:

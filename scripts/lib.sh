@@ -18,6 +18,8 @@ PACKAGES=(
 	libipc-run-perl
 	# scripts/assert-pg: building PostgreSQL from Debian's source package
 	dpkg-dev bison flex libreadline-dev zlib1g-dev libicu-dev
+	# scripts/test-package: the Debian package (pg_buildext) and META.json
+	debhelper postgresql-server-dev-all jq
 )
 # Where scripts/assert-pg builds the assert-enabled PostgreSQL (outside the clone).
 ASSERT_PG_PREFIX=${ASSERT_PG_PREFIX:-/var/cache/pg_retention/pg$PG_MAJOR-cassert}
