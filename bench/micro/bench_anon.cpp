@@ -26,8 +26,8 @@
 #include <openssl/hmac.h>
 #include <openssl/md5.h>
 
-#include "anon.hpp"
-#include "calendar.hpp"
+#include "anon/anon.hpp"
+#include "schedule/calendar.hpp"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 

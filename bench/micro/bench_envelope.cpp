@@ -16,7 +16,7 @@
 
 #include <string>
 
-#include "envelope.hpp"
+#include "crypto/envelope.hpp"
 
 namespace pg_retention
 {

@@ -190,7 +190,7 @@ lc_waldump() {
 			}' >>"$LC_DIR/waldump"
 }
 
-# The engine's archive statement (src/pg/lifecycle.cpp, ArchiveStatement)
+# The engine's archive statement (src/pg/lifecycle/archive_rows.cpp, ArchiveRows)
 # over every due row at once, without its batches: what archiving costs
 # before batching.
 LC_ARCHIVE_ONESHOT="WITH moved AS (DELETE FROM customer WHERE seen_at < $LC_CUTOFF RETURNING *)

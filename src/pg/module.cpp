@@ -11,11 +11,11 @@
  *		src/pg/module.cpp
  *-------------------------------------------------------------------------
  */
-#include "guard.hpp"
-#include "archive.hpp"
-#include "erasure.hpp"
+#include "boundary/guard.hpp"
+#include "archive/archive.hpp"
+#include "rights/erasure.hpp"
 #include "module.hpp"
-#include "owner_sql.hpp"
+#include "boundary/owner_sql.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;

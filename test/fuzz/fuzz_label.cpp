@@ -25,8 +25,8 @@
 #include <utility>
 #include <vector>
 
-#include "error.hpp"
-#include "policy.hpp"
+#include "base/error.hpp"
+#include "label/policy.hpp"
 
 namespace
 {

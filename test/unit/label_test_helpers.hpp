@@ -15,8 +15,8 @@
 #include <optional>
 #include <string>
 
-#include "error.hpp"
-#include "utf8.hpp"
+#include "base/error.hpp"
+#include "base/utf8.hpp"
 
 namespace pg_retention
 {

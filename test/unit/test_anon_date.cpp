@@ -14,9 +14,9 @@
 #include <limits>
 #include <set>
 
-#include "anon.hpp"
-#include "calendar.hpp"
-#include "error.hpp"
+#include "anon/anon.hpp"
+#include "schedule/calendar.hpp"
+#include "base/error.hpp"
 
 using namespace pg_retention;
 

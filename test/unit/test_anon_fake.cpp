@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "anon.hpp"
-#include "fake_dictionaries.hpp"
-#include "methods.hpp"
-#include "utf8.hpp"
+#include "anon/anon.hpp"
+#include "anon/fake_dictionaries.hpp"
+#include "anon/methods.hpp"
+#include "base/utf8.hpp"
 
 using namespace pg_retention;
 

@@ -18,8 +18,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "anon.hpp"
-#include "error.hpp"
+#include "anon/anon.hpp"
+#include "base/error.hpp"
 
 using namespace pg_retention;
 

@@ -14,7 +14,7 @@
 #include <array>
 #include <string>
 
-#include "anon.hpp"
+#include "anon/anon.hpp"
 
 using namespace pg_retention;
 

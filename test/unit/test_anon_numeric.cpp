@@ -19,8 +19,8 @@
 #include <limits>
 #include <set>
 
-#include "anon.hpp"
-#include "error.hpp"
+#include "anon/anon.hpp"
+#include "base/error.hpp"
 
 using namespace pg_retention;
 

@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "random.hpp"
+#include "crypto/random.hpp"
 
 using namespace pg_retention;
 

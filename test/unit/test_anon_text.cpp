@@ -12,9 +12,9 @@
 
 #include <string>
 
-#include "anon.hpp"
-#include "error.hpp"
-#include "utf8.hpp"
+#include "anon/anon.hpp"
+#include "base/error.hpp"
+#include "base/utf8.hpp"
 
 using namespace pg_retention;
 

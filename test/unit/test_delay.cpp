@@ -17,9 +17,9 @@
 #include <algorithm>
 #include <climits>
 
-#include "calendar.hpp"
+#include "schedule/calendar.hpp"
 #include "label_test_helpers.hpp"
-#include "policy.hpp"
+#include "label/policy.hpp"
 
 namespace pg_retention
 {

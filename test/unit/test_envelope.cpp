@@ -25,9 +25,9 @@
 #include <thread>
 #include <vector>
 
-#include "envelope.hpp"
-#include "error.hpp"
-#include "keys.hpp"
+#include "crypto/envelope.hpp"
+#include "base/error.hpp"
+#include "crypto/keys.hpp"
 
 namespace pg_retention
 {

@@ -17,8 +17,8 @@
 #include <set>
 #include <string>
 
-#include "error.hpp"
-#include "keys.hpp"
+#include "base/error.hpp"
+#include "crypto/keys.hpp"
 
 namespace pg_retention
 {

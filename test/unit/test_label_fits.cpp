@@ -13,9 +13,9 @@
 
 #include <string>
 
-#include "anon.hpp"
+#include "anon/anon.hpp"
 #include "label_test_helpers.hpp"
-#include "policy.hpp"
+#include "label/policy.hpp"
 
 namespace pg_retention
 {

@@ -14,7 +14,7 @@
 #include <string>
 
 #include "label_test_helpers.hpp"
-#include "policy.hpp"
+#include "label/policy.hpp"
 
 namespace pg_retention
 {

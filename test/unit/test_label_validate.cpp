@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "label_test_helpers.hpp"
-#include "policy.hpp"
+#include "label/policy.hpp"
 
 namespace pg_retention
 {

@@ -16,8 +16,8 @@
 #include <string>
 
 #include "label_test_helpers.hpp"
-#include "methods.hpp"
-#include "policy.hpp"
+#include "anon/methods.hpp"
+#include "label/policy.hpp"
 
 namespace pg_retention
 {

@@ -14,8 +14,8 @@
  */
 #include <gtest/gtest.h>
 
-#include "calendar.hpp"
-#include "schedule.hpp"
+#include "schedule/calendar.hpp"
+#include "schedule/schedule.hpp"
 
 namespace pg_retention
 {

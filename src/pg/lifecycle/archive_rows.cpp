@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "lifecycle/engine.hpp"
-#include "method_sql.hpp"
-#include "owner_sql.hpp"
-#include "subject_path.hpp"
+#include "methods/method_sql.hpp"
+#include "boundary/owner_sql.hpp"
+#include "rights/subject_path.hpp"
 
 namespace pg_retention::pg::lifecycle
 {

@@ -10,7 +10,7 @@
 #include <algorithm>
 
 #include "lifecycle/batch.hpp"
-#include "spi_query.hpp"
+#include "boundary/spi_query.hpp"
 
 namespace pg_retention::pg::lifecycle
 {

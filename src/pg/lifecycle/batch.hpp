@@ -21,10 +21,10 @@
 #include <functional>
 #include <string>
 
-#include "error.hpp"
-#include "guard.hpp"
+#include "base/error.hpp"
+#include "boundary/guard.hpp"
 #include "lifecycle/lifecycle.hpp"
-#include "subtransaction.hpp"
+#include "boundary/subtransaction.hpp"
 
 namespace pg_retention::pg::lifecycle
 {

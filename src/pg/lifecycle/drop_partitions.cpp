@@ -12,9 +12,9 @@
 #include <chrono>
 #include <string>
 
-#include "catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "lifecycle/engine.hpp"
-#include "owner_sql.hpp"
+#include "boundary/owner_sql.hpp"
 
 namespace pg_retention::pg::lifecycle
 {

@@ -24,15 +24,15 @@
 
 #include "lifecycle/engine.hpp"
 
-#include "archive.hpp"
-#include "forget.hpp"
-#include "late_rows.hpp"
+#include "archive/archive.hpp"
+#include "rights/forget.hpp"
+#include "write_path/late_rows.hpp"
 #include "lifecycle/session.hpp"
-#include "method_sql.hpp"
-#include "owner_sql.hpp"
-#include "policy_store.hpp"
-#include "subject_path.hpp"
-#include "table_order.hpp"
+#include "methods/method_sql.hpp"
+#include "boundary/owner_sql.hpp"
+#include "catalog/policy_store.hpp"
+#include "rights/subject_path.hpp"
+#include "catalog/table_order.hpp"
 
 extern "C" {
 #include "access/xact.h"

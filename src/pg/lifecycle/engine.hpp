@@ -31,7 +31,7 @@
 #include "lifecycle/batch.hpp"
 #include "lifecycle/lifecycle.hpp"
 #include "lifecycle/lifecycle_sql.hpp"
-#include "spi_query.hpp"
+#include "boundary/spi_query.hpp"
 
 namespace pg_retention::pg::lifecycle
 {

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "lifecycle/lifecycle_sql.hpp"
-#include "spi_query.hpp"
+#include "boundary/spi_query.hpp"
 
 namespace pg_retention::pg::lifecycle
 {

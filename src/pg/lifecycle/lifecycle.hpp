@@ -19,7 +19,7 @@
 #include <functional>
 #include <string>
 
-#include "pg_headers.hpp"
+#include "boundary/pg_headers.hpp"
 
 namespace pg_retention::pg
 {

@@ -9,10 +9,10 @@
  */
 #include <string>
 
-#include "catalog.hpp"
+#include "catalog/catalog.hpp"
 #include "lifecycle/lifecycle_sql.hpp"
-#include "method_sql.hpp"
-#include "spi_query.hpp"
+#include "methods/method_sql.hpp"
+#include "boundary/spi_query.hpp"
 
 namespace pg_retention::pg
 {

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "policy_store.hpp"
-#include "subject_path.hpp"
+#include "catalog/policy_store.hpp"
+#include "rights/subject_path.hpp"
 
 namespace pg_retention::pg
 {

@@ -14,8 +14,8 @@
 #include <string>
 
 #include "lifecycle/engine.hpp"
-#include "method_sql.hpp"
-#include "owner_sql.hpp"
+#include "methods/method_sql.hpp"
+#include "boundary/owner_sql.hpp"
 
 namespace pg_retention::pg::lifecycle
 {

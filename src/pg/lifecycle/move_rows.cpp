@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "forget.hpp"
+#include "rights/forget.hpp"
 #include "lifecycle/engine.hpp"
-#include "method_sql.hpp"
-#include "owner_sql.hpp"
+#include "methods/method_sql.hpp"
+#include "boundary/owner_sql.hpp"
 
 namespace pg_retention::pg::lifecycle
 {

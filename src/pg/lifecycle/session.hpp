@@ -13,7 +13,7 @@
 
 #include <string>
 
-#include "guard.hpp"
+#include "boundary/guard.hpp"
 #include "lifecycle/lifecycle.hpp"
 
 namespace pg_retention::pg::lifecycle

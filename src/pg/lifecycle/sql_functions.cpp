@@ -8,12 +8,12 @@
  *		src/pg/lifecycle/sql_functions.cpp
  *-------------------------------------------------------------------------
  */
-#include "late_rows.hpp"
+#include "write_path/late_rows.hpp"
 #include "lifecycle/engine.hpp"
 #include "lifecycle/session.hpp"
-#include "result_set.hpp"
-#include "schema_version.hpp"
-#include "worker_settings.hpp"
+#include "boundary/result_set.hpp"
+#include "worker/worker_settings.hpp"
+#include "catalog/schema_version.hpp"
 
 extern "C" {
 #include "utils/timestamp.h"

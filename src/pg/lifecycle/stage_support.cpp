@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "lifecycle/engine.hpp"
-#include "owner_sql.hpp"
+#include "boundary/owner_sql.hpp"
 
 namespace pg_retention::pg::lifecycle
 {

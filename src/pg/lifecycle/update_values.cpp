@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "forget.hpp"
+#include "rights/forget.hpp"
 #include "lifecycle/engine.hpp"
 #include "lifecycle/keyset.hpp"
-#include "owner_sql.hpp"
+#include "boundary/owner_sql.hpp"
 
 namespace pg_retention::pg::lifecycle
 {

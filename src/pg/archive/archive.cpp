@@ -1,0 +1,301 @@
+/*-------------------------------------------------------------------------
+ *
+ * archive.cpp
+ *		The encrypted archive (see archive.hpp).
+ *
+ *		_seal() and _open() are SQL-callable so that archiving stays one
+ *		set-based statement (DELETE ... RETURNING feeding INSERT ... SELECT
+ *		_seal(...)): a row is in exactly one place at every instant, and a
+ *		batch costs one statement, not one round trip per row.
+ *
+ * IDENTIFICATION
+ *		src/pg/archive/archive.cpp
+ *-------------------------------------------------------------------------
+ */
+#include <string>
+#include <string_view>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "anon/anon.hpp"
+#include "crypto/envelope.hpp"
+#include "base/error.hpp"
+#include "crypto/keys.hpp"
+
+#include "methods/anon_functions.hpp"
+#include "archive/archive.hpp"
+#include "boundary/guard.hpp"
+#include "archive/server_key.hpp"
+#include "boundary/spi_query.hpp"
+#include "catalog/schema_version.hpp"
+
+namespace pg_retention::pg
+{
+
+namespace
+{
+
+std::unordered_map<std::string, SecureBytes> data_keys;
+constexpr size_t kMaxCachedKeys = 100000;
+
+std::string Unhex(const std::string &hex)
+{
+	std::string out;
+	for (size_t i = 0; i + 1 < hex.size(); i += 2)
+		out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+	return out;
+}
+
+std::string_view TextOf(const text *t)
+{
+	return {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)};
+}
+
+std::string ByteaString(const bytea *b)
+{
+	return std::string(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+}
+
+Datum ByteaDatum(const std::string &bytes)
+{
+	return PgCall([&] {
+		bytea *result = static_cast<bytea *>(palloc(VARHDRSZ + bytes.size()));
+		SET_VARSIZE(result, VARHDRSZ + bytes.size());
+		memcpy(VARDATA(result), bytes.data(), bytes.size());
+		return PointerGetDatum(result);
+	});
+}
+
+/* The additional authenticated data of a subject's key and rows. */
+std::string Aad(const std::string &subject, const std::string &subject_hash)
+{
+	return "pg_retention/archive/" + subject + '\0' + subject_hash;
+}
+
+const SecureBytes &WrappingKey()
+{
+	static SecureBytes key;
+	if (key.empty())
+		key = RequireServerKey().Derive(KeyPurpose::Wrap);
+	return key;
+}
+
+/*
+ * Unwraps a data key with the server key of the version it was wrapped
+ * under: the current one, or during a rotation the one being retired.
+ */
+SecureBytes UnwrapAnyVersion(const std::string &blob, const std::string &aad)
+{
+	uint32_t version = WrappedKeyVersion(blob);
+	if (version == RequireServerKey().version())
+		return UnwrapDataKey(WrappingKey(), blob, aad);
+	const KeyRing *previous = PreviousServerKey();
+	if (previous == nullptr || previous->version() != version)
+		throw Error(ErrorKind::ObjectNotInPrerequisiteState,
+		            "archive key of version " + std::to_string(version) + " cannot be opened",
+		            "it was wrapped under server key version " + std::to_string(version) +
+		                ", which is not loaded",
+		            "set retention.previous_key_file and retention.previous_key_version to that "
+		            "key, restart, and run retention.rewrap_archive_keys()");
+	return UnwrapDataKey(previous->Derive(KeyPurpose::Wrap), blob, aad);
+}
+
+/* Runs a parameterized statement through SPI; returns the first column of the first row. */
+std::optional<std::string> QueryBytes(const char *sql, int nargs, Oid *types, Datum *values,
+                                      int expected)
+{
+	bytea *found = nullptr;
+	PgCall([&] {
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		int rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 1);
+		if (rc != expected)
+			elog(ERROR, "pg_retention: archive key query failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed > 0) {
+			bool isnull;
+			Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			if (!isnull)
+				found = reinterpret_cast<bytea *>(DatumGetPointer(SPI_datumTransfer(d, false, -1)));
+		}
+		SPI_finish();
+	});
+	if (found == nullptr)
+		return std::nullopt;
+	return ByteaString(found);
+}
+
+/*
+ * The data key of a subject, from the cache, the archive, or created (and
+ * stored wrapped) on first use.  Two backends creating the same key race
+ * on the primary key; the loser reads the winner's.
+ */
+const SecureBytes &DataKeyFor(const std::string &subject, const std::string &subject_hash,
+                              bool create)
+{
+	std::string cache_key = subject + '\0' + subject_hash;
+	auto it = data_keys.find(cache_key);
+	if (it != data_keys.end())
+		return it->second;
+	if (data_keys.size() >= kMaxCachedKeys)
+		data_keys.clear();
+
+	std::string aad = Aad(subject, subject_hash);
+	Oid types[4] = {TEXTOID, BYTEAOID, INT4OID, BYTEAOID};
+	Datum subject_datum = PgCall([&] { return CStringGetTextDatum(subject.c_str()); });
+	Datum hash_datum = ByteaDatum(subject_hash);
+	Datum select_args[2] = {subject_datum, hash_datum};
+	const char *select_sql = "SELECT wrapped_key FROM retention_archive.data_key "
+	                         "WHERE subject = $1 AND subject_hash = $2";
+	std::optional<std::string> wrapped =
+	    QueryBytes(select_sql, 2, types, select_args, SPI_OK_SELECT);
+	if (!wrapped) {
+		if (!create)
+			throw Error(ErrorKind::ObjectNotInPrerequisiteState, "no archive key for this subject",
+			            "the subject was forgotten, or nothing of it was archived");
+		SecureBytes fresh = NewDataKey();
+		uint32_t version = RequireServerKey().version();
+		std::string blob = WrapDataKey(WrappingKey(), version, fresh, aad);
+		Datum insert_args[4] = {subject_datum, hash_datum, Int32GetDatum((int32)version),
+		                        ByteaDatum(blob)};
+		QueryBytes(
+		    "INSERT INTO retention_archive.data_key (subject, subject_hash, key_version, "
+		    "wrapped_key) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING wrapped_key",
+		    4, types, insert_args, SPI_OK_INSERT_RETURNING);
+		wrapped = QueryBytes(select_sql, 2, types, select_args, SPI_OK_SELECT);
+		if (!wrapped)
+			throw Error(ErrorKind::Internal, "archive data key vanished while being created");
+	}
+	SecureBytes key = UnwrapAnyVersion(*wrapped, aad);
+	return data_keys.emplace(cache_key, std::move(key)).first->second;
+}
+
+} // namespace
+
+std::string SubjectHash(const std::string &subject, const std::string &subject_id)
+{
+	static std::unique_ptr<KeyedHasher> hasher;
+	if (!hasher) {
+		SecureBytes key = RequireServerKey().Derive(KeyPurpose::ErasureLog);
+		hasher = std::make_unique<KeyedHasher>(key.data(), key.size());
+	}
+	uint8_t digest[kDigestLength];
+	std::string message = subject + '\0' + subject_id;
+	hasher->Mac(message, digest);
+	return std::string(reinterpret_cast<const char *>(digest), kDigestLength);
+}
+
+void ClearDataKeyCache() noexcept
+{
+	data_keys.clear();
+}
+
+namespace
+{
+
+/*
+ * A data key created in a (sub)transaction that rolls back was never
+ * stored: forget every cached key on abort, so no row is ever sealed under
+ * a key the archive does not hold.
+ */
+void ForgetKeysOnAbort(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		ClearDataKeyCache();
+}
+
+void ForgetKeysOnSubAbort(SubXactEvent event, SubTransactionId sub, SubTransactionId parent,
+                          void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		ClearDataKeyCache();
+}
+
+} // namespace
+
+void RegisterArchiveCallbacks()
+{
+	RegisterXactCallback(ForgetKeysOnAbort, nullptr);
+	RegisterSubXactCallback(ForgetKeysOnSubAbort, nullptr);
+}
+
+bool DestroySubjectKey(const std::string &subject, const std::string &subject_hash)
+{
+	data_keys.erase(subject + '\0' + subject_hash);
+	Oid types[2] = {TEXTOID, BYTEAOID};
+	Datum args[2] = {PgCall([&] { return CStringGetTextDatum(subject.c_str()); }),
+	                 ByteaDatum(subject_hash)};
+	return QueryBytes("DELETE FROM retention_archive.data_key WHERE subject = $1 AND "
+	                  "subject_hash = $2 RETURNING wrapped_key",
+	                  2, types, args, SPI_OK_DELETE_RETURNING)
+	    .has_value();
+}
+
+/*
+ * rewrap_archive_keys(): after a key rotation, wraps every data key that is
+ * still under the retired server key with the current one.  Archived rows
+ * are not touched: their data keys do not change.
+ */
+PGR_FUNCTION(retention_rewrap_archive_keys)
+{
+	RequireCurrentSchema("retention.rewrap_archive_keys()");
+	SqlResult old = Sql("SELECT subject, encode(subject_hash, 'hex'), encode(wrapped_key, 'hex') "
+	                    "FROM retention_archive.data_key WHERE key_version <> $1::int",
+	                    {std::to_string(RequireServerKey().version())});
+	int64_t rewrapped = 0;
+	for (const SqlRow &row : old.rows) {
+		std::string subject = row[0].value();
+		std::string hash = Unhex(row[1].value());
+		std::string aad = Aad(subject, hash);
+		SecureBytes key = UnwrapAnyVersion(Unhex(row[2].value()), aad);
+		std::string blob = WrapDataKey(WrappingKey(), RequireServerKey().version(), key, aad);
+		Sql("UPDATE retention_archive.data_key SET wrapped_key = decode($3, 'hex'), key_version = "
+		    "$4::int WHERE subject = $1 AND subject_hash = decode($2, 'hex')",
+		    {subject, row[1].value(), HexEncode(blob),
+		     std::to_string(RequireServerKey().version())});
+		rewrapped++;
+	}
+	data_keys.clear();
+	return Int64GetDatum(rewrapped);
+}
+
+/* _subject_hash(subject text, subject_id text) -> bytea */
+PGR_FUNCTION(retention_subject_hash)
+{
+	/* arguments first: detoasting may ereport, and no C++ object is alive yet */
+	text *subject_arg = PG_GETARG_TEXT_PP(0);
+	text *id_arg = PG_GETARG_TEXT_PP(1);
+	std::string subject(TextOf(subject_arg));
+	std::string id(TextOf(id_arg));
+	return ByteaDatum(SubjectHash(subject, id));
+}
+
+/* _seal(subject text, subject_id text, payload text) -> bytea */
+PGR_FUNCTION(retention_seal)
+{
+	text *subject_arg = PG_GETARG_TEXT_PP(0);
+	text *id_arg = PG_GETARG_TEXT_PP(1);
+	std::string_view payload = TextOf(PG_GETARG_TEXT_PP(2));
+	std::string subject(TextOf(subject_arg));
+	std::string id(TextOf(id_arg));
+	std::string hash = SubjectHash(subject, id);
+	const SecureBytes &key = DataKeyFor(subject, hash, true);
+	return ByteaDatum(Seal(key, payload, Aad(subject, hash)));
+}
+
+/* _open(subject text, subject_hash bytea, payload bytea) -> text */
+PGR_FUNCTION(retention_open)
+{
+	text *subject_arg = PG_GETARG_TEXT_PP(0);
+	bytea *hash_arg = PG_GETARG_BYTEA_PP(1);
+	bytea *sealed_arg = PG_GETARG_BYTEA_PP(2);
+	std::string subject(TextOf(subject_arg));
+	std::string hash = ByteaString(hash_arg);
+	std::string sealed = ByteaString(sealed_arg);
+	const SecureBytes &key = DataKeyFor(subject, hash, false);
+	std::string plain = Open(key, sealed, Aad(subject, hash));
+	return PgCall(
+	    [&] { return PointerGetDatum(cstring_to_text_with_len(plain.data(), (int)plain.size())); });
+}
+
+} // namespace pg_retention::pg

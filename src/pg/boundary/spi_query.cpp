@@ -1,0 +1,248 @@
+/*-------------------------------------------------------------------------
+ *
+ * spi_query.cpp
+ *		Parameterized SPI for C++ callers (see spi_query.hpp).
+ *
+ *		Both entry points bind text parameters and copy the result out as
+ *		text the same way; PreparedSql keeps the statement's plan for the
+ *		backend's lifetime, for statements run at every call (forget,
+ *		export), where planning would dominate.
+ *
+ * IDENTIFICATION
+ *		src/pg/boundary/spi_query.cpp
+ *-------------------------------------------------------------------------
+ */
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "boundary/guard.hpp"
+#include "boundary/owner_sql.hpp"
+#include "boundary/spi_query.hpp"
+
+namespace pg_retention::pg
+{
+
+namespace
+{
+
+/* What the SPI call hands back, allocated in the caller's memory context. */
+struct RawResult {
+	uint64 processed;
+	int nrows;
+	int ncols;
+	char **cells; /* nrows * ncols, NULL for SQL NULL */
+};
+
+/*
+ * The parameters as Datums of their types (text unless `types` says
+ * otherwise, converted once by the type's input function) and a nulls
+ * string; runs inside PgCall.
+ */
+void BindParams(const std::vector<SqlValue> &params, const Oid *types, Datum **values, char **nulls)
+{
+	int nargs = static_cast<int>(params.size());
+	*values = static_cast<Datum *>(palloc(sizeof(Datum) * (nargs + 1)));
+	*nulls = static_cast<char *>(palloc(nargs + 1));
+	for (int i = 0; i < nargs; i++) {
+		(*nulls)[i] = params[i] ? ' ' : 'n';
+		if (!params[i])
+			(*values)[i] = (Datum)0;
+		else if (types[i] == TEXTOID)
+			(*values)[i] = CStringGetTextDatum(params[i]->c_str());
+		else {
+			Oid input;
+			Oid ioparam;
+			getTypeInputInfo(types[i], &input, &ioparam);
+			(*values)[i] =
+			    OidInputFunctionCall(input, const_cast<char *>(params[i]->c_str()), ioparam, -1);
+		}
+	}
+	(*nulls)[nargs] = '\0';
+}
+
+/* Copies SPI's result into `caller` and finishes SPI; runs inside PgCall. */
+RawResult CopyOutAndFinish(int rc, const std::string &sql, MemoryContext caller)
+{
+	if (rc < 0)
+		elog(ERROR, "pg_retention: SPI failed (%s) running: %s", SPI_result_code_string(rc),
+		     sql.c_str());
+	RawResult r{SPI_processed, 0, 0, nullptr};
+	if (SPI_tuptable != NULL) {
+		r.nrows = (int)SPI_processed;
+		r.ncols = SPI_tuptable->tupdesc->natts;
+		r.cells = static_cast<char **>(
+		    MemoryContextAllocZero(caller, sizeof(char *) * (r.nrows * r.ncols + 1)));
+		for (int i = 0; i < r.nrows; i++)
+			for (int j = 0; j < r.ncols; j++) {
+				char *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, j + 1);
+				r.cells[i * r.ncols + j] = v ? MemoryContextStrdup(caller, v) : NULL;
+			}
+	}
+	SPI_finish();
+	return r;
+}
+
+/* The C++ result; frees the copied cells. */
+SqlResult Convert(const RawResult &raw)
+{
+	SqlResult result;
+	result.processed = static_cast<int64_t>(raw.processed);
+	for (int i = 0; i < raw.nrows; i++) {
+		SqlRow row;
+		for (int j = 0; j < raw.ncols; j++) {
+			char *v = raw.cells[i * raw.ncols + j];
+			row.push_back(v ? SqlValue(v) : SqlValue());
+		}
+		result.rows.push_back(std::move(row));
+	}
+	PgCall([&] {
+		for (int i = 0; i < raw.nrows * raw.ncols; i++)
+			if (raw.cells[i] != NULL)
+				pfree(raw.cells[i]);
+		if (raw.cells != NULL)
+			pfree(raw.cells);
+	});
+	return result;
+}
+
+/* Kept plans by statement text; dropped all at once past kMaxPlans. */
+std::unordered_map<std::string, SPIPlanPtr> plans;
+constexpr size_t kMaxPlans = 500;
+
+} // namespace
+
+std::string QuoteArrayElement(const SqlValue &value)
+{
+	if (!value)
+		return "NULL";
+	std::string out = "\"";
+	for (char ch : *value) {
+		if (ch == '"' || ch == '\\')
+			out += '\\';
+		out += ch;
+	}
+	return out + "\"";
+}
+
+std::string ArrayLiteral(const std::vector<SqlValue> &values)
+{
+	std::string out = "{";
+	for (size_t i = 0; i < values.size(); i++)
+		out += (i > 0 ? "," : "") + QuoteArrayElement(values[i]);
+	return out + "}";
+}
+
+namespace detail
+{
+
+SqlResult Execute(const std::string &sql, const std::vector<SqlValue> &params,
+                  const std::vector<Oid> &param_types)
+{
+	RawResult raw = PgCall([&] {
+		MemoryContext caller = CurrentMemoryContext;
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		int nargs = static_cast<int>(params.size());
+		Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs + 1)));
+		for (int i = 0; i < nargs; i++)
+			types[i] = i < static_cast<int>(param_types.size()) ? param_types[i] : TEXTOID;
+		Datum *values;
+		char *nulls;
+		BindParams(params, types, &values, &nulls);
+		/*
+		 * Never read_only: that would reuse the current snapshot and miss
+		 * this transaction's own earlier changes (a dry run makes them all
+		 * in one transaction), so every statement takes a fresh one.
+		 */
+		int rc = SPI_execute_with_args(sql.c_str(), nargs, types, values, nulls, false, 0);
+		return CopyOutAndFinish(rc, sql, caller);
+	});
+	return Convert(raw);
+}
+
+SqlResult ExecutePrepared(const std::string &sql, const std::vector<SqlValue> &params)
+{
+	int nargs = static_cast<int>(params.size());
+	auto found = plans.find(sql);
+	SPIPlanPtr plan = found != plans.end() ? found->second : nullptr;
+	if (plan == nullptr && plans.size() >= kMaxPlans) {
+		PgCall([] {
+			for (auto &entry : plans)
+				SPI_freeplan(entry.second);
+		});
+		plans.clear();
+	}
+	RawResult raw{};
+	try {
+		raw = PgCall([&] {
+			MemoryContext caller = CurrentMemoryContext;
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs + 1)));
+			for (int i = 0; i < nargs; i++)
+				types[i] = TEXTOID;
+			if (plan == nullptr) {
+				plan = SPI_prepare(sql.c_str(), nargs, types);
+				if (plan == nullptr)
+					elog(ERROR, "pg_retention: SPI_prepare failed (%s) for: %s",
+					     SPI_result_code_string(SPI_result), sql.c_str());
+				SPI_keepplan(plan);
+			}
+			Datum *values;
+			char *nulls;
+			BindParams(params, types, &values, &nulls);
+			int rc = SPI_execute_plan(plan, values, nulls, false, 0);
+			return CopyOutAndFinish(rc, sql, caller);
+		});
+	} catch (...) {
+		/* a plan kept before the statement failed stays usable */
+		if (plan != nullptr && found == plans.end())
+			plans.emplace(sql, plan);
+		throw;
+	}
+	if (found == plans.end())
+		plans.emplace(sql, plan);
+	return Convert(raw);
+}
+
+} // namespace detail
+
+namespace
+{
+
+/* The extension's own statements: the statement guard refuses user tables in them. */
+class ExtensionStatement
+{
+public:
+	ExtensionStatement() : previous_(SwapStatementIdentity(StatementIdentity::Extension)) {}
+	~ExtensionStatement() { SwapStatementIdentity(previous_); }
+	ExtensionStatement(const ExtensionStatement &) = delete;
+	ExtensionStatement &operator=(const ExtensionStatement &) = delete;
+
+private:
+	StatementIdentity previous_;
+};
+
+} // namespace
+
+SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params, bool /*read_only*/)
+{
+	ExtensionStatement own;
+	return detail::Execute(sql, params, std::vector<Oid>(params.size(), TEXTOID));
+}
+
+SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
+                   const std::vector<Oid> &param_types, bool /*read_only*/)
+{
+	ExtensionStatement own;
+	return detail::Execute(sql, params, param_types);
+}
+
+SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &params)
+{
+	ExtensionStatement own;
+	return detail::ExecutePrepared(sql, params);
+}
+
+} // namespace pg_retention::pg

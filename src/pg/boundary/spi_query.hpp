@@ -1,0 +1,69 @@
+/*-------------------------------------------------------------------------
+ *
+ * spi_query.hpp
+ *		Parameterized SQL from C++: every value a $n parameter (passed as
+ *		text and cast in the statement), every identifier quoted by the
+ *		caller, results copied out as text.  Each call connects to SPI and
+ *		finishes, so callers may commit between calls.
+ *
+ * IDENTIFICATION
+ *		src/pg/boundary/spi_query.hpp
+ *-------------------------------------------------------------------------
+ */
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pg_retention::pg
+{
+
+using SqlValue = std::optional<std::string>;
+using SqlRow = std::vector<SqlValue>;
+
+struct SqlResult {
+	int64_t processed = 0;
+	std::vector<SqlRow> rows;
+
+	/* The first column of the first row, or nullopt. */
+	SqlValue Scalar() const { return rows.empty() || rows[0].empty() ? SqlValue() : rows[0][0]; }
+	int64_t ScalarInt() const { return Scalar() ? std::stoll(*Scalar()) : 0; }
+};
+
+/*
+ * Runs `sql` with text parameters $1..$n as the extension's own identity:
+ * for the extension's tables and the catalogs only (a user table goes
+ * through OwnerSql, owner_sql.hpp).  read_only is ignored: every statement
+ * takes a fresh snapshot (see detail::Execute).
+ */
+SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params = {},
+              bool read_only = false);
+
+/*
+ * The same with parameters of the given types (type OIDs, text values
+ * converted once by the type's input function): `$2::timestamptz` then
+ * costs nothing per row, where a text parameter is converted at every row.
+ */
+SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
+                   const std::vector<unsigned int> &param_types, bool read_only = false);
+
+/* The same through a plan kept per backend: for statements run at every call. */
+SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &params = {});
+
+/* An element of an array literal, quoted; NULL for SQL NULL. */
+std::string QuoteArrayElement(const SqlValue &value);
+
+/* An array literal of the values, for a $n::type[] parameter: {"a","b",NULL}. */
+std::string ArrayLiteral(const std::vector<SqlValue> &values);
+
+namespace detail
+{
+/* Runs a statement with no identity handling: for Sql & co. and OwnerSql & co. only. */
+SqlResult Execute(const std::string &sql, const std::vector<SqlValue> &params,
+                  const std::vector<unsigned int> &param_types);
+SqlResult ExecutePrepared(const std::string &sql, const std::vector<SqlValue> &params);
+} // namespace detail
+
+} // namespace pg_retention::pg

@@ -1,0 +1,156 @@
+/*-------------------------------------------------------------------------
+ *
+ * label_provider.cpp
+ *		The security label provider "retention": validates a label before
+ *		PostgreSQL stores it, and keeps labels right when columns are
+ *		renamed.
+ *
+ *		SECURITY LABEL already checks that the caller owns the table; the
+ *		provider checks the label itself (syntax, methods, columns, stage
+ *		order, subject path) so that nothing invalid is ever stored, then
+ *		invalidates every backend's policy cache.
+ *
+ * IDENTIFICATION
+ *		src/pg/catalog/label_provider.cpp
+ *-------------------------------------------------------------------------
+ */
+#include <string>
+
+#include "base/error.hpp"
+#include "label/policy.hpp"
+
+#include "catalog/catalog.hpp"
+#include "boundary/guard.hpp"
+#include "write_path/minimize.hpp"
+#include "module.hpp"
+#include "catalog/policy_store.hpp"
+
+namespace pg_retention::pg
+{
+
+namespace
+{
+
+ProcessUtility_hook_type prev_process_utility = nullptr;
+
+/* Refuses objects a retention label cannot describe. */
+void CheckLabelTarget(const ObjectAddress &object)
+{
+	if (object.classId != RelationRelationId)
+		throw Error(ErrorKind::FeatureNotSupported,
+		            "retention labels can only be set on tables and their columns");
+	char relkind = PgCall([&] { return get_rel_relkind(object.objectId); });
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		throw Error(ErrorKind::FeatureNotSupported,
+		            "retention labels can only be set on tables and their columns",
+		            "views, materialized views, foreign tables and sequences hold no rows of "
+		            "their own to retain");
+	bool is_partition = PgCall([&] { return get_rel_relispartition(object.objectId); });
+	if (is_partition)
+		throw Error(ErrorKind::FeatureNotSupported, "retention labels cannot be set on a partition",
+		            "a partition follows the rules of its partitioned table",
+		            "set the label on the partitioned table; every partition, present and "
+		            "future, applies it");
+	Oid extension = PgCall([] { return get_extension_oid("pg_retention", true); });
+	if (!OidIsValid(extension))
+		throw Error(ErrorKind::ObjectNotInPrerequisiteState,
+		            "extension \"pg_retention\" is not installed in this database", "",
+		            "run CREATE EXTENSION pg_retention first");
+}
+
+/* Validates, then lets every backend know the declarations changed. */
+void Relabel(const ObjectAddress &object, const char *seclabel)
+{
+	CheckLabelTarget(object);
+	DeclaredTable table = ValidateProposedLabel(object.objectId, object.objectSubId, seclabel);
+	SyncWriteTrigger(table);
+	PgCall([&] { CacheInvalidateRelcacheByRelid(object.objectId); });
+	InvalidatePolicyCache();
+}
+
+extern "C" void RetentionRelabelHook(const ObjectAddress *object, const char *seclabel)
+{
+	InvokeGuarded("SECURITY LABEL", Relabel, *object, seclabel);
+}
+
+/*
+ * A renamed column keeps its own labels (they follow the attnum) but the
+ * table label may name it: rewrite those names in place, keeping the rest
+ * of the text as the user wrote it.
+ */
+void RewriteLabelAfterRename(const RenameStmt &stmt)
+{
+	Oid relid = PgCall([&] { return RangeVarGetRelid(stmt.relation, NoLock, true); });
+	if (!OidIsValid(relid))
+		return;
+	ObjectAddress table;
+	ObjectAddressSet(table, RelationRelationId, relid);
+	char *stored = PgCall([&] { return GetSecurityLabel(&table, kLabelProvider); });
+	if (stored == nullptr)
+		return;
+	std::string label = stored;
+	TablePolicy policy = ParseTableLabel(label);
+	std::string quoted = QuoteIdent(stmt.newname);
+	bool changed = false;
+	/* splice from the end so earlier offsets stay valid */
+	for (auto it = policy.column_refs.rbegin(); it != policy.column_refs.rend(); ++it) {
+		if (it->name != stmt.subname)
+			continue;
+		label.replace(it->offset, it->length, quoted);
+		changed = true;
+	}
+	if (changed)
+		PgCall([&] { SetSecurityLabel(&table, kLabelProvider, label.c_str()); });
+}
+
+extern "C" void RetentionProcessUtility(PlannedStmt *pstmt, const char *query_string,
+                                        bool read_only_tree, ProcessUtilityContext context,
+                                        ParamListInfo params, QueryEnvironment *query_env,
+                                        DestReceiver *dest, QueryCompletion *qc)
+{
+	Node *parsetree = pstmt->utilityStmt;
+	/*
+	 * The write trigger is created with its labels; pg_restore replays
+	 * labels before triggers, so its CREATE TRIGGER finds it already there.
+	 */
+	if (IsA(parsetree, CreateTrigStmt)) {
+		CreateTrigStmt *trig = castNode(CreateTrigStmt, parsetree);
+		if (strcmp(trig->trigname, kWriteTrigger) == 0 && !trig->replace) {
+			Oid relid = RangeVarGetRelid(trig->relation, NoLock, true);
+			if (OidIsValid(relid) && OidIsValid(get_trigger_oid(relid, kWriteTrigger, true))) {
+				ereport(NOTICE, (errmsg("trigger \"%s\" already exists, skipping", kWriteTrigger),
+				                 errdetail("It was created with the table's retention rules.")));
+				return;
+			}
+		}
+	}
+	if (prev_process_utility != nullptr)
+		prev_process_utility(pstmt, query_string, read_only_tree, context, params, query_env, dest,
+		                     qc);
+	else
+		standard_ProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env,
+		                        dest, qc);
+
+	if (IsA(parsetree, RenameStmt)) {
+		RenameStmt *stmt = castNode(RenameStmt, parsetree);
+		if (stmt->renameType == OBJECT_COLUMN && stmt->relationType == OBJECT_TABLE)
+			InvokeGuarded("RENAME COLUMN", RewriteLabelAfterRename, *stmt);
+	}
+}
+
+extern "C" void RetentionRelcacheCallback(Datum arg, Oid relid)
+{
+	InvalidatePolicyCache();
+}
+
+} // namespace
+
+void RegisterLabelProvider()
+{
+	register_label_provider(kLabelProvider, RetentionRelabelHook);
+	CacheRegisterRelcacheCallback(RetentionRelcacheCallback, (Datum)0);
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = RetentionProcessUtility;
+}
+
+} // namespace pg_retention::pg

@@ -1,0 +1,45 @@
+/*-------------------------------------------------------------------------
+ *
+ * late_rows.hpp
+ *		Rows written already due: a backdated INSERT, a new clear value in
+ *		a row whose age is past its anonymize delay, an age moved backwards.
+ *		The lifecycle finds due rows behind a watermark (docs/lifecycle.md),
+ *		so such rows could fall behind it unseen; the write trigger queues
+ *		them in retention.late_row and the next run processes them.
+ *
+ * IDENTIFICATION
+ *		src/pg/write_path/late_rows.hpp
+ *-------------------------------------------------------------------------
+ */
+#pragma once
+
+#include "catalog/policy_store.hpp"
+
+extern "C" {
+#include "commands/trigger.h"
+}
+
+namespace pg_retention::pg
+{
+
+/* Whether a declaration has watermarked stages (anonymize, purge value) the trigger must watch. */
+bool HasWatermarkedStages(const DeclaredTable &table);
+
+/*
+ * While alive, writes of this backend are not queued: the lifecycle's and
+ * forget's own updates are the processing, not late writes.  Nests; its
+ * destructor only resets a counter (no PostgreSQL call).
+ */
+class SuppressLateRowQueue
+{
+public:
+	SuppressLateRowQueue() noexcept;
+	~SuppressLateRowQueue();
+	SuppressLateRowQueue(const SuppressLateRowQueue &) = delete;
+	SuppressLateRowQueue &operator=(const SuppressLateRowQueue &) = delete;
+};
+
+/* Queues `written` (the row as stored) when it is due already; called by the write trigger. */
+void QueueLateRow(TriggerData *trigger, HeapTuple written);
+
+} // namespace pg_retention::pg
