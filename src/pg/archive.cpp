@@ -3,10 +3,12 @@
  * archive.cpp
  *		The encrypted archive (see archive.hpp).
  *
- *		_seal() and _open() are SQL-callable so that archiving stays one
- *		set-based statement (DELETE ... RETURNING feeding INSERT ... SELECT
- *		_seal(...)): a row is in exactly one place at every instant, and a
- *		batch costs one statement, not one round trip per row.
+ *		The lifecycle archives a batch in two statements of one
+ *		subtransaction: the table's owner deletes the rows and hands them
+ *		back, then WriteArchivedRows seals them here, in C++, and inserts
+ *		them all at once: a row is in exactly one place at every instant.
+ *		_seal() stays SQL-callable (it is what 0.1.0 archived with), and
+ *		_open() is how every reader decrypts.
  *
  * IDENTIFICATION
  *		src/pg/archive.cpp
@@ -182,6 +184,58 @@ std::string SubjectHash(const std::string &subject, const std::string &subject_i
 	std::string message = subject + '\0' + subject_id;
 	hasher->Mac(message, digest);
 	return std::string(reinterpret_cast<const char *>(digest), kDigestLength);
+}
+
+int64_t WriteArchivedRows(unsigned int relid, const std::string &table_name,
+                          const std::string &subject, const SqlValue &purge_delay,
+                          const std::string &run_id, const std::vector<SqlValue> &ids,
+                          const std::vector<SqlValue> &aged, const std::vector<SqlValue> &payloads)
+{
+	/* a batch's rows often share their subject (or all name the table, without one) */
+	constexpr size_t kMaxSealers = 1024;
+	std::unordered_map<std::string, std::unique_ptr<RowSealer>> sealers;
+	std::vector<SqlValue> hashes, sealed;
+	hashes.reserve(ids.size());
+	sealed.reserve(ids.size());
+	const std::string *last_id = nullptr;
+	std::string hash, aad;
+	RowSealer *sealer = nullptr;
+	for (size_t i = 0; i < ids.size(); i++) {
+		if (!ids[i] || !payloads[i])
+			throw Error(ErrorKind::NullValueNotAllowed, "archived row has no subject id",
+			            "row " + std::to_string(i + 1) + " of the batch from " + table_name);
+		if (last_id == nullptr || *ids[i] != *last_id) {
+			std::string next = SubjectHash(subject, *ids[i]);
+			last_id = &*ids[i];
+			if (sealer == nullptr || next != hash) {
+				hash = std::move(next);
+				aad = Aad(subject, hash);
+				auto found = sealers.find(hash);
+				if (found == sealers.end()) {
+					if (sealers.size() >= kMaxSealers)
+						sealers.clear();
+					found =
+					    sealers
+					        .emplace(hash,
+					                 std::make_unique<RowSealer>(DataKeyFor(subject, hash, true)))
+					        .first;
+				}
+				sealer = found->second.get();
+			}
+		}
+		hashes.push_back("\\x" + HexEncode(hash));
+		sealed.push_back("\\x" + HexEncode(sealer->Seal(*payloads[i], aad)));
+	}
+	/* typed parameters: each array is parsed once, not again by the planner */
+	return TypedSql("INSERT INTO retention_archive.archived_row (relid, table_name, subject, "
+	                "subject_hash, aged_at, purge_after, run_id, payload) "
+	                "SELECT $1, $2, $3, u.hash, u.aged, u.aged + $4, $5, u.sealed "
+	                "FROM unnest($6, $7, $8) AS u(hash, aged, sealed)",
+	                {std::to_string(relid), table_name, subject, purge_delay, run_id,
+	                 ArrayLiteral(hashes), ArrayLiteral(aged), ArrayLiteral(sealed)},
+	                {OIDOID, TEXTOID, TEXTOID, INTERVALOID, INT8OID, BYTEAARRAYOID,
+	                 TIMESTAMPTZARRAYOID, BYTEAARRAYOID})
+	    .processed;
 }
 
 void ClearDataKeyCache() noexcept
