@@ -884,6 +884,7 @@ TEXT
 	lc_report_trials
 	lc_report_load
 	lc_report_wal
+	wr_report
 }
 
 suite_lifecycle() {
@@ -919,8 +920,16 @@ suite_lifecycle() {
 	seconds=$(awk -v ms="$(lc_median anonymize.random.engine ms)" -v min="$LC_LOAD_SECONDS" \
 		'BEGIN { s = int(3 * ms / 1000 + 15); print (s > min) ? s : min }')
 	lc_loads "$seconds"
+	# the application's writes, labelled and not (bench/suites/writes.sh)
+	wr_measure
 
 	bench_psql -c "DROP TABLE IF EXISTS customer, lc_template, plain_copy;
 		TRUNCATE retention_archive.archived_row; DELETE FROM retention.stage_state" >&2
 	lc_report
 }
+
+# the write trigger's comparisons (wr_measure, wr_report)
+if ! declare -F wr_measure >/dev/null; then
+	# shellcheck source=bench/suites/writes.sh
+	source "$BENCH_ROOT/bench/suites/writes.sh"
+fi

@@ -1,0 +1,192 @@
+# What a label costs the application and what archiving costs against the
+# raw statement: the same writes (bulk UPDATE of a column the labels watch and
+# of one they do not, single-row UPDATEs through pgbench, INSERT, COPY) on a
+# labelled and on an unlabelled copy of the same table, and the archive stage
+# against the raw DELETE ... RETURNING feeding an INSERT, in the same run.
+# Run alone (bench/run writes) or as part of bench/run lifecycle, which calls
+# wr_measure and wr_report.  Sourced by bench/run, which provides bench/lib.sh.
+# shellcheck shell=bash
+: "${ROWS:?}" "${REPEAT:?}"
+
+# the lifecycle suite's helpers (template, lc_trial, lc_compare, medians)
+if ! declare -F lc_trial >/dev/null; then
+	# shellcheck source=bench/suites/lifecycle.sh
+	source "$BENCH_ROOT/bench/suites/lifecycle.sh"
+fi
+
+# Where the suite keeps its files (the server writes and reads the COPY file).
+WR_DIR=$BENCH_DIR/writes
+# Seconds of each pgbench side of the single-row comparisons.
+WR_PGBENCH_SECONDS=${WR_PGBENCH_SECONDS:-10}
+
+# wr_setup LABELLED: a fresh customer table from the template (random order),
+# labelled ('anonymize after 1 year' on email: the write trigger watches
+# email and seen_at) or not, an empty late-row queue, and new_rows: ROWS/10
+# rows seen in the last 300 days (not due), for INSERT and COPY.
+wr_setup() {
+	lc_copy_sql customer "$(lc_source random)"
+	cat <<SQL
+TRUNCATE retention.late_row;
+DELETE FROM retention.stage_state;
+SQL
+	if [ "$1" = labelled ]; then
+		cat <<SQL
+SECURITY LABEL FOR retention ON TABLE customer IS 'age from seen_at';
+SECURITY LABEL FOR retention ON COLUMN customer.email IS 'anonymize after 1 year using hash';
+SQL
+	fi
+}
+
+# The rows INSERT and COPY write: new customers, seen recently.
+wr_new_rows() {
+	bench_psql <<SQL
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS wr_new;
+CREATE TABLE wr_new AS
+SELECT id + $ROWS AS id, email, phone, now() - (id % 300) * interval '1 day' AS seen_at
+FROM lc_template WHERE id <= $((ROWS / 10));
+COPY wr_new TO '$WR_DIR/new_rows.copy';
+SQL
+}
+
+# The writes compared, NAME<TAB>STATEMENT.
+wr_statements() {
+	printf '%s\t%s\n' \
+		update_other "UPDATE customer SET phone = phone || '0'" \
+		update_watched "UPDATE customer SET email = upper(email)" \
+		insert "INSERT INTO customer SELECT * FROM wr_new" \
+		copy "COPY customer FROM '$WR_DIR/new_rows.copy'"
+}
+
+# wr_pgbench LABELLED SCRIPT: TPS of one client running SCRIPT for
+# WR_PGBENCH_SECONDS on a fresh table; prints "tps<TAB>p50_ms".
+wr_pgbench() {
+	local labelled=$1 script=$2 out
+	bench_psql >/dev/null <<SQL
+SET client_min_messages = warning;
+$(wr_setup "$labelled")
+CHECKPOINT;
+SQL
+	out=$(as_test_user bash -c "cd '$WR_DIR' && pgbench -h '$BENCH_DIR' -p '$BENCH_PORT' -U postgres \
+		-n -c 1 -j 1 -M prepared -T '$WR_PGBENCH_SECONDS' -D rows='$ROWS' -f '$script' '$BENCH_DB'" 2>&1)
+	printf '%s\t%s\n' "$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -1)" \
+		"$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$out")"
+}
+
+# Trials writes.NAME.labelled and .unlabelled (lc_trial lines; for the
+# pgbench ones, ms is the mean latency and rows the TPS), REPEAT rounds,
+# the order alternating.
+wr_measure() {
+	local round side sides name statement
+	rm -rf "$WR_DIR"
+	as_test_user mkdir -p "$WR_DIR"
+	: >"$WR_DIR/trials"
+	wr_new_rows >&2
+	printf '%s\n' '\set a random(1, :rows)' 'UPDATE customer SET phone = phone || '"'0'"' WHERE id = :a;' \
+		| as_test_user tee "$WR_DIR/single_other.sql" >/dev/null
+	printf '%s\n' '\set a random(1, :rows)' 'UPDATE customer SET email = upper(email) || :a WHERE id = :a;' \
+		| as_test_user tee "$WR_DIR/single_watched.sql" >/dev/null
+	for round in $(seq 1 "$REPEAT"); do
+		sides="labelled unlabelled"
+		[ $((round % 2)) -eq 1 ] || sides="unlabelled labelled"
+		while IFS=$'\t' read -r name statement; do
+			log "writes: $name, round $round of $REPEAT" >&2
+			for side in $sides; do
+				printf 'writes.%s.%s\t%s\n' "$name" "$side" \
+					"$(lc_trial "$(wr_setup "$side")" "$statement")" >>"$WR_DIR/trials"
+			done
+		done < <(wr_statements)
+		for name in single_other single_watched; do
+			log "writes: $name (pgbench), round $round of $REPEAT" >&2
+			for side in $sides; do
+				local tps lat
+				IFS=$'\t' read -r tps lat <<<"$(wr_pgbench "$side" "$name.sql")"
+				printf 'writes.%s.%s\t%s\t0\t%s\t\t\t\t\n' "$name" "$side" "$lat" "$tps" >>"$WR_DIR/trials"
+			done
+		done
+	done
+	cat "$WR_DIR/trials" >>"$LC_DIR/trials"
+	bench_psql -c "DROP TABLE IF EXISTS customer, wr_new; TRUNCATE retention.late_row" >&2
+}
+
+# wr_report: the targets (labelled ≤ 1.1× unlabelled) and the archive's.
+wr_report() {
+	local name label l u ratio verdict wl wu
+	echo
+	echo "### Writes on a labelled table"
+	echo
+	cat <<TEXT
+The same application writes on two fresh copies of the customer table (random order, ROWS =
+$(lc_int "$ROWS"), half of them seen more than a year ago), one labelled (\`age from seen_at\`;
+\`email\`: \`anonymize after 1 year using hash\`, so the write trigger \`retention_write\` watches
+\`email\` and \`seen_at\`), one not; $REPEAT rounds, the order alternating; medians. Bulk
+statements are timed like the lifecycle trials (wall clock, after a \`CHECKPOINT\`); single-row
+UPDATEs are one pgbench client (\`-M prepared\`) for $WR_PGBENCH_SECONDS s, random ids. A write
+that makes a due row's watched value new (here \`update_watched\` on the half seen more than a
+year ago) must be queued for the next run (docs/lifecycle.md, late rows): that is the
+guarantee, and what it costs is shown, not hidden. Target: ≤ 1.1× the unlabelled time.
+TEXT
+	echo
+	echo "| write | unlabelled | labelled | labelled / unlabelled | WAL labelled / unlabelled | target | result |"
+	echo "|---|---:|---:|---:|---:|---|---|"
+	for name in update_other update_watched insert copy single_other single_watched; do
+		case $name in
+		update_other) label="bulk \`UPDATE customer SET phone = phone || '0'\` (a column no label watches)" ;;
+		update_watched) label="bulk \`UPDATE customer SET email = upper(email)\` (the anonymized column; half the rows due: queued)" ;;
+		insert) label="\`INSERT\` of $(lc_int $((ROWS / 10))) new rows (not due)" ;;
+		copy) label="\`COPY\` of the same $(lc_int $((ROWS / 10))) rows" ;;
+		single_other) label="single-row \`UPDATE ... SET phone\` by id, pgbench (mean latency)" ;;
+		single_watched) label="single-row \`UPDATE ... SET email\` by id, pgbench (mean latency; due rows queued)" ;;
+		esac
+		l=$(lc_median "writes.$name.labelled" ms)
+		u=$(lc_median "writes.$name.unlabelled" ms)
+		ratio=$(lc_ratio "$l" "$u")
+		verdict=$(lc_verdict "$ratio" le 1.1)
+		wl=$(lc_median "writes.$name.labelled" wal)
+		wu=$(lc_median "writes.$name.unlabelled" wal)
+		printf '| %s | %s ms | %s ms | %s× | %s | ≤ 1.1× | %s |\n' "$label" "$(lc_num "$u")" "$(lc_num "$l")" \
+			"$ratio" "$([ "${wu%.*}" -gt 0 ] 2>/dev/null && echo "$(lc_ratio "$wl" "$wu")×" || echo "")" "$verdict"
+	done
+}
+
+# wr_archive_report: archive against the raw statement (the lc_compare trials).
+wr_archive_report() {
+	local x y
+	x=$(lc_throughput archive random)
+	y=$(lc_ratio "$(lc_median archive.random.oneshot rate)" "$(lc_median archive.random.raw rate)")
+	echo
+	echo "### Archive against the raw statement"
+	echo
+	echo "| figure | pg_retention | raw | ratio | target | result |"
+	echo "|---|---:|---:|---:|---|---|"
+	printf '| archive throughput, random order (`CALL retention.run()` vs `WITH moved AS (DELETE ... RETURNING *) INSERT INTO plain_copy ...`) | %s rows/s | %s rows/s | %s× | ≥ 0.5× | %s |\n' \
+		"$(lc_int "$(lc_median archive.random.engine rate)")" "$(lc_int "$(lc_median archive.random.raw rate)")" \
+		"$x" "$(lc_verdict "$x" ge 0.5)"
+	printf '| archive WAL per row | %s B | %s B | %s× | | |\n' \
+		"$(lc_num "$(lc_median archive.random.engine walrow)")" "$(lc_num "$(lc_median archive.random.raw walrow)")" \
+		"$(lc_ratio "$(lc_median archive.random.engine walrow)" "$(lc_median archive.random.raw walrow)")"
+	printf '| the 0.1.0 archive statement (per-row `retention._seal`, `row_to_json`) over all due rows at once, no batches | %s rows/s | | %s× | | |\n' \
+		"$(lc_int "$(lc_median archive.random.oneshot rate)")" "$y"
+}
+
+suite_writes() {
+	rm -rf "$LC_DIR"
+	as_test_user mkdir -p "$LC_DIR"
+	: >"$LC_DIR/trials"
+	: >"$LC_DIR/waldump"
+	log "loading the $ROWS-row template" >&2
+	lc_load_template >&2
+	lc_compare archive random "$REPEAT" "age from seen_at; archive after 1 year" "" \
+		"WITH moved AS (DELETE FROM customer WHERE seen_at < $LC_CUTOFF RETURNING *) INSERT INTO plain_copy SELECT * FROM moved" \
+		"$LC_ARCHIVE_ONESHOT"
+	bench_psql -c "DROP TABLE IF EXISTS customer; TRUNCATE plain_copy, retention_archive.archived_row" >&2
+	wr_measure
+	bench_psql -c "DROP TABLE IF EXISTS customer, lc_template, plain_copy;
+		TRUNCATE retention_archive.archived_row; DELETE FROM retention.stage_state" >&2
+	echo "## Archive and the write trigger"
+	echo
+	echo "Measured on $(bench_machine), with \`ROWS=$ROWS REPEAT=$REPEAT bench/run writes\` (\`bench/run lifecycle\` measures the same)."
+	echo "Archive trials as in the lifecycle section (fresh table, \`CHECKPOINT\`, wall clock, medians)."
+	wr_archive_report
+	wr_report
+}
