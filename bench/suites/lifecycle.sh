@@ -810,10 +810,11 @@ TEXT
 		cat <<TEXT
 
 - **Archive.** Most of the gap is what is archived and where: every row becomes JSON
-  (\`row_to_json\`), gets two keyed hashes and an AES-256-GCM seal with a fresh nonce, and goes into
-  \`retention_archive.archived_row\`, which has four indexes (\`plain_copy\` has none). The
-  engine's archive statement over all due rows at once is ${x}× the raw statement, far from 0.5×
-  before any batching. Its batches bring it down by ${y}× more, for the purge's reasons, and more
+  (\`row_to_json\`, about 1 µs a row), gets a keyed subject hash and an AES-256-GCM seal with a
+  fresh nonce (in C++, a batch at a time), and goes into \`retention_archive.archived_row\`, with
+  its primary key and subject index (\`plain_copy\` has none) and twice the raw row's WAL. The
+  0.1.0 archive statement (per-row \`retention._seal\`) over all due rows at once is ${x}× the raw
+  statement, far from 0.5× before any batching. Its batches bring it down by ${y}× more, for the purge's reasons, and more
   of them: each row costs more, so a batch of about 100 ms holds fewer rows
   ($(lc_int "$(lc_median archive.random.engine extra)") batches here, against $(lc_int "$(lc_median purge.random.engine extra)") for the purge).
 TEXT

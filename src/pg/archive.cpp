@@ -31,6 +31,10 @@
 #include "server_key.hpp"
 #include "spi_query.hpp"
 
+extern "C" {
+#include "utils/array.h"
+}
+
 namespace pg_retention::pg
 {
 
@@ -194,11 +198,12 @@ int64_t WriteArchivedRows(unsigned int relid, const std::string &table_name,
 	/* a batch's rows often share their subject (or all name the table, without one) */
 	constexpr size_t kMaxSealers = 1024;
 	std::unordered_map<std::string, std::unique_ptr<RowSealer>> sealers;
-	std::vector<SqlValue> hashes, sealed;
+	std::vector<Datum> hashes, sealed; /* bytea, palloc'd */
 	hashes.reserve(ids.size());
 	sealed.reserve(ids.size());
 	const std::string *last_id = nullptr;
 	std::string hash, aad;
+	Datum hash_datum = 0;
 	RowSealer *sealer = nullptr;
 	for (size_t i = 0; i < ids.size(); i++) {
 		if (!ids[i] || !payloads[i])
@@ -209,6 +214,7 @@ int64_t WriteArchivedRows(unsigned int relid, const std::string &table_name,
 			last_id = &*ids[i];
 			if (sealer == nullptr || next != hash) {
 				hash = std::move(next);
+				hash_datum = ByteaDatum(hash);
 				aad = Aad(subject, hash);
 				auto found = sealers.find(hash);
 				if (found == sealers.end()) {
@@ -223,19 +229,45 @@ int64_t WriteArchivedRows(unsigned int relid, const std::string &table_name,
 				sealer = found->second.get();
 			}
 		}
-		hashes.push_back("\\x" + HexEncode(hash));
-		sealed.push_back("\\x" + HexEncode(sealer->Seal(*payloads[i], aad)));
+		hashes.push_back(hash_datum);
+		sealed.push_back(ByteaDatum(sealer->Seal(*payloads[i], aad)));
 	}
-	/* typed parameters: each array is parsed once, not again by the planner */
-	return TypedSql("INSERT INTO retention_archive.archived_row (relid, table_name, subject, "
+	/* the rows in binary arrays: nothing is printed, quoted or parsed again */
+	std::vector<uintptr_t> params;
+	PgCall([&] {
+		auto bytea_array = [](std::vector<Datum> &elements) {
+			return PointerGetDatum(construct_array(elements.data(),
+			                                       static_cast<int>(elements.size()), BYTEAOID, -1,
+			                                       false, TYPALIGN_INT));
+		};
+		int n = static_cast<int>(aged.size());
+		Datum *ages = static_cast<Datum *>(palloc(sizeof(Datum) * (n + 1)));
+		bool *no_age = static_cast<bool *>(palloc(sizeof(bool) * (n + 1)));
+		for (int i = 0; i < n; i++) {
+			no_age[i] = !aged[i];
+			ages[i] = aged[i] ? CStringGetTextDatum(aged[i]->c_str()) : (Datum)0;
+		}
+		int lower_bound = 1;
+		params = {ObjectIdGetDatum(relid),
+		          CStringGetTextDatum(table_name.c_str()),
+		          CStringGetTextDatum(subject.c_str()),
+		          purge_delay
+		              ? DirectFunctionCall3(interval_in, CStringGetDatum(purge_delay->c_str()),
+		                                    ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1))
+		              : (Datum)0,
+		          DirectFunctionCall1(int8in, CStringGetDatum(run_id.c_str())),
+		          bytea_array(hashes),
+		          PointerGetDatum(construct_md_array(ages, no_age, 1, &n, &lower_bound, TEXTOID, -1,
+		                                             false, TYPALIGN_INT)),
+		          bytea_array(sealed)};
+	});
+	return DatumSql("INSERT INTO retention_archive.archived_row (relid, table_name, subject, "
 	                "subject_hash, aged_at, purge_after, run_id, payload) "
-	                "SELECT $1, $2, $3, u.hash, u.aged, u.aged + $4, $5, u.sealed "
-	                "FROM unnest($6, $7, $8) AS u(hash, aged, sealed)",
-	                {std::to_string(relid), table_name, subject, purge_delay, run_id,
-	                 ArrayLiteral(hashes), ArrayLiteral(aged), ArrayLiteral(sealed)},
-	                {OIDOID, TEXTOID, TEXTOID, INTERVALOID, INT8OID, BYTEAARRAYOID,
-	                 TIMESTAMPTZARRAYOID, BYTEAARRAYOID})
-	    .processed;
+	                "SELECT $1, $2, $3, u.hash, u.aged::timestamptz, u.aged::timestamptz + $4, $5, "
+	                "u.sealed FROM unnest($6, $7, $8) AS u(hash, aged, sealed)",
+	                {OIDOID, TEXTOID, TEXTOID, INTERVALOID, INT8OID, BYTEAARRAYOID, TEXTARRAYOID,
+	                 BYTEAARRAYOID},
+	                params, purge_delay ? "        " : "   n    ");
 }
 
 void ClearDataKeyCache() noexcept
