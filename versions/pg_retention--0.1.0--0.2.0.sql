@@ -30,6 +30,13 @@ COMMENT ON ROLE retention_dpo IS
 -- 20_methods.sql: anonymization methods ----------------------------------
 
 -- 30_lifecycle.sql: run history, archive, paused tables ------------------
+-- The archive keeps only the indexes its own queries need: no index on relid
+-- (archived_rows(table) and restore-all read the archive whole); the
+-- purge_after index holds only the rows that expire.
+DROP INDEX retention_archive.archived_row_relid_idx;
+DROP INDEX retention_archive.archived_row_purge_after_idx;
+CREATE INDEX archived_row_purge_after_idx ON retention_archive.archived_row (purge_after)
+    WHERE purge_after IS NOT NULL;
 
 -- 40_worker.sql: worker state --------------------------------------------
 

@@ -103,19 +103,25 @@ LC_RUN_BATCHES="SELECT sum(batches) FROM retention.run_detail
 #   full-page images), then times STATEMENT (wall clock, its commits
 #   included) and measures the WAL it wrote.  ROWS_SQL counts the rows it
 #   processed (default: the statement's row count); EXTRA_SQL gives one more
-#   figure; VACUUM_TABLE is vacuumed afterwards, timed apart.  Prints
-#   "ms<TAB>wal_bytes<TAB>rows<TAB>extra<TAB>lsn0<TAB>lsn1<TAB>vacuum_ms".
+#   figure; VACUUM_TABLE is vacuumed afterwards, timed apart.  Also the CPU
+#   time of the server process running STATEMENT (from /proc, 10 ms ticks):
+#   on a shared machine it varies much less than the wall clock.  Prints
+#   "ms<TAB>wal_bytes<TAB>rows<TAB>extra<TAB>lsn0<TAB>lsn1<TAB>vacuum_ms<TAB>cpu_ms".
 lc_trial() {
 	local setup=$1 statement=$2 rows_sql=${3:-} extra_sql=${4:-} vacuum=${5:-}
 	bench_psql -At <<SQL | sed -n 's/^@@ //p' | tr '|' '\t'
 SET client_min_messages = warning;
 $setup
 CHECKPOINT;
+SELECT pg_backend_pid() AS pid \gset
+\setenv LC_PID :pid
+\set cpu0 \`awk '{ print \$14 + \$15 }' /proc/\$LC_PID/stat\`
 SELECT pg_current_wal_insert_lsn() AS lsn0, clock_timestamp() AS t0 \gset
 $statement;
 \set n :ROW_COUNT
+\set cpu1 \`awk '{ print \$14 + \$15 }' /proc/\$LC_PID/stat\`
 SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000, 3) AS ms,
-       pg_current_wal_insert_lsn() AS lsn1 \gset
+       (:cpu1 - :cpu0) * 10 AS cpu, pg_current_wal_insert_lsn() AS lsn1 \gset
 SELECT pg_wal_lsn_diff(:'lsn1', :'lsn0') AS wal \gset
 \set x ''
 \set v ''
@@ -124,7 +130,7 @@ ${extra_sql:+SELECT ($extra_sql) AS x \gset}
 ${vacuum:+SELECT clock_timestamp() AS t0 \gset}
 ${vacuum:+VACUUM $vacuum;}
 ${vacuum:+SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000, 3) AS v \gset}
-\echo @@ :ms|:wal|:n|:x|:lsn0|:lsn1|:v
+\echo @@ :ms|:wal|:n|:x|:lsn0|:lsn1|:v|:cpu
 SQL
 }
 
@@ -459,13 +465,13 @@ SQL
 # ---- the report ----------------------------------------------------------
 
 # lc_median NAME FIELD: the median over the trials of NAME of FIELD: ms,
-# wal, rows, extra, vac (the VACUUM after), rate (rows per second), ratevac
+# wal, rows, extra, vac (the VACUUM after), cpu (the server process's CPU ms), rate (rows per second), ratevac
 # (rows per second, the VACUUM after included) or walrow (WAL bytes per row).
 lc_median() {
 	awk -F'\t' -v n="$1" -v f="$2" '
 		$1 == n {
 			if (f == "ms") x = $2; else if (f == "wal") x = $3; else if (f == "rows") x = $4
-			else if (f == "extra") x = $5; else if (f == "vac") x = $8
+			else if (f == "extra") x = $5; else if (f == "vac") x = $8; else if (f == "cpu") x = $9
 			else if (f == "rate") x = $4 * 1000 / $2; else if (f == "ratevac") x = $4 * 1000 / ($2 + $8)
 			else if (f == "walrow") x = $3 / $4
 			v[++k] = x + 0
@@ -804,10 +810,11 @@ TEXT
 		cat <<TEXT
 
 - **Archive.** Most of the gap is what is archived and where: every row becomes JSON
-  (\`row_to_json\`), gets two keyed hashes and an AES-256-GCM seal with a fresh nonce, and goes into
-  \`retention_archive.archived_row\`, which has four indexes (\`plain_copy\` has none). The
-  engine's archive statement over all due rows at once is ${x}× the raw statement, far from 0.5×
-  before any batching. Its batches bring it down by ${y}× more, for the purge's reasons, and more
+  (\`row_to_json\`, about 1 µs a row), gets a keyed subject hash and an AES-256-GCM seal with a
+  fresh nonce (in C++, a batch at a time), and goes into \`retention_archive.archived_row\`, with
+  its primary key and subject index (\`plain_copy\` has none) and twice the raw row's WAL. The
+  0.1.0 archive statement (per-row \`retention._seal\`) over all due rows at once is ${x}× the raw
+  statement, far from 0.5× before any batching. Its batches bring it down by ${y}× more, for the purge's reasons, and more
   of them: each row costs more, so a batch of about 100 ms holds fewer rows
   ($(lc_int "$(lc_median archive.random.engine extra)") batches here, against $(lc_int "$(lc_median purge.random.engine extra)") for the purge).
 TEXT
@@ -884,6 +891,7 @@ TEXT
 	lc_report_trials
 	lc_report_load
 	lc_report_wal
+	wr_report
 }
 
 suite_lifecycle() {
@@ -919,8 +927,16 @@ suite_lifecycle() {
 	seconds=$(awk -v ms="$(lc_median anonymize.random.engine ms)" -v min="$LC_LOAD_SECONDS" \
 		'BEGIN { s = int(3 * ms / 1000 + 15); print (s > min) ? s : min }')
 	lc_loads "$seconds"
+	# the application's writes, labelled and not (bench/suites/writes.sh)
+	wr_measure
 
 	bench_psql -c "DROP TABLE IF EXISTS customer, lc_template, plain_copy;
 		TRUNCATE retention_archive.archived_row; DELETE FROM retention.stage_state" >&2
 	lc_report
 }
+
+# the write trigger's comparisons (wr_measure, wr_report)
+if ! declare -F wr_measure >/dev/null; then
+	# shellcheck source=bench/suites/writes.sh
+	source "$BENCH_ROOT/bench/suites/writes.sh"
+fi

@@ -100,9 +100,13 @@ CREATE TABLE retention_archive.archived_row (
     run_id        bigint,
     payload       bytea NOT NULL
 );
+-- Only the indexes the archive's own queries need, each written at every
+-- archived row: a subject's rows (forget, export, erasures), and the expired
+-- ones (the run's archive purge; rows never purged stay out of it).  Reading
+-- or restoring one table's rows (archived_rows, restore_archived) scans: rare
+-- administrative work, not worth an index write per archived row.
 CREATE INDEX ON retention_archive.archived_row (subject, subject_hash);
-CREATE INDEX ON retention_archive.archived_row (purge_after);
-CREATE INDEX ON retention_archive.archived_row (relid);
+CREATE INDEX ON retention_archive.archived_row (purge_after) WHERE purge_after IS NOT NULL;
 COMMENT ON TABLE retention_archive.archived_row IS
 'archived rows, AES-256-GCM under their subject''s data key; the payload is the row as JSON';
 

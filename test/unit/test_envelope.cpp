@@ -250,6 +250,35 @@ TEST(Seal, OpensABlobWrittenByAnIndependentImplementation)
 	EXPECT_EQ(Open(TestDataKey(), sealed, kRowAad), "archived row");
 }
 
+TEST(RowSealer, EachRowOpensWithOpenUnderItsOwnAad)
+{
+	/* one keyed context, many rows: each blob is Seal's, with its own nonce and AAD */
+	const SecureBytes key = NewDataKey();
+	RowSealer sealer(key);
+	std::set<std::string> nonces;
+	for (int i = 0; i < 600; i++) {
+		const std::string row = "row " + std::to_string(i) + std::string(i % 40, 'x');
+		const std::string aad = "subject=" + std::to_string(i % 7);
+		const std::string sealed = sealer.Seal(row, aad);
+		EXPECT_EQ(sealed.size(), row.size() + kSealOverhead);
+		EXPECT_EQ(Open(key, sealed, aad), row);
+		ExpectDecryptFailure([&] { Open(key, sealed, kOtherRowAad); });
+		nonces.insert(sealed.substr(1, 12));
+	}
+	EXPECT_EQ(nonces.size(), 600u) << "nonce reused";
+}
+
+TEST(RowSealer, AFailedOpenInBetweenLeavesTheNextRowsRight)
+{
+	/* Open uses the thread's own context: the sealer's keyed state is untouched */
+	const SecureBytes key = NewDataKey();
+	RowSealer sealer(key);
+	const std::string first = sealer.Seal("first", kRowAad);
+	ExpectDecryptFailure([&] { Open(NewDataKey(), first, kRowAad); });
+	EXPECT_EQ(Open(key, sealer.Seal("second", kRowAad), kRowAad), "second");
+	EXPECT_EQ(Open(key, sealer.Seal("", ""), ""), "");
+}
+
 TEST(Open, FailsUnderAnotherDataKey)
 {
 	const std::string sealed = Seal(NewDataKey(), "row", kRowAad);

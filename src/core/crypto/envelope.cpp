@@ -177,6 +177,23 @@ bool CipherUpdate(EVP_CIPHER_CTX *ctx, const unsigned char *in, size_t length, u
 }
 
 /*
+ * Feeds header and aad as AAD, encrypts plaintext and appends the tag:
+ * the body of GcmSeal once the context is keyed and given its nonce.
+ */
+void GcmEncryptInto(EVP_CIPHER_CTX *ctx, std::string_view header, std::string_view aad,
+                    std::string_view plaintext, unsigned char *ciphertext)
+{
+	unsigned char *const tag = ciphertext + plaintext.size();
+	int final_length = 0;
+	if (!CipherUpdate(ctx, Bytes(header), header.size(), nullptr) ||
+	    !CipherUpdate(ctx, Bytes(aad), aad.size(), nullptr) ||
+	    !CipherUpdate(ctx, Bytes(plaintext), plaintext.size(), ciphertext) ||
+	    EVP_CipherFinal_ex(ctx, tag, &final_length) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTagLength, tag) != 1)
+		ThrowCryptoFailure("could not encrypt archived data");
+}
+
+/*
  * Returns header | nonce | encrypt(plaintext) | tag, with header and aad
  * authenticated.  The result is allocated once, at its final size.
  */
@@ -187,20 +204,12 @@ std::string GcmSeal(const SecureBytes &key, std::string_view header, std::string
 	std::string blob(header.size() + kNonceLength + plaintext.size() + kTagLength, '\0');
 	auto *const nonce = reinterpret_cast<unsigned char *>(blob.data()) + header.size();
 	unsigned char *const ciphertext = nonce + kNonceLength;
-	unsigned char *const tag = ciphertext + plaintext.size();
 
 	std::memcpy(blob.data(), header.data(), header.size());
 	DrawNonce(nonce);
 
 	const KeyedCipher cipher(key, nonce, true);
-	EVP_CIPHER_CTX *const ctx = cipher.get();
-	int final_length = 0;
-	if (!CipherUpdate(ctx, Bytes(header), header.size(), nullptr) ||
-	    !CipherUpdate(ctx, Bytes(aad), aad.size(), nullptr) ||
-	    !CipherUpdate(ctx, Bytes(plaintext), plaintext.size(), ciphertext) ||
-	    EVP_CipherFinal_ex(ctx, tag, &final_length) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTagLength, tag) != 1)
-		ThrowCryptoFailure("could not encrypt archived data");
+	GcmEncryptInto(cipher.get(), header, aad, plaintext, ciphertext);
 	return blob;
 }
 
@@ -295,6 +304,39 @@ std::string Seal(const SecureBytes &data_key, std::string_view plaintext, std::s
 {
 	const char header = static_cast<char>(kSealedFormat);
 	return GcmSeal(data_key, std::string_view(&header, 1), plaintext, aad);
+}
+
+RowSealer::RowSealer(const SecureBytes &data_key) : ctx_(nullptr)
+{
+	CheckKeyLength(data_key);
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	if (ctx == nullptr)
+		ThrowCryptoFailure("could not allocate AES-256-GCM context");
+	/* the key now, a nonce per row (Seal) */
+	if (EVP_CipherInit_ex2(ctx, Aes256Gcm(), data_key.data(), nullptr, 1, nullptr) != 1) {
+		EVP_CIPHER_CTX_free(ctx); /* wipes what was keyed */
+		ThrowCryptoFailure("could not initialize AES-256-GCM");
+	}
+	ctx_ = ctx;
+}
+
+RowSealer::~RowSealer()
+{
+	EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX *>(ctx_));
+}
+
+std::string RowSealer::Seal(std::string_view plaintext, std::string_view aad)
+{
+	auto *const ctx = static_cast<EVP_CIPHER_CTX *>(ctx_);
+	const char header = static_cast<char>(kSealedFormat);
+	std::string blob(kSealedHeaderLength + kNonceLength + plaintext.size() + kTagLength, '\0');
+	auto *const nonce = reinterpret_cast<unsigned char *>(blob.data()) + kSealedHeaderLength;
+	blob[0] = header;
+	DrawNonce(nonce);
+	if (EVP_CipherInit_ex2(ctx, nullptr, nullptr, nonce, 1, nullptr) != 1)
+		ThrowCryptoFailure("could not initialize AES-256-GCM");
+	GcmEncryptInto(ctx, std::string_view(&header, 1), aad, plaintext, nonce + kNonceLength);
+	return blob;
 }
 
 std::string Open(const SecureBytes &data_key, std::string_view sealed, std::string_view aad)

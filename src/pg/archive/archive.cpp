@@ -3,10 +3,12 @@
  * archive.cpp
  *		The encrypted archive (see archive.hpp).
  *
- *		_seal() and _open() are SQL-callable so that archiving stays one
- *		set-based statement (DELETE ... RETURNING feeding INSERT ... SELECT
- *		_seal(...)): a row is in exactly one place at every instant, and a
- *		batch costs one statement, not one round trip per row.
+ *		The lifecycle archives a batch in two statements of one
+ *		subtransaction: the table's owner deletes the rows and hands them
+ *		back, then WriteArchivedRows seals them here, in C++, and inserts
+ *		them all at once: a row is in exactly one place at every instant.
+ *		_seal() stays SQL-callable (it is what 0.1.0 archived with), and
+ *		_open() is how every reader decrypts.
  *
  * IDENTIFICATION
  *		src/pg/archive/archive.cpp
@@ -29,6 +31,10 @@
 #include "archive/server_key.hpp"
 #include "boundary/spi_query.hpp"
 #include "catalog/schema_version.hpp"
+
+extern "C" {
+#include "utils/array.h"
+}
 
 namespace pg_retention::pg
 {
@@ -183,6 +189,86 @@ std::string SubjectHash(const std::string &subject, const std::string &subject_i
 	std::string message = subject + '\0' + subject_id;
 	hasher->Mac(message, digest);
 	return std::string(reinterpret_cast<const char *>(digest), kDigestLength);
+}
+
+int64_t WriteArchivedRows(unsigned int relid, const std::string &table_name,
+                          const std::string &subject, const SqlValue &purge_delay,
+                          const std::string &run_id, const std::vector<SqlValue> &ids,
+                          const std::vector<SqlValue> &aged, const std::vector<SqlValue> &payloads)
+{
+	/* a batch's rows often share their subject (or all name the table, without one) */
+	constexpr size_t kMaxSealers = 1024;
+	std::unordered_map<std::string, std::unique_ptr<RowSealer>> sealers;
+	std::vector<Datum> hashes, sealed; /* bytea, palloc'd */
+	hashes.reserve(ids.size());
+	sealed.reserve(ids.size());
+	const std::string *last_id = nullptr;
+	std::string hash, aad;
+	Datum hash_datum = 0;
+	RowSealer *sealer = nullptr;
+	for (size_t i = 0; i < ids.size(); i++) {
+		if (!ids[i] || !payloads[i])
+			throw Error(ErrorKind::NullValueNotAllowed, "archived row has no subject id",
+			            "row " + std::to_string(i + 1) + " of the batch from " + table_name);
+		if (last_id == nullptr || *ids[i] != *last_id) {
+			std::string next = SubjectHash(subject, *ids[i]);
+			last_id = &*ids[i];
+			if (sealer == nullptr || next != hash) {
+				hash = std::move(next);
+				hash_datum = ByteaDatum(hash);
+				aad = Aad(subject, hash);
+				auto found = sealers.find(hash);
+				if (found == sealers.end()) {
+					if (sealers.size() >= kMaxSealers)
+						sealers.clear();
+					found =
+					    sealers
+					        .emplace(hash,
+					                 std::make_unique<RowSealer>(DataKeyFor(subject, hash, true)))
+					        .first;
+				}
+				sealer = found->second.get();
+			}
+		}
+		hashes.push_back(hash_datum);
+		sealed.push_back(ByteaDatum(sealer->Seal(*payloads[i], aad)));
+	}
+	/* the rows in binary arrays: nothing is printed, quoted or parsed again */
+	std::vector<uintptr_t> params;
+	PgCall([&] {
+		auto bytea_array = [](std::vector<Datum> &elements) {
+			return PointerGetDatum(construct_array(elements.data(),
+			                                       static_cast<int>(elements.size()), BYTEAOID, -1,
+			                                       false, TYPALIGN_INT));
+		};
+		int n = static_cast<int>(aged.size());
+		Datum *ages = static_cast<Datum *>(palloc(sizeof(Datum) * (n + 1)));
+		bool *no_age = static_cast<bool *>(palloc(sizeof(bool) * (n + 1)));
+		for (int i = 0; i < n; i++) {
+			no_age[i] = !aged[i];
+			ages[i] = aged[i] ? CStringGetTextDatum(aged[i]->c_str()) : (Datum)0;
+		}
+		int lower_bound = 1;
+		params = {ObjectIdGetDatum(relid),
+		          CStringGetTextDatum(table_name.c_str()),
+		          CStringGetTextDatum(subject.c_str()),
+		          purge_delay
+		              ? DirectFunctionCall3(interval_in, CStringGetDatum(purge_delay->c_str()),
+		                                    ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1))
+		              : (Datum)0,
+		          DirectFunctionCall1(int8in, CStringGetDatum(run_id.c_str())),
+		          bytea_array(hashes),
+		          PointerGetDatum(construct_md_array(ages, no_age, 1, &n, &lower_bound, TEXTOID, -1,
+		                                             false, TYPALIGN_INT)),
+		          bytea_array(sealed)};
+	});
+	return DatumSql("INSERT INTO retention_archive.archived_row (relid, table_name, subject, "
+	                "subject_hash, aged_at, purge_after, run_id, payload) "
+	                "SELECT $1, $2, $3, u.hash, u.aged::timestamptz, u.aged::timestamptz + $4, $5, "
+	                "u.sealed FROM unnest($6, $7, $8) AS u(hash, aged, sealed)",
+	                {OIDOID, TEXTOID, TEXTOID, INTERVALOID, INT8OID, BYTEAARRAYOID, TEXTARRAYOID,
+	                 BYTEAARRAYOID},
+	                params, purge_delay ? "        " : "   n    ");
 }
 
 void ClearDataKeyCache() noexcept

@@ -18,8 +18,10 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "boundary/pg_headers.hpp"
+#include "boundary/spi_query.hpp"
 
 namespace pg_retention::pg
 {
@@ -32,6 +34,19 @@ void ClearDataKeyCache() noexcept;
 
 /* Registers the abort callbacks that keep the key cache true to the archive (_PG_init). */
 void RegisterArchiveCallbacks();
+
+/*
+ * Seals rows that left table `relid` and writes them into the archive, as
+ * the extension, in one statement: ids[i] is row i's subject id, aged[i]
+ * its age (timestamptz text), payloads[i] the row itself.  Each row's
+ * subject hash is computed once (and once for a run of rows of the same
+ * subject), each data key is keyed into a cipher once per batch.  Returns
+ * the rows written.
+ */
+int64_t WriteArchivedRows(unsigned int relid, const std::string &table_name,
+                          const std::string &subject, const SqlValue &purge_delay,
+                          const std::string &run_id, const std::vector<SqlValue> &ids,
+                          const std::vector<SqlValue> &aged, const std::vector<SqlValue> &payloads);
 
 /* Deletes a subject's data key; returns whether one existed. */
 bool DestroySubjectKey(const std::string &subject, const std::string &subject_hash);

@@ -239,6 +239,27 @@ SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
 	return detail::Execute(sql, params, param_types);
 }
 
+int64_t DatumSql(const std::string &sql, const std::vector<unsigned int> &param_types,
+                 const std::vector<uintptr_t> &values, const std::string &nulls)
+{
+	static_assert(sizeof(Datum) == sizeof(uintptr_t) && sizeof(Oid) == sizeof(unsigned int));
+	ExtensionStatement own;
+	return PgCall([&] {
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		int rc = SPI_execute_with_args(
+		    sql.c_str(), static_cast<int>(values.size()), const_cast<Oid *>(param_types.data()),
+		    reinterpret_cast<Datum *>(const_cast<uintptr_t *>(values.data())), nulls.c_str(), false,
+		    0);
+		if (rc < 0)
+			elog(ERROR, "pg_retention: SPI failed (%s) running: %s", SPI_result_code_string(rc),
+			     sql.c_str());
+		int64_t processed = static_cast<int64_t>(SPI_processed);
+		SPI_finish();
+		return processed;
+	});
+}
+
 SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &params)
 {
 	ExtensionStatement own;

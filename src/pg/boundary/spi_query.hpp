@@ -49,6 +49,14 @@ SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params = {},
 SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
                    const std::vector<unsigned int> &param_types, bool read_only = false);
 
+/*
+ * The same with parameters the caller built in their own types (Datums,
+ * e.g. arrays made with construct_array): nothing is printed or parsed.
+ * For bulk writes of the extension's own tables; returns the rows processed.
+ */
+int64_t DatumSql(const std::string &sql, const std::vector<unsigned int> &param_types,
+                 const std::vector<uintptr_t> &values, const std::string &nulls);
+
 /* The same through a plan kept per backend: for statements run at every call. */
 SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &params = {});
 

@@ -15,6 +15,7 @@
 #include "methods/method_sql.hpp"
 #include "boundary/owner_sql.hpp"
 #include "rights/subject_path.hpp"
+#include "archive/archive.hpp"
 
 namespace pg_retention::pg::lifecycle
 {
@@ -53,16 +54,8 @@ SqlResult Engine::ArchiveRows(const Target &t, const std::string &due_rows,
 		aged.push_back(row[1]);
 		payloads.push_back(row[2]);
 	}
-	int64_t archived =
-	    Sql("INSERT INTO retention_archive.archived_row (relid, table_name, subject, "
-	        "subject_hash, aged_at, purge_after, run_id, payload) "
-	        "SELECT $1::oid, $2, $3, retention._subject_hash($3, u.id), u.aged::timestamptz, "
-	        "u.aged::timestamptz + $4::interval, $5::bigint, retention._seal($3, u.id, "
-	        "u.payload) FROM unnest($6::text[], $7::text[], $8::text[]) AS u(id, aged, "
-	        "payload)",
-	        {Str(d.info.relid), d.info.qualified, subject, p[3], p[2], ArrayLiteral(ids),
-	         ArrayLiteral(aged), ArrayLiteral(payloads)})
-	        .processed;
+	int64_t archived = WriteArchivedRows(d.info.relid, d.info.qualified, subject, p[3], *p[2],
+	                                     ids, aged, payloads);
 	if (archived != static_cast<int64_t>(moved.rows.size()))
 		throw BatchFailed{"archived " + Str(archived) + " of " + Str(moved.rows.size()) +
 		                      " rows deleted from " + t.leaf.qualified,

@@ -45,12 +45,22 @@ struct LateCheck {
 	Interval delay; /* the stage's delay less the margin */
 };
 
+/* One primary key column: how its value becomes the queue's text. */
+struct KeyColumn {
+	AttrNumber attnum;
+	FmgrInfo output; /* in TopMemoryContext, like the plan */
+};
+
 struct LatePlan {
 	uint64_t generation = 0;
 	AttrNumber age = InvalidAttrNumber;
 	Oid age_type = InvalidOid;
-	std::vector<AttrNumber> key;
+	std::vector<KeyColumn> key;
+	bool key_needs_datestyle = false; /* a key column prints dates or times */
 	std::vector<LateCheck> checks;
+	/* each check's threshold, computed once per transaction (Due) */
+	TimestampTz thresholds_at = DT_NOBEGIN;
+	std::vector<TimestampTz> thresholds;
 };
 
 std::map<Oid, LatePlan> plans;
@@ -67,7 +77,40 @@ void AddCheck(LatePlan &plan, const TableInfo &here, const std::string &column, 
 	plan.checks.push_back(check);
 }
 
-const LatePlan &PlanFor(Oid relid)
+/*
+ * A key column's output function, looked up once per plan rather than per
+ * row; notes whether its text depends on DateStyle (QueueLateRow pins it
+ * only then: switching a setting per row costs more than the row's queueing).
+ */
+KeyColumn KeyColumnOf(Oid relid, AttrNumber attnum, bool &needs_datestyle)
+{
+	KeyColumn column{attnum, {}};
+	PgCall([&] {
+		Oid type = get_atttype(relid, attnum);
+		switch (getBaseType(type)) {
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case OIDOID:
+		case NUMERICOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case UUIDOID:
+			break;
+		default:
+			needs_datestyle = true;
+		}
+		Oid output;
+		bool varlena;
+		getTypeOutputInfo(type, &output, &varlena);
+		fmgr_info_cxt(output, &column.output, TopMemoryContext);
+	});
+	return column;
+}
+
+LatePlan &PlanFor(Oid relid)
 {
 	LatePlan &plan = plans[relid];
 	if (plan.generation == PolicyGeneration())
@@ -87,7 +130,9 @@ const LatePlan &PlanFor(Oid relid)
 			plan.age = age->attnum;
 			plan.age_type = age->type_oid;
 			for (const SqlRow &row : key.rows)
-				plan.key.push_back(static_cast<AttrNumber>(std::stoi(row[0].value())));
+				plan.key.push_back(KeyColumnOf(relid,
+				                               static_cast<AttrNumber>(std::stoi(row[0].value())),
+				                               plan.key_needs_datestyle));
 			for (const DeclaredColumn &c : table->columns) {
 				if (c.policy.anonymize_after)
 					AddCheck(plan, here, c.info.facts.name, *c.policy.anonymize_after);
@@ -113,17 +158,27 @@ TimestampTz AgeOf(Datum value, Oid type)
 	}
 }
 
-/* Whether `age` is past `delay` (already less the margin) at this transaction's start. */
-bool Due(TimestampTz age, const Interval &delay)
+/*
+ * The age before which each check of `plan` is due: its delay (already less
+ * the margin) before this transaction's start.  Computed at the
+ * transaction's first queued write, not per row.  Runs inside PgCall.
+ */
+const std::vector<TimestampTz> &Thresholds(LatePlan &plan)
 {
-	TimestampTz threshold = DatumGetTimestampTz(DirectFunctionCall2(
-	    timestamptz_mi_interval, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-	    IntervalPGetDatum(const_cast<Interval *>(&delay))));
-	return age < threshold;
+	TimestampTz start = GetCurrentTransactionStartTimestamp();
+	if (plan.thresholds_at != start || plan.thresholds.size() != plan.checks.size()) {
+		plan.thresholds.clear();
+		for (const LateCheck &check : plan.checks)
+			plan.thresholds.push_back(DatumGetTimestampTz(
+			    DirectFunctionCall2(timestamptz_mi_interval, TimestampTzGetDatum(start),
+			                        IntervalPGetDatum(const_cast<Interval *>(&check.delay)))));
+		plan.thresholds_at = start;
+	}
+	return plan.thresholds;
 }
 
 /* Which checks of `plan` the written row needs queued for; runs inside PgCall. */
-List *ColumnsToQueue(TriggerData *trigger, HeapTuple written, const LatePlan &plan)
+List *ColumnsToQueue(TriggerData *trigger, HeapTuple written, LatePlan &plan)
 {
 	TupleDesc desc = RelationGetDescr(trigger->tg_relation);
 	bool isnull;
@@ -139,8 +194,10 @@ List *ColumnsToQueue(TriggerData *trigger, HeapTuple written, const LatePlan &pl
 		moved_back = old_null || new_age < AgeOf(old_age, plan.age_type);
 	}
 	List *columns = NIL;
-	for (const LateCheck &check : plan.checks) {
-		if (!Due(new_age, check.delay))
+	const std::vector<TimestampTz> &thresholds = Thresholds(plan);
+	for (size_t i = 0; i < plan.checks.size(); i++) {
+		const LateCheck &check = plan.checks[i];
+		if (!(new_age < thresholds[i]))
 			continue;
 		bool queue = !updating || moved_back;
 		if (!queue) {
@@ -165,13 +222,34 @@ Datum KeyArray(TriggerData *trigger, HeapTuple written, const LatePlan &plan)
 	Datum *elements = static_cast<Datum *>(palloc(sizeof(Datum) * n));
 	for (int i = 0; i < n; i++) {
 		bool isnull;
-		Datum v = heap_getattr(written, plan.key[i], desc, &isnull);
-		Oid output;
-		bool varlena;
-		getTypeOutputInfo(TupleDescAttr(desc, plan.key[i] - 1)->atttypid, &output, &varlena);
-		elements[i] = CStringGetTextDatum(isnull ? "" : OidOutputFunctionCall(output, v));
+		Datum v = heap_getattr(written, plan.key[i].attnum, desc, &isnull);
+		elements[i] = CStringGetTextDatum(
+		    isnull ? "" : OutputFunctionCall(const_cast<FmgrInfo *>(&plan.key[i].output), v));
 	}
 	return PointerGetDatum(construct_array(elements, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * The queue's INSERT, planned once per backend: parsing and planning it
+ * for every queued row cost more than the row's own UPDATE.  A kept SPI
+ * plan is a cached plan, replanned when retention.late_row changes.
+ */
+SPIPlanPtr EnqueuePlan()
+{
+	static SPIPlanPtr plan = nullptr;
+	if (plan == nullptr) {
+		Oid types[3] = {OIDOID, INT2OID, TEXTARRAYOID};
+		SPIPlanPtr fresh = SPI_prepare("INSERT INTO retention.late_row (relid, attnum, row_key) "
+		                               "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+		                               3, types);
+		if (fresh == nullptr)
+			elog(ERROR, "pg_retention: could not prepare the late-row queue's insert: %s",
+			     SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(fresh) != 0)
+			elog(ERROR, "pg_retention: could not keep the late-row queue's insert");
+		plan = fresh;
+	}
+	return plan;
 }
 
 /*
@@ -187,12 +265,10 @@ void Enqueue(Oid relid, List *columns, Datum key)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ListCell *lc;
+	SPIPlanPtr plan = EnqueuePlan();
 	foreach (lc, columns) {
-		Oid types[3] = {OIDOID, INT2OID, TEXTARRAYOID};
 		Datum values[3] = {ObjectIdGetDatum(relid), Int16GetDatum((int16)lfirst_int(lc)), key};
-		int rc = SPI_execute_with_args("INSERT INTO retention.late_row (relid, attnum, row_key) "
-		                               "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-		                               3, types, values, NULL, false, 0);
+		int rc = SPI_execute_plan(plan, values, NULL, false, 0);
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "pg_retention: could not queue a late row: %s", SPI_result_code_string(rc));
 	}
@@ -225,7 +301,7 @@ void QueueLateRow(TriggerData *trigger, HeapTuple written)
 	if (suppressed > 0)
 		return;
 	Oid relid = RelationGetRelid(trigger->tg_relation);
-	const LatePlan &plan = PlanFor(relid);
+	LatePlan &plan = PlanFor(relid);
 	if (plan.checks.empty())
 		return;
 	PgCall([&] {
@@ -233,11 +309,13 @@ void QueueLateRow(TriggerData *trigger, HeapTuple written)
 		if (columns == NIL)
 			return;
 		/* keys in one text style whatever the session's, so the run can parse them back */
-		int nest = NewGUCNestLevel();
-		(void)set_config_option("datestyle", "ISO, YMD", PGC_USERSET, PGC_S_SESSION,
-		                        GUC_ACTION_SAVE, true, 0, false);
+		int nest = plan.key_needs_datestyle ? NewGUCNestLevel() : -1;
+		if (nest >= 0)
+			(void)set_config_option("datestyle", "ISO, YMD", PGC_USERSET, PGC_S_SESSION,
+			                        GUC_ACTION_SAVE, true, 0, false);
 		Datum key = KeyArray(trigger, written, plan);
-		AtEOXact_GUC(true, nest);
+		if (nest >= 0)
+			AtEOXact_GUC(true, nest);
 		Enqueue(relid, columns, key);
 	});
 }

@@ -1,0 +1,39 @@
+-- Archived rows stay readable whichever code sealed them: a row sealed as 0.1.0
+-- did (retention._seal of the row's JSON, one SQL call per row; still callable)
+-- and rows sealed by today's runs (in C++, a batch at a time) are read alike by
+-- archived_rows(), export_subject() and restore_archived(), every column back
+-- in its own type.
+SET client_min_messages = warning;
+CREATE SCHEMA fmt;
+CREATE TABLE fmt.person (id int PRIMARY KEY, name text, born date, tags text[], score numeric,
+                         seen date);
+SECURITY LABEL FOR retention ON TABLE fmt.person IS
+  'subject person(id); age from seen; archive after 1 year';
+INSERT INTO fmt.person VALUES
+  (1, 'Ann', '1980-02-03', '{a,"b c"}', 1.50, current_date - 800),
+  (2, 'Bob', NULL, '{}', NULL, current_date - 900),
+  (3, 'Cid', '1990-01-01', NULL, 3, current_date);
+-- the 0.1.0 fixture: Dee archived by 0.1.0's statement, her row as JSON through _seal
+INSERT INTO retention_archive.archived_row
+    (relid, table_name, subject, subject_hash, aged_at, purge_after, run_id, payload)
+SELECT 'fmt.person'::regclass, 'fmt.person', 'person', retention._subject_hash('person', '4'),
+       current_date - 700, NULL, NULL,
+       retention._seal('person', '4', row_to_json(r)::text)
+FROM (SELECT 4 AS id, 'Dee' AS name, date '1970-05-06' AS born, '{x}'::text[] AS tags,
+             4.25::numeric AS score, current_date - 700 AS seen) r;
+CALL retention.run();
+SELECT status, rows_archived FROM retention.run_history ORDER BY run_id DESC LIMIT 1;
+SELECT (row_data ->> 'id')::int AS id, row_data - 'seen' AS row_data
+FROM retention.archived_rows('fmt.person') ORDER BY 1;
+-- export: the 0.1.0 row and a row archived now, whole
+SELECT retention.export_subject('person', '4') #> '{tables,fmt.person,archived_rows,0,row,name}'
+         AS sealed_by_0_1_0,
+       retention.export_subject('person', '1') #> '{tables,fmt.person,archived_rows,0,row,tags}'
+         AS sealed_now;
+-- restore: all three come back, each column in its type
+SELECT retention.restore_archived('fmt.person') AS restored;
+SECURITY LABEL FOR retention ON TABLE fmt.person IS NULL;
+SELECT id, name, born, tags, score, seen < current_date - 365 AS old FROM fmt.person ORDER BY id;
+SELECT count(*) AS left_in_archive FROM retention_archive.archived_row
+WHERE relid = 'fmt.person'::regclass;
+DROP SCHEMA fmt CASCADE;
