@@ -8,7 +8,7 @@
 REVOKE ALL ON SCHEMA retention FROM PUBLIC;
 GRANT USAGE ON SCHEMA retention TO PUBLIC;
 
--- Roles (cluster-wide, created once; see docs/roles.md):
+-- Roles (cluster-wide, created once; see docs/privileges.md):
 --   retention_admin  runs the lifecycle, reads and restores the archive
 --   retention_dpo    the data-protection officer: forgets, exports, restricts, approves requests
 -- Application roles get neither.

@@ -478,7 +478,7 @@ std::vector<ReferencingKey> LoadReferencingKeys(const std::vector<Oid> &referenc
 	                  "AND a.attrelid = con.conrelid AND a.attnum = k.c "
 	                  "AND pa.attrelid = con.confrelid AND pa.attnum = k.p "
 	                  "ORDER BY con.confrelid, root.oid, con.conname, con.oid, k.i",
-	                  {relids}, true);
+	                  {relids});
 	std::vector<ReferencingKey> keys;
 	std::string current;
 	for (const SqlRow &row : r.rows) {

@@ -318,7 +318,7 @@ Target Engine::MakeTarget(const DeclaredTable &t, Oid leaf, const std::vector<De
 	                    "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
 	                    "WHERE i.indrelid = $1::oid AND i.indisprimary "
 	                    "ORDER BY array_position(i.indkey::int2[], a.attnum)",
-	                    {Str(leaf)}, true);
+	                    {Str(leaf)});
 	target.key = ColumnsOf(key, 0);
 	target.key_types = ColumnsOf(key, 1);
 	for (const std::string &oid : ColumnsOf(key, 2))
@@ -335,7 +335,7 @@ Target Engine::MakeTarget(const DeclaredTable &t, Oid leaf, const std::vector<De
 
 std::vector<std::string> Engine::ParseNameArray(const std::string &array_text)
 {
-	SqlResult r = Sql("SELECT unnest($1::text[])", {array_text}, true);
+	SqlResult r = Sql("SELECT unnest($1::text[])", {array_text});
 	return ColumnsOf(r, 0);
 }
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "guc.hpp"
 #include "write_path/late_rows.hpp"
 #include "boundary/guard.hpp"
 #include "boundary/spi_query.hpp"
@@ -36,7 +37,6 @@ namespace pg_retention::pg
 namespace
 {
 
-int late_write_margin_minutes = 24 * 60;
 int suppressed = 0; /* SuppressLateRowQueue scopes alive in this backend */
 
 /* One watermarked stage of one column, compiled for one relation. */
@@ -239,18 +239,6 @@ void QueueLateRow(TriggerData *trigger, HeapTuple written)
 		Datum key = KeyArray(trigger, written, plan);
 		AtEOXact_GUC(true, nest);
 		Enqueue(relid, columns, key);
-	});
-}
-
-void DefineLateRowSettings()
-{
-	PgCall([] {
-		DefineCustomIntVariable(
-		    "retention.late_write_margin",
-		    "How close to due a written row is queued for the next run.",
-		    "Covers transactions that straddle a run's start; a larger margin queues more rows.",
-		    &late_write_margin_minutes, 24 * 60, 0, 7 * 24 * 60, PGC_SUSET, GUC_UNIT_MIN, NULL,
-		    NULL, NULL);
 	});
 }
 
