@@ -164,21 +164,6 @@ LoadIncoming(const std::vector<Oid> &relids, const std::map<Oid, const DeclaredT
 	return refs;
 }
 
-/* The primary key columns of each of `relids`, in key order. */
-std::map<Oid, std::vector<std::string>> PrimaryKeys(const std::string &relids)
-{
-	SqlResult r = Sql("SELECT i.indrelid::text, a.attname::text FROM pg_catalog.pg_index i "
-	                  "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
-	                  "AND a.attnum = ANY (i.indkey) "
-	                  "WHERE i.indrelid = ANY ($1::oid[]) AND i.indisprimary "
-	                  "ORDER BY i.indrelid, array_position(i.indkey::int2[], a.attnum)",
-	                  {relids});
-	std::map<Oid, std::vector<std::string>> keys;
-	for (const SqlRow &row : r.rows)
-		keys[static_cast<Oid>(std::stoul(row[0].value()))].push_back(row[1].value());
-	return keys;
-}
-
 /*
  * Children before parents: a member is placed once every member holding a
  * foreign key to it is placed.  Ties (and cycles, placed last) go by name,
@@ -289,16 +274,11 @@ void SubjectScope::InitFrom(const std::string &subject)
 		key_type_oids_.push_back(c->type_oid);
 	}
 
-	std::string relids = "{";
 	std::vector<Oid> member_relids;
 	for (const DeclaredTable &t : *all_)
-		if (SubjectOf(t) == subject) {
-			relids += (relids.size() > 1 ? "," : "") + std::to_string(t.info.relid);
+		if (SubjectOf(t) == subject)
 			member_relids.push_back(t.info.relid);
-		}
-	relids += "}";
 	std::map<Oid, std::vector<IncomingReference>> incoming = LoadIncoming(member_relids, declared);
-	std::map<Oid, std::vector<std::string>> primary_keys = PrimaryKeys(relids);
 	std::vector<SubjectMember> members;
 	for (const DeclaredTable &t : *all_) {
 		if (SubjectOf(t) != subject)
@@ -311,7 +291,8 @@ void SubjectScope::InitFrom(const std::string &subject)
 		m.path = ResolveSubjectPath(t, *all_);
 		m.action = t.policy->on_forget.value_or(ForgetAction::Delete);
 		m.references = incoming[t.info.relid];
-		m.primary_key = primary_keys[t.info.relid];
+		for (const KeyColumn &k : LoadPrimaryKey(t.info.relid))
+			m.primary_key.push_back(k.name);
 		for (const SubjectHop &hop : m.path.hops)
 			m.hop_parents.push_back(LoadTableInfo(hop.parent_relid).qualified);
 		members.push_back(std::move(m));

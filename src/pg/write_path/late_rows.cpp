@@ -77,17 +77,12 @@ const LatePlan &PlanFor(Oid relid)
 	if (table && table->problem.empty() && table->policy && table->policy->age_column) {
 		TableInfo here = relid == table->info.relid ? table->info : LoadTableInfo(relid);
 		const ColumnInfo *age = here.FindColumn(*table->policy->age_column);
-		SqlResult key =
-		    Sql("SELECT a.attnum FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
-		        "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
-		        "WHERE i.indrelid = $1::oid AND i.indisprimary "
-		        "ORDER BY array_position(i.indkey::int2[], a.attnum)",
-		        {std::to_string(relid)});
-		if (age != nullptr && !key.rows.empty()) {
+		std::vector<KeyColumn> key = LoadPrimaryKey(relid);
+		if (age != nullptr && !key.empty()) {
 			plan.age = age->attnum;
 			plan.age_type = age->type_oid;
-			for (const SqlRow &row : key.rows)
-				plan.key.push_back(static_cast<AttrNumber>(std::stoi(row[0].value())));
+			for (const KeyColumn &k : key)
+				plan.key.push_back(k.attnum);
 			for (const DeclaredColumn &c : table->columns) {
 				if (c.policy.anonymize_after)
 					AddCheck(plan, here, c.info.facts.name, *c.policy.anonymize_after);
