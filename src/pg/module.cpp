@@ -14,6 +14,7 @@
 #include "boundary/guard.hpp"
 #include "archive/archive.hpp"
 #include "rights/erasure.hpp"
+#include "guc.hpp"
 #include "module.hpp"
 #include "boundary/owner_sql.hpp"
 
@@ -28,12 +29,10 @@ namespace
 
 void RegisterEverything()
 {
+	pg_retention::pg::DefineSettings();
 	pg_retention::pg::LoadServerKey();
-	pg_retention::pg::DefineLifecycleSettings();
-	pg_retention::pg::DefineLateRowSettings();
 	pg_retention::pg::RegisterLabelProvider();
 	pg_retention::pg::RegisterArchiveCallbacks();
-	pg_retention::pg::DefineErasureSettings();
 	pg_retention::pg::RegisterWorkers();
 	pg_retention::pg::InstallStatementGuard();
 	MarkGUCPrefixReserved("retention");

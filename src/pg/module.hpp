@@ -14,10 +14,6 @@ namespace pg_retention::pg
 
 /* label_provider.cpp: the "retention" provider, cache callback, rename hook. */
 void RegisterLabelProvider();
-/* lifecycle/settings.cpp: batch sizing, lock timeout, history settings. */
-void DefineLifecycleSettings();
-/* late_rows.cpp: the late-write margin. */
-void DefineLateRowSettings();
 /* server_key.cpp: reads the server key once, in the postmaster. */
 void LoadServerKey();
 /* worker_launcher.cpp: the background worker's settings, shared memory and launcher. */

@@ -24,6 +24,7 @@
 #include "base/error.hpp"
 #include "crypto/keys.hpp"
 
+#include "guc.hpp"
 #include "boundary/guard.hpp"
 #include "archive/server_key.hpp"
 
@@ -37,13 +38,6 @@ namespace pg_retention::pg
 
 namespace
 {
-
-char *key_file_setting = nullptr;
-char *key_command_setting = nullptr;
-int key_version_setting = 1;
-
-char *previous_key_file_setting = nullptr;
-int previous_key_version_setting = 0;
 
 std::optional<KeyRing> server_key;
 std::optional<KeyRing> previous_key; /* during a rotation: the key being retired */
@@ -145,28 +139,6 @@ const KeyRing &RequireServerKey()
 
 void LoadServerKey()
 {
-	PgCall([] {
-		DefineCustomStringVariable(
-		    "retention.key_file", "File holding the retention server key (64 hex characters).",
-		    "Read once at server start; the key itself is never visible to SQL.", &key_file_setting,
-		    "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
-		DefineCustomStringVariable(
-		    "retention.key_command", "Command whose output is the retention server key.",
-		    "Run once at server start, like pgsodium's getkey script.", &key_command_setting, "",
-		    PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
-		DefineCustomIntVariable("retention.key_version", "Version number of the server key.",
-		                        "Raise it when rotating the key; see the README.",
-		                        &key_version_setting, 1, 1, INT_MAX, PGC_POSTMASTER,
-		                        GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
-		DefineCustomStringVariable(
-		    "retention.previous_key_file", "File holding the server key being retired.",
-		    "Set during a key rotation until retention.rewrap_archive_keys() has run.",
-		    &previous_key_file_setting, "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
-		DefineCustomIntVariable("retention.previous_key_version",
-		                        "Version number of the server key being retired.", NULL,
-		                        &previous_key_version_setting, 0, 0, INT_MAX, PGC_POSTMASTER,
-		                        GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
-	});
 	try {
 		Load();
 	} catch (const Error &e) {

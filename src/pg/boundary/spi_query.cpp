@@ -226,14 +226,14 @@ private:
 
 } // namespace
 
-SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params, bool /*read_only*/)
+SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params)
 {
 	ExtensionStatement own;
 	return detail::Execute(sql, params, std::vector<Oid>(params.size(), TEXTOID));
 }
 
 SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
-                   const std::vector<Oid> &param_types, bool /*read_only*/)
+                   const std::vector<Oid> &param_types)
 {
 	ExtensionStatement own;
 	return detail::Execute(sql, params, param_types);

@@ -35,11 +35,10 @@ struct SqlResult {
 /*
  * Runs `sql` with text parameters $1..$n as the extension's own identity:
  * for the extension's tables and the catalogs only (a user table goes
- * through OwnerSql, owner_sql.hpp).  read_only is ignored: every statement
- * takes a fresh snapshot (see detail::Execute).
+ * through OwnerSql, owner_sql.hpp).  Every statement takes a fresh
+ * snapshot, reads included (see detail::Execute).
  */
-SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params = {},
-              bool read_only = false);
+SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params = {});
 
 /*
  * The same with parameters of the given types (type OIDs, text values
@@ -47,7 +46,7 @@ SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params = {},
  * costs nothing per row, where a text parameter is converted at every row.
  */
 SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
-                   const std::vector<unsigned int> &param_types, bool read_only = false);
+                   const std::vector<unsigned int> &param_types);
 
 /*
  * The same with parameters the caller built in their own types (Datums,

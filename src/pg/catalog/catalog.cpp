@@ -478,7 +478,7 @@ std::vector<ReferencingKey> LoadReferencingKeys(const std::vector<Oid> &referenc
 	                  "AND a.attrelid = con.conrelid AND a.attnum = k.c "
 	                  "AND pa.attrelid = con.confrelid AND pa.attnum = k.p "
 	                  "ORDER BY con.confrelid, root.oid, con.conname, con.oid, k.i",
-	                  {relids}, true);
+	                  {relids});
 	std::vector<ReferencingKey> keys;
 	std::string current;
 	for (const SqlRow &row : r.rows) {
@@ -546,6 +546,22 @@ bool HasLeadingIndex(Oid relid, const std::string &column)
 		relation_close(rel, AccessShareLock);
 		return found;
 	});
+}
+
+std::vector<KeyColumn> LoadPrimaryKey(Oid relid)
+{
+	SqlResult r = Sql("SELECT a.attname, a.attnum::text, a.atttypid::text, "
+	                  "pg_catalog.format_type(a.atttypid, a.atttypmod) "
+	                  "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
+	                  "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
+	                  "WHERE i.indrelid = $1::oid AND i.indisprimary "
+	                  "ORDER BY array_position(i.indkey::int2[], a.attnum)",
+	                  {std::to_string(relid)});
+	std::vector<KeyColumn> key;
+	for (const SqlRow &row : r.rows)
+		key.push_back(KeyColumn{row[0].value(), static_cast<AttrNumber>(std::stoi(row[1].value())),
+		                        static_cast<Oid>(std::stoul(row[2].value())), row[3].value()});
+	return key;
 }
 
 Oid PartitionRoot(Oid relid)

@@ -110,6 +110,19 @@ std::vector<ReferencingKey> LoadReferencingKeys(const std::vector<Oid> &referenc
  * a partitioned table, when every leaf partition has one.
  */
 bool HasLeadingIndex(Oid relid, const std::string &column);
+/* One column of a primary key. */
+struct KeyColumn {
+	std::string name;
+	AttrNumber attnum;
+	Oid type_oid;
+	std::string type_sql; /* format_type(type, typmod) */
+};
+/*
+ * The primary key columns of `relid`, in key order (empty when it has
+ * none).  The one reader of primary keys: the lifecycle, the late-row
+ * queue and subject scopes use it.
+ */
+std::vector<KeyColumn> LoadPrimaryKey(Oid relid);
 /* The topmost partitioned ancestor of a partition, or relid itself. */
 Oid PartitionRoot(Oid relid);
 /* The leaf partitions of a partitioned table (relid itself when it is a plain table). */

@@ -31,8 +31,7 @@ const char *LibraryVersion()
 std::optional<std::string> OtherSchemaVersion()
 {
 	SqlValue installed =
-	    Sql("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pg_retention'", {},
-	        true)
+	    Sql("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pg_retention'", {})
 	        .Scalar();
 	if (installed && *installed == LibraryVersion())
 		return std::nullopt;

@@ -54,8 +54,8 @@ SqlResult Engine::ArchiveRows(const Target &t, const std::string &due_rows,
 		aged.push_back(row[1]);
 		payloads.push_back(row[2]);
 	}
-	int64_t archived = WriteArchivedRows(d.info.relid, d.info.qualified, subject, p[3], *p[2],
-	                                     ids, aged, payloads);
+	int64_t archived = WriteArchivedRows(d.info.relid, d.info.qualified, subject, p[3], *p[2], ids,
+	                                     aged, payloads);
 	if (archived != static_cast<int64_t>(moved.rows.size()))
 		throw BatchFailed{"archived " + Str(archived) + " of " + Str(moved.rows.size()) +
 		                      " rows deleted from " + t.leaf.qualified,

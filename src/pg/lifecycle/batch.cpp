@@ -43,7 +43,7 @@ bool Batcher::Retryable(const BatchFailed &f, int attempt)
 {
 	/* lock_not_available: an application transaction holds a row; retry */
 	/* foreign_key_violation: a referencing row committed during the statement */
-	return (f.sqlstate == "55P03" || f.sqlstate == "23503") && attempt < lock_retries;
+	return (f.sqlstate == "55P03" || f.sqlstate == "23503") && attempt < kLockRetries;
 }
 
 void Batcher::WaitBeforeRetry(int attempt)

@@ -23,17 +23,15 @@
 
 #include "base/error.hpp"
 #include "boundary/guard.hpp"
+#include "guc.hpp"
 #include "lifecycle/lifecycle.hpp"
 #include "boundary/subtransaction.hpp"
 
 namespace pg_retention::pg::lifecycle
 {
 
-/* Settings of the batches (defined with the lifecycle's settings). */
-extern int batch_target_ms;
-extern int batch_max_rows;
-extern int lock_timeout_ms;
-extern int lock_retries;
+/* Attempts of a batch an application transaction keeps waiting. */
+constexpr int kLockRetries = 5;
 
 /* A batch failed and its subtransaction was rolled back. */
 struct BatchFailed {

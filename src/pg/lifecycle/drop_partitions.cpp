@@ -36,7 +36,7 @@ void Engine::DropExpiredPartitions(const DeclaredTable &t, const Delay &delay)
 	        "AND pt.partnatts = 1 AND pt.partattrs[0] = "
 	        "  (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = $1::oid AND "
 	        "attname = $2)",
-	        {Str(t.info.relid), *t.policy->age_column}, true);
+	        {Str(t.info.relid), *t.policy->age_column});
 	if (!LoadReferencingKeys({t.info.relid}).empty())
 		return; /* rows may be referenced: the row path checks them one by one */
 	Target probe;

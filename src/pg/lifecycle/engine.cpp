@@ -308,17 +308,11 @@ Target Engine::MakeTarget(const DeclaredTable &t, Oid leaf, const std::vector<De
 			target.age_type_oid = age->type_oid;
 		}
 	}
-	SqlResult key = Sql("SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
-	                    "a.atttypid "
-	                    "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
-	                    "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
-	                    "WHERE i.indrelid = $1::oid AND i.indisprimary "
-	                    "ORDER BY array_position(i.indkey::int2[], a.attnum)",
-	                    {Str(leaf)}, true);
-	target.key = ColumnsOf(key, 0);
-	target.key_types = ColumnsOf(key, 1);
-	for (const std::string &oid : ColumnsOf(key, 2))
-		target.key_type_oids.push_back(static_cast<Oid>(std::stoul(oid)));
+	for (const KeyColumn &k : LoadPrimaryKey(leaf)) {
+		target.key.push_back(k.name);
+		target.key_types.push_back(k.type_sql);
+		target.key_type_oids.push_back(k.type_oid);
+	}
 	/* keys that keep a referenced row from going (a partition's own key counts for its root) */
 	for (const ReferencingKey &k : LoadReferencingKeys({t.info.relid, leaf}))
 		if (k.on_delete == 'a' || k.on_delete == 'r')
@@ -331,7 +325,7 @@ Target Engine::MakeTarget(const DeclaredTable &t, Oid leaf, const std::vector<De
 
 std::vector<std::string> Engine::ParseNameArray(const std::string &array_text)
 {
-	SqlResult r = Sql("SELECT unnest($1::text[])", {array_text}, true);
+	SqlResult r = Sql("SELECT unnest($1::text[])", {array_text});
 	return ColumnsOf(r, 0);
 }
 

@@ -36,9 +36,6 @@
 namespace pg_retention::pg::lifecycle
 {
 
-/* Days of run history kept (retention.history_days). */
-extern int history_days;
-
 /* Advisory lock class of "a run is in progress in this database" ('RET1'). */
 constexpr int32_t kRunLockClass = 0x52455431;
 

@@ -9,6 +9,7 @@
  *		src/pg/lifecycle/history.cpp
  *-------------------------------------------------------------------------
  */
+#include "guc.hpp"
 #include "lifecycle/engine.hpp"
 
 namespace pg_retention::pg
@@ -53,7 +54,7 @@ int64_t PruneRunHistory()
 {
 	return Sql("DELETE FROM retention.run_history WHERE started_at < clock_timestamp() - "
 	           "make_interval(days => $1::int) AND status <> 'running'",
-	           {Str(lifecycle::history_days)})
+	           {Str(history_days)})
 	    .processed;
 }
 

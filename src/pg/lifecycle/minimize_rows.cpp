@@ -42,7 +42,7 @@ void Engine::MinimizeExistingRows(const Target &t)
 	/* done once per set of rules: the trigger minimizes every later write */
 	SqlResult state = Sql("SELECT watermark_key FROM retention.stage_state WHERE relid = "
 	                      "$1::oid AND attnum = 0 AND action = 'minimize'",
-	                      {Str(t.leaf.relid)}, true);
+	                      {Str(t.leaf.relid)});
 	if (state.Scalar() && *state.Scalar() == signature)
 		return;
 	StageOutcome o;

@@ -48,10 +48,8 @@ void ProcedureTransactions::CommitAndContinue()
 {
 	if (atomic_)
 		return; /* called inside a transaction block: one transaction for all */
-	PgCall([] {
-		SPI_commit();
-		SPI_start_transaction();
-	});
+	/* SPI_commit starts the next transaction itself (PostgreSQL 15 and later) */
+	PgCall([] { SPI_commit(); });
 }
 
 } // namespace pg_retention::pg::lifecycle

@@ -48,7 +48,7 @@ std::string Engine::StageHorizon()
 {
 	return Sql("SELECT pg_catalog.xid(pg_catalog.pg_snapshot_xmax("
 	           "pg_catalog.pg_current_snapshot()))::text",
-	           {}, true)
+	           {})
 	    .Scalar()
 	    .value();
 }

@@ -40,7 +40,7 @@ void Engine::UpdateValues(const Target &t, const DeclaredColumn &c, const char *
 	std::string attnum = Str(column->attnum);
 	SqlResult state = Sql("SELECT watermark_age, watermark_key FROM retention.stage_state "
 	                      "WHERE relid = $1::oid AND attnum = $2::int2 AND action = $3",
-	                      {Str(t.leaf.relid), attnum, std::string(action)}, true);
+	                      {Str(t.leaf.relid), attnum, std::string(action)});
 	std::vector<SqlValue> mark; /* age, then key values: the last row processed */
 	if (!state.rows.empty() && state.rows[0][0]) {
 		mark.push_back(state.rows[0][0]);

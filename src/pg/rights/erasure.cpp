@@ -23,6 +23,7 @@
 
 #include "base/error.hpp"
 
+#include "guc.hpp"
 #include "archive/archive.hpp"
 #include "rights/erasure.hpp"
 #include "rights/forget.hpp"
@@ -38,8 +39,6 @@ namespace pg_retention::pg
 
 namespace
 {
-
-bool auto_approve_erasure = false;
 
 /* Carries out one approved request; throws what forget throws. */
 void CarryOut(const std::string &request_id, const std::string &subject, const SqlValue &id,
@@ -122,17 +121,6 @@ int64_t ProcessErasureRequests()
 			    {id, error});
 	}
 	return done;
-}
-
-void DefineErasureSettings()
-{
-	PgCall([] {
-		DefineCustomBoolVariable(
-		    "retention.auto_approve_erasure", "Approves erasure requests as they are received.",
-		    "Approved requests are carried out by the background worker, or by "
-		    "retention.process_erasure_requests().",
-		    &auto_approve_erasure, false, PGC_SUSET, 0, NULL, NULL, NULL);
-	});
 }
 
 /* retention.process_erasure_requests() -> bigint */

@@ -26,7 +26,4 @@ namespace pg_retention::pg
  */
 int64_t ProcessErasureRequests();
 
-/* Registers retention.auto_approve_erasure; called from _PG_init. */
-void DefineErasureSettings();
-
 } // namespace pg_retention::pg

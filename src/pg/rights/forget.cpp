@@ -430,7 +430,7 @@ std::string SkipForgottenRows(Oid relid, const std::vector<std::string> &key,
 	/* the keys as one text[] literal of text[] texts: compared with <> ALL, hashed */
 	SqlValue keys = Sql("SELECT array_agg(row_key::text)::text FROM retention.forgotten_row "
 	                    "WHERE relation = $1::oid::regclass",
-	                    {Str(relid)}, true)
+	                    {Str(relid)})
 	                    .Scalar();
 	if (!keys)
 		return "";
@@ -584,7 +584,7 @@ PGR_FUNCTION(retention_verify_forgotten)
 	        " AND k.subject_hash = decode($2, 'hex')) "
 	        "FROM retention_archive.archived_row WHERE subject = $1 "
 	        "AND subject_hash = decode($2, 'hex')",
-	        p, true);
+	        p);
 	int64_t archived = std::stoll(archive.rows[0][0].value());
 	int64_t held = std::stoll(archive.rows[0][1].value());
 	Leftover(out, "retention_archive.archived_row", SqlValue(), archived, "leftover");

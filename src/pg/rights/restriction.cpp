@@ -211,7 +211,7 @@ DeclaredTable SubjectTableArgument(FunctionCallInfo fcinfo)
 bool DropPolicy(const TableInfo &target, const char *name)
 {
 	if (Sql("SELECT 1 FROM pg_catalog.pg_policy WHERE polrelid = $1::oid AND polname = $2",
-	        {std::to_string(target.relid), std::string(name)}, true)
+	        {std::to_string(target.relid), std::string(name)})
 	        .processed == 0)
 		return false;
 	Sql("DROP POLICY " + std::string(name) + " ON " + target.qualified);
@@ -226,7 +226,7 @@ std::vector<TableInfo> PolicyTargets(const DeclaredTable &t)
 		SqlResult parts = Sql("SELECT c.oid::text FROM pg_catalog.pg_partition_tree($1::oid) p "
 		                      "JOIN pg_catalog.pg_class c ON c.oid = p.relid "
 		                      "WHERE p.relid <> $1::oid ORDER BY p.level, c.relname",
-		                      {std::to_string(t.info.relid)}, true);
+		                      {std::to_string(t.info.relid)});
 		for (const SqlRow &row : parts.rows)
 			targets.push_back(LoadTableInfo(static_cast<Oid>(std::stoul(row[0].value()))));
 	}
@@ -302,7 +302,7 @@ PGR_FUNCTION(retention_enable_restriction)
 		            "retention.check() lists the problem; fix it first");
 	for (const TableInfo &target : PolicyTargets(t)) {
 		bool rls = Sql("SELECT relrowsecurity FROM pg_catalog.pg_class WHERE oid = $1::oid",
-		               {std::to_string(target.relid)}, true)
+		               {std::to_string(target.relid)})
 		               .Scalar() == SqlValue("t");
 		if (!rls) {
 			/* RLS denies everything without a permissive policy: allow all, then restrict */

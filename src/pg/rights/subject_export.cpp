@@ -68,7 +68,7 @@ void AddDeclarations(std::map<std::string, TableExport> &tables,
 	        "anonymize_method, 'archive_after', archive_after::text, 'purge_after', "
 	        "purge_after::text, 'on_forget', on_forget))::text "
 	        "FROM retention.processing_register() WHERE table_name::oid = ANY ($1::oid[])",
-	        {relids}, true);
+	        {relids});
 	for (const SqlRow &row : r.rows) {
 		TableExport &t = tables[name_of.at(row[0].value())];
 		if (!row[1])
@@ -115,7 +115,7 @@ PGR_FUNCTION(retention_export_subject)
 	    "retention._open(subject, subject_hash, payload)::jsonb) ORDER BY id)::text "
 	    "FROM retention_archive.archived_row WHERE subject = $1 AND subject_hash = decode($2, "
 	    "'hex') GROUP BY relid, table_name",
-	    {subject, sid.HashHex()}, true);
+	    {subject, sid.HashHex()});
 	for (const SqlRow &row : archived.rows) {
 		auto known = name_of.find(row[0].value());
 		std::string name = known != name_of.end() ? known->second : row[1].value();
@@ -130,7 +130,7 @@ PGR_FUNCTION(retention_export_subject)
 			entry += ", \"subject_path\": " + JsonString(t.path);
 		body += (body.empty() ? "" : ", ") + JsonString(name) + ": {" + entry + "}";
 	}
-	std::string exported_at = Sql("SELECT to_jsonb(now())::text", {}, true).Scalar().value();
+	std::string exported_at = Sql("SELECT to_jsonb(now())::text", {}).Scalar().value();
 	return JsonbDatum("{\"subject\": " + JsonString(subject) +
 	                  ", \"subject_id\": " + JsonString(sid.text) +
 	                  ", \"exported_at\": " + exported_at + ", \"tables\": {" + body + "}}");

@@ -1,9 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * subject_rights.cpp
- *		The scope of one subject (see subject_rights.hpp), and the two SQL
- *		functions that only read it: retention.subject_map(subject) and
- *		retention._canonical_id(subject, id).
+ *		The scope of one subject (see subject_rights.hpp); the SQL side is
+ *		in subject_sql.cpp.
  *
  *		A scope is built from the cached declarations and kept per backend
  *		until the declarations change (PolicyGeneration), so a forget or an
@@ -24,13 +23,8 @@
 #include "archive/archive.hpp"
 #include "boundary/guard.hpp"
 #include "boundary/owner_sql.hpp"
-#include "boundary/result_set.hpp"
 #include "rights/subject_rights.hpp"
 #include "catalog/table_order.hpp"
-
-extern "C" {
-#include "utils/jsonb.h"
-}
 
 namespace pg_retention::pg
 {
@@ -170,21 +164,6 @@ LoadIncoming(const std::vector<Oid> &relids, const std::map<Oid, const DeclaredT
 	return refs;
 }
 
-/* The primary key columns of each of `relids`, in key order. */
-std::map<Oid, std::vector<std::string>> PrimaryKeys(const std::string &relids)
-{
-	SqlResult r = Sql("SELECT i.indrelid::text, a.attname::text FROM pg_catalog.pg_index i "
-	                  "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
-	                  "AND a.attnum = ANY (i.indkey) "
-	                  "WHERE i.indrelid = ANY ($1::oid[]) AND i.indisprimary "
-	                  "ORDER BY i.indrelid, array_position(i.indkey::int2[], a.attnum)",
-	                  {relids}, true);
-	std::map<Oid, std::vector<std::string>> keys;
-	for (const SqlRow &row : r.rows)
-		keys[static_cast<Oid>(std::stoul(row[0].value()))].push_back(row[1].value());
-	return keys;
-}
-
 /*
  * Children before parents: a member is placed once every member holding a
  * foreign key to it is placed.  Ties (and cycles, placed last) go by name,
@@ -214,77 +193,6 @@ std::string SubjectId::HashHex() const
 		hex += digits[c & 15];
 	}
 	return hex;
-}
-
-std::string JsonString(const std::string &value)
-{
-	std::string out = "\"";
-	for (unsigned char c : value) {
-		switch (c) {
-		case '"':
-			out += "\\\"";
-			break;
-		case '\\':
-			out += "\\\\";
-			break;
-		case '\n':
-			out += "\\n";
-			break;
-		case '\r':
-			out += "\\r";
-			break;
-		case '\t':
-			out += "\\t";
-			break;
-		default:
-			if (c < 0x20) {
-				char buf[8];
-				snprintf(buf, sizeof(buf), "\\u%04x", c);
-				out += buf;
-			} else {
-				out += static_cast<char>(c);
-			}
-		}
-	}
-	return out + "\"";
-}
-
-ResolvedSubject ResolveSubject(const std::string &subject, const std::string &id,
-                               const char *action)
-{
-	ResolvedSubject resolved;
-	resolved.scope = SubjectScope::Load(subject);
-	resolved.scope->RequireResolvedPaths(action);
-	resolved.id = resolved.scope->Canonical(id);
-	return resolved;
-}
-
-ResolvedSubject SubjectArguments(FunctionCallInfo fcinfo, const char *action)
-{
-	std::string subject = RequiredText(fcinfo, 0, "subject");
-	return ResolveSubject(subject, RequiredText(fcinfo, 1, "subject id"), action);
-}
-
-std::string RequiredText(FunctionCallInfo fcinfo, int n, const char *what)
-{
-	if (PG_ARGISNULL(n))
-		throw Error(ErrorKind::NullValueNotAllowed, std::string(what) + " must not be NULL", "",
-		            "pass a subject name (as declared in the labels) and the subject's id as text");
-	return OptionalText(fcinfo, n).value();
-}
-
-SqlValue OptionalText(FunctionCallInfo fcinfo, int n)
-{
-	if (PG_ARGISNULL(n))
-		return std::nullopt;
-	/* detoasting may ereport: through PgCall, other arguments' strings may be alive */
-	text *t = PgCall([&] { return PG_GETARG_TEXT_PP(n); });
-	return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-}
-
-Datum JsonbDatum(const std::string &json)
-{
-	return PgCall([&] { return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.c_str())); });
 }
 
 std::string TypeNameOf(Oid type)
@@ -366,16 +274,11 @@ void SubjectScope::InitFrom(const std::string &subject)
 		key_type_oids_.push_back(c->type_oid);
 	}
 
-	std::string relids = "{";
 	std::vector<Oid> member_relids;
 	for (const DeclaredTable &t : *all_)
-		if (SubjectOf(t) == subject) {
-			relids += (relids.size() > 1 ? "," : "") + std::to_string(t.info.relid);
+		if (SubjectOf(t) == subject)
 			member_relids.push_back(t.info.relid);
-		}
-	relids += "}";
 	std::map<Oid, std::vector<IncomingReference>> incoming = LoadIncoming(member_relids, declared);
-	std::map<Oid, std::vector<std::string>> primary_keys = PrimaryKeys(relids);
 	std::vector<SubjectMember> members;
 	for (const DeclaredTable &t : *all_) {
 		if (SubjectOf(t) != subject)
@@ -388,7 +291,8 @@ void SubjectScope::InitFrom(const std::string &subject)
 		m.path = ResolveSubjectPath(t, *all_);
 		m.action = t.policy->on_forget.value_or(ForgetAction::Delete);
 		m.references = incoming[t.info.relid];
-		m.primary_key = primary_keys[t.info.relid];
+		for (const KeyColumn &k : LoadPrimaryKey(t.info.relid))
+			m.primary_key.push_back(k.name);
 		for (const SubjectHop &hop : m.path.hops)
 			m.hop_parents.push_back(LoadTableInfo(hop.parent_relid).qualified);
 		members.push_back(std::move(m));
@@ -587,52 +491,6 @@ std::string SubjectScope::PathText(const SubjectMember &m) const
 		        ColumnsOfTable(parent, hop.parent_columns);
 	}
 	return text;
-}
-
-/* retention._canonical_id(subject text, id text) -> text */
-PGR_FUNCTION(retention_canonical_id)
-{
-	std::string subject = RequiredText(fcinfo, 0, "subject");
-	std::string id = RequiredText(fcinfo, 1, "subject id");
-	std::string canonical = SubjectScope::Load(subject)->Canonical(id).text;
-	return PgCall([&] { return PointerGetDatum(cstring_to_text(canonical.c_str())); });
-}
-
-/*
- * retention.subject_map(subject) -> (table_name, depth, path, on_forget,
- * personal_columns, problem): where the subject's data lives.
- */
-PGR_FUNCTION(retention_subject_map)
-{
-	std::string subject = RequiredText(fcinfo, 0, "subject");
-	std::shared_ptr<const SubjectScope> scope = SubjectScope::Load(subject);
-	ResultSet out(fcinfo);
-	std::vector<const SubjectMember *> rows;
-	for (const SubjectMember &m : scope->members())
-		rows.push_back(&m);
-	/* the subject table first, then by distance and name */
-	std::stable_sort(rows.begin(), rows.end(), [](const SubjectMember *a, const SubjectMember *b) {
-		if (a->path.hops.size() != b->path.hops.size())
-			return a->path.hops.size() < b->path.hops.size();
-		return a->table->info.qualified < b->table->info.qualified;
-	});
-	for (const SubjectMember *m : rows) {
-		std::string columns = "{";
-		for (const DeclaredColumn &c : m->table->columns) {
-			columns += columns.size() > 1 ? "," : "";
-			columns += "\"";
-			for (char ch : c.info.facts.name)
-				columns += (ch == '"' || ch == '\\') ? std::string("\\") + ch : std::string(1, ch);
-			columns += "\"";
-		}
-		columns += "}";
-		bool resolved = m->path.problem.empty();
-		out.Add({m->table->info.relid, static_cast<int64_t>(m->path.hops.size()),
-		         resolved ? Value(scope->PathText(*m)) : Value(),
-		         std::string(ForgetActionName(m->action)), columns,
-		         resolved ? Value() : Value(m->path.problem)});
-	}
-	return (Datum)0;
 }
 
 } // namespace pg_retention::pg

@@ -397,13 +397,12 @@ void LauncherMain()
 } // namespace
 
 /*
- * Settings, shared memory and the launcher, from _PG_init.  The launcher
+ * Shared memory and the launcher, from _PG_init (the settings: guc.cpp).  The launcher
  * is registered even when retention.worker_enabled is off: it idles then,
  * and a reload that turns the setting on needs no restart.
  */
 void RegisterWorkers()
 {
-	DefineWorkerSettings();
 	InstallWorkerSharedMemory();
 	BackgroundWorker launcher;
 	memset(&launcher, 0, sizeof(launcher));

@@ -20,6 +20,7 @@
 
 #include "schedule/schedule.hpp"
 
+#include "guc.hpp"
 #include "boundary/guard.hpp"
 #include "worker/worker_settings.hpp"
 
@@ -35,15 +36,7 @@ namespace pg_retention::pg
 namespace
 {
 
-bool worker_enabled = true;
-char *run_at_setting = nullptr;
 int run_at_minute = 3 * 60;
-char *time_zone_setting = nullptr;
-int max_run_minutes = 240;
-int retry_base_seconds = 60;
-int retry_limit = 3;
-int max_workers = 2;
-char *test_clock_setting = nullptr;
 
 struct TestClock {
 	bool set;
@@ -82,6 +75,10 @@ template <typename T> void *MallocExtra(const T &value)
 		*static_cast<T *>(extra) = value;
 	return extra;
 }
+
+} // namespace
+
+/* The hooks of the worker's settings (defined in guc.cpp). */
 
 bool CheckRunAt(char **newval, void **extra, GucSource)
 {
@@ -122,6 +119,9 @@ void AssignTimeZone(const char *, void *extra)
 	schedule_zone.Set(*static_cast<pg_tz **>(extra));
 }
 
+namespace
+{
+
 /*
  * A timestamptz literal, parsed without ereport (check hooks must not
  * throw): special values such as 'now' or 'infinity' are refused, the
@@ -147,6 +147,8 @@ std::optional<TimestampTz> ParseClock(const char *text)
 	return result;
 }
 
+} // namespace
+
 bool CheckTestClock(char **newval, void **extra, GucSource)
 {
 	TestClock clock = {false, 0};
@@ -166,47 +168,6 @@ bool CheckTestClock(char **newval, void **extra, GucSource)
 void AssignTestClock(const char *, void *extra)
 {
 	test_clock = *static_cast<TestClock *>(extra);
-}
-
-} // namespace
-
-void DefineWorkerSettings()
-{
-	PgCall([] {
-		DefineCustomBoolVariable(
-		    "retention.worker_enabled", "Runs the lifecycle on schedule in every database.",
-		    "Off: the background worker starts nothing, and a run in progress stops between "
-		    "batches.",
-		    &worker_enabled, true, PGC_SIGHUP, 0, NULL, NULL, NULL);
-		DefineCustomStringVariable("retention.run_at",
-		                           "Time of day of the daily lifecycle run (HH:MM).",
-		                           "Local time in retention.time_zone.", &run_at_setting, "03:00",
-		                           PGC_SIGHUP, 0, CheckRunAt, AssignRunAt, NULL);
-		DefineCustomStringVariable(
-		    "retention.time_zone", "Time zone of retention.run_at, e.g. Europe/Paris.", NULL,
-		    &time_zone_setting, "UTC", PGC_SIGHUP, 0, CheckTimeZone, AssignTimeZone, NULL);
-		DefineCustomIntVariable(
-		    "retention.max_run_duration", "Longest a scheduled run may last.",
-		    "The run stops between batches when this much time has passed since its scheduled "
-		    "start, and resumes at the next scheduled run.",
-		    &max_run_minutes, 240, 1, 24 * 60, PGC_SIGHUP, GUC_UNIT_MIN, NULL, NULL, NULL);
-		DefineCustomIntVariable(
-		    "retention.retry_base_delay", "Wait before retrying a failed run.",
-		    "Each further retry waits five times longer, within the run's window.",
-		    &retry_base_seconds, 60, 1, 24 * 3600, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
-		DefineCustomIntVariable("retention.retry_limit",
-		                        "Retries of a failed run before waiting for the next schedule.",
-		                        NULL, &retry_limit, 3, 0, 100, PGC_SIGHUP, 0, NULL, NULL, NULL);
-		DefineCustomIntVariable(
-		    "retention.max_workers", "Databases processed at the same time.",
-		    "Each takes one of max_worker_processes while it runs; the launcher takes one more.",
-		    &max_workers, 2, 1, 1024, PGC_SIGHUP, 0, NULL, NULL, NULL);
-		DefineCustomStringVariable(
-		    "retention.test_clock", "For tests only: the time the worker believes it is.",
-		    "Empty: the real clock.  Used by the schedule and as the lifecycle's now.",
-		    &test_clock_setting, "", PGC_SUSET, GUC_NOT_IN_SAMPLE, CheckTestClock, AssignTestClock,
-		    NULL);
-	});
 }
 
 bool WorkerEnabled()

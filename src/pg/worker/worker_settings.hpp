@@ -25,8 +25,13 @@
 namespace pg_retention::pg
 {
 
-/* Defines the retention.* settings of the worker (called from _PG_init). */
-void DefineWorkerSettings();
+/* Check and assign hooks of retention.run_at, time_zone and test_clock (guc.cpp). */
+bool CheckRunAt(char **newval, void **extra, GucSource source);
+void AssignRunAt(const char *newval, void *extra);
+bool CheckTimeZone(char **newval, void **extra, GucSource source);
+void AssignTimeZone(const char *newval, void *extra);
+bool CheckTestClock(char **newval, void **extra, GucSource source);
+void AssignTestClock(const char *newval, void *extra);
 
 /* retention.worker_enabled */
 bool WorkerEnabled();

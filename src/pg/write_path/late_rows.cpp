@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "guc.hpp"
 #include "write_path/late_rows.hpp"
 #include "boundary/guard.hpp"
 #include "boundary/spi_query.hpp"
@@ -36,7 +37,6 @@ namespace pg_retention::pg
 namespace
 {
 
-int late_write_margin_minutes = 24 * 60;
 int suppressed = 0; /* SuppressLateRowQueue scopes alive in this backend */
 
 /* One watermarked stage of one column, compiled for one relation. */
@@ -46,7 +46,7 @@ struct LateCheck {
 };
 
 /* One primary key column: how its value becomes the queue's text. */
-struct KeyColumn {
+struct QueuedKeyColumn {
 	AttrNumber attnum;
 	FmgrInfo output; /* in TopMemoryContext, like the plan */
 };
@@ -55,7 +55,7 @@ struct LatePlan {
 	uint64_t generation = 0;
 	AttrNumber age = InvalidAttrNumber;
 	Oid age_type = InvalidOid;
-	std::vector<KeyColumn> key;
+	std::vector<QueuedKeyColumn> key;
 	bool key_needs_datestyle = false; /* a key column prints dates or times */
 	std::vector<LateCheck> checks;
 	/* each check's threshold, computed once per transaction (Due) */
@@ -82,9 +82,9 @@ void AddCheck(LatePlan &plan, const TableInfo &here, const std::string &column, 
  * row; notes whether its text depends on DateStyle (QueueLateRow pins it
  * only then: switching a setting per row costs more than the row's queueing).
  */
-KeyColumn KeyColumnOf(Oid relid, AttrNumber attnum, bool &needs_datestyle)
+QueuedKeyColumn KeyColumnOf(Oid relid, AttrNumber attnum, bool &needs_datestyle)
 {
-	KeyColumn column{attnum, {}};
+	QueuedKeyColumn column{attnum, {}};
 	PgCall([&] {
 		Oid type = get_atttype(relid, attnum);
 		switch (getBaseType(type)) {
@@ -120,19 +120,12 @@ LatePlan &PlanFor(Oid relid)
 	if (table && table->problem.empty() && table->policy && table->policy->age_column) {
 		TableInfo here = relid == table->info.relid ? table->info : LoadTableInfo(relid);
 		const ColumnInfo *age = here.FindColumn(*table->policy->age_column);
-		SqlResult key =
-		    Sql("SELECT a.attnum FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
-		        "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
-		        "WHERE i.indrelid = $1::oid AND i.indisprimary "
-		        "ORDER BY array_position(i.indkey::int2[], a.attnum)",
-		        {std::to_string(relid)});
-		if (age != nullptr && !key.rows.empty()) {
+		std::vector<pg::KeyColumn> key = LoadPrimaryKey(relid);
+		if (age != nullptr && !key.empty()) {
 			plan.age = age->attnum;
 			plan.age_type = age->type_oid;
-			for (const SqlRow &row : key.rows)
-				plan.key.push_back(KeyColumnOf(relid,
-				                               static_cast<AttrNumber>(std::stoi(row[0].value())),
-				                               plan.key_needs_datestyle));
+			for (const pg::KeyColumn &k : key)
+				plan.key.push_back(KeyColumnOf(relid, k.attnum, plan.key_needs_datestyle));
 			for (const DeclaredColumn &c : table->columns) {
 				if (c.policy.anonymize_after)
 					AddCheck(plan, here, c.info.facts.name, *c.policy.anonymize_after);
@@ -317,18 +310,6 @@ void QueueLateRow(TriggerData *trigger, HeapTuple written)
 		if (nest >= 0)
 			AtEOXact_GUC(true, nest);
 		Enqueue(relid, columns, key);
-	});
-}
-
-void DefineLateRowSettings()
-{
-	PgCall([] {
-		DefineCustomIntVariable(
-		    "retention.late_write_margin",
-		    "How close to due a written row is queued for the next run.",
-		    "Covers transactions that straddle a run's start; a larger margin queues more rows.",
-		    &late_write_margin_minutes, 24 * 60, 0, 7 * 24 * 60, PGC_SUSET, GUC_UNIT_MIN, NULL,
-		    NULL, NULL);
 	});
 }
 

@@ -1,0 +1,171 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.cpp
+ *		Every retention.* setting, defined in one place (see guc.hpp and the
+ *		README's Settings).  Check and assign hooks stay with the code that
+ *		owns the value (worker/worker_settings.cpp); settings for tests only
+ *		say so and are left out of postgresql.conf.sample.
+ *
+ * IDENTIFICATION
+ *		src/pg/guc.cpp
+ *-------------------------------------------------------------------------
+ */
+#include <climits>
+
+#include "worker/worker_settings.hpp"
+
+#include "boundary/guard.hpp"
+#include "guc.hpp"
+
+namespace pg_retention::pg
+{
+
+int batch_target_ms = 100;
+int batch_max_rows = 10000;
+int lock_timeout_ms = 200;
+int history_days = 90;
+
+int late_write_margin_minutes = 24 * 60;
+
+bool auto_approve_erasure = false;
+
+char *key_file_setting = nullptr;
+char *key_command_setting = nullptr;
+int key_version_setting = 1;
+char *previous_key_file_setting = nullptr;
+int previous_key_version_setting = 0;
+
+bool worker_enabled = true;
+char *run_at_setting = nullptr;
+char *time_zone_setting = nullptr;
+int max_run_minutes = 240;
+int retry_base_seconds = 60;
+int retry_limit = 3;
+int max_workers = 2;
+char *test_clock_setting = nullptr;
+
+namespace
+{
+
+void DefineLifecycleSettings()
+{
+	DefineCustomIntVariable(
+	    "retention.batch_target_ms",
+	    gettext_noop("Time a lifecycle batch aims at, in milliseconds."),
+	    gettext_noop("Each batch is committed; row locks are held at most this long."),
+	    &batch_target_ms, 100, 1, 60000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("retention.batch_max_rows",
+	                        gettext_noop("Most rows in one lifecycle batch."), NULL,
+	                        &batch_max_rows, 10000, 1, 1000000, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "retention.lock_timeout_ms",
+	    gettext_noop("How long a batch waits for a row lock held by the application."),
+	    gettext_noop("A batch that waits longer is rolled back and retried."), &lock_timeout_ms,
+	    200, 1, 60000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("retention.history_days", gettext_noop("Days of run history kept."),
+	                        NULL, &history_days, 90, 1, 36500, PGC_SIGHUP, 0, NULL, NULL, NULL);
+}
+
+void DefineWritePathSettings()
+{
+	DefineCustomIntVariable(
+	    "retention.late_write_margin",
+	    gettext_noop("How close to due a written row is queued for the next run."),
+	    gettext_noop(
+	        "Covers transactions that straddle a run's start; a larger margin queues more rows."),
+	    &late_write_margin_minutes, 24 * 60, 0, 7 * 24 * 60, PGC_SUSET, GUC_UNIT_MIN, NULL, NULL,
+	    NULL);
+}
+
+void DefineRightsSettings()
+{
+	DefineCustomBoolVariable(
+	    "retention.auto_approve_erasure",
+	    gettext_noop("Approves erasure requests as they are received."),
+	    gettext_noop("Approved requests are carried out by the background worker, or by "
+	                 "retention.process_erasure_requests()."),
+	    &auto_approve_erasure, false, PGC_SUSET, 0, NULL, NULL, NULL);
+}
+
+/* Read once at server start, by the postmaster: PGC_POSTMASTER, superuser only. */
+void DefineServerKeySettings()
+{
+	DefineCustomStringVariable(
+	    "retention.key_file",
+	    gettext_noop("File holding the retention server key (64 hex characters)."),
+	    gettext_noop("Read once at server start; the key itself is never visible to SQL."),
+	    &key_file_setting, "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable(
+	    "retention.key_command", gettext_noop("Command whose output is the retention server key."),
+	    gettext_noop("Run once at server start, like pgsodium's getkey script."),
+	    &key_command_setting, "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "retention.key_version", gettext_noop("Version number of the server key."),
+	    gettext_noop("Raise it when rotating the key; see the README."), &key_version_setting, 1, 1,
+	    INT_MAX, PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable(
+	    "retention.previous_key_file", gettext_noop("File holding the server key being retired."),
+	    gettext_noop("Set during a key rotation until retention.rewrap_archive_keys() has run."),
+	    &previous_key_file_setting, "", PGC_POSTMASTER, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomIntVariable("retention.previous_key_version",
+	                        gettext_noop("Version number of the server key being retired."), NULL,
+	                        &previous_key_version_setting, 0, 0, INT_MAX, PGC_POSTMASTER,
+	                        GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+}
+
+void DefineWorkerSettings()
+{
+	DefineCustomBoolVariable(
+	    "retention.worker_enabled",
+	    gettext_noop("Runs the lifecycle on schedule in every database."),
+	    gettext_noop(
+	        "Off: the background worker starts nothing, and a run in progress stops between "
+	        "batches."),
+	    &worker_enabled, true, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("retention.run_at",
+	                           gettext_noop("Time of day of the daily lifecycle run (HH:MM)."),
+	                           gettext_noop("Local time in retention.time_zone."), &run_at_setting,
+	                           "03:00", PGC_SIGHUP, 0, CheckRunAt, AssignRunAt, NULL);
+	DefineCustomStringVariable(
+	    "retention.time_zone", gettext_noop("Time zone of retention.run_at, e.g. Europe/Paris."),
+	    NULL, &time_zone_setting, "UTC", PGC_SIGHUP, 0, CheckTimeZone, AssignTimeZone, NULL);
+	DefineCustomIntVariable(
+	    "retention.max_run_duration", gettext_noop("Longest a scheduled run may last."),
+	    gettext_noop(
+	        "The run stops between batches when this much time has passed since its scheduled "
+	        "start, and resumes at the next scheduled run."),
+	    &max_run_minutes, 240, 1, 24 * 60, PGC_SIGHUP, GUC_UNIT_MIN, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "retention.retry_base_delay", gettext_noop("Wait before retrying a failed run."),
+	    gettext_noop("Each further retry waits five times longer, within the run's window."),
+	    &retry_base_seconds, 60, 1, 24 * 3600, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "retention.retry_limit",
+	    gettext_noop("Retries of a failed run before waiting for the next schedule."), NULL,
+	    &retry_limit, 3, 0, 100, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "retention.max_workers", gettext_noop("Databases processed at the same time."),
+	    gettext_noop(
+	        "Each takes one of max_worker_processes while it runs; the launcher takes one more."),
+	    &max_workers, 2, 1, 1024, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable(
+	    "retention.test_clock", gettext_noop("For tests only: the time the worker believes it is."),
+	    gettext_noop("Empty: the real clock.  Used by the schedule and as the lifecycle's now."),
+	    &test_clock_setting, "", PGC_SUSET, GUC_NOT_IN_SAMPLE, CheckTestClock, AssignTestClock,
+	    NULL);
+}
+
+} // namespace
+
+void DefineSettings()
+{
+	PgCall([] {
+		DefineServerKeySettings();
+		DefineLifecycleSettings();
+		DefineWritePathSettings();
+		DefineRightsSettings();
+		DefineWorkerSettings();
+	});
+}
+
+} // namespace pg_retention::pg

@@ -1,0 +1,49 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.hpp
+ *		Every retention.* setting, as the C++ code reads it.  All are
+ *		defined in one place (guc.cpp), from _PG_init; the variables are
+ *		only read elsewhere (PostgreSQL writes them).
+ *
+ * IDENTIFICATION
+ *		src/pg/guc.hpp
+ *-------------------------------------------------------------------------
+ */
+#pragma once
+
+namespace pg_retention::pg
+{
+
+/* The lifecycle's batches and history (lifecycle/) */
+extern int batch_target_ms; /* retention.batch_target_ms */
+extern int batch_max_rows;  /* retention.batch_max_rows */
+extern int lock_timeout_ms; /* retention.lock_timeout_ms */
+extern int history_days;    /* retention.history_days */
+
+/* The write path (write_path/late_rows.cpp) */
+extern int late_write_margin_minutes; /* retention.late_write_margin */
+
+/* Rights of data subjects (rights/erasure.cpp) */
+extern bool auto_approve_erasure; /* retention.auto_approve_erasure */
+
+/* The server key, read once by the postmaster (archive/server_key.cpp) */
+extern char *key_file_setting;           /* retention.key_file */
+extern char *key_command_setting;        /* retention.key_command */
+extern int key_version_setting;          /* retention.key_version */
+extern char *previous_key_file_setting;  /* retention.previous_key_file */
+extern int previous_key_version_setting; /* retention.previous_key_version */
+
+/* The background worker (worker/worker_settings.cpp) */
+extern bool worker_enabled;      /* retention.worker_enabled */
+extern char *run_at_setting;     /* retention.run_at */
+extern char *time_zone_setting;  /* retention.time_zone */
+extern int max_run_minutes;      /* retention.max_run_duration */
+extern int retry_base_seconds;   /* retention.retry_base_delay */
+extern int retry_limit;          /* retention.retry_limit */
+extern int max_workers;          /* retention.max_workers */
+extern char *test_clock_setting; /* retention.test_clock (tests only) */
+
+/* Defines every retention.* setting; called first by _PG_init. */
+void DefineSettings();
+
+} // namespace pg_retention::pg
