@@ -857,7 +857,7 @@ TEXT
 		cat <<TEXT
 
 - **Lock waits.** Application sessions waited more than 200 ms for rows the run held: a batch
-  lasted longer than \`retention.batch_target_ms\` allows (see the server log lines counted above).
+  lasted longer than \`retention.batch_target\` allows (see the server log lines counted above).
 TEXT
 	fi
 }
@@ -879,7 +879,7 @@ then a \`CHECKPOINT\`, so that both sides write the same full-page images. The r
 order of \`seen_at\` (a customer table whose last-seen time is updated in place); the comparisons
 are repeated, for information, on a table written in \`seen_at\` order. Time is wall clock around
 the statement, its commits included (the engine commits every batch of about
-\`retention.batch_target_ms\` = 100 ms; the raw statement once). WAL is the difference of
+\`retention.batch_target\` = 100 ms; the raw statement once). WAL is the difference of
 \`pg_current_wal_insert_lsn()\`. Each side runs REPEAT times, the order alternating from round to
 round; medians are reported. Throughput is rows processed per second; a ratio is pg_retention's
 throughput over the raw statement's. The \`VACUUM\` after each trial is timed apart.

@@ -23,6 +23,8 @@ namespace pg_retention::pg
 int batch_target_ms = 100;
 int batch_max_rows = 10000;
 int lock_timeout_ms = 200;
+int deprecated_batch_target_ms = 0;
+int deprecated_lock_timeout_ms = 0;
 int history_days = 90;
 
 int late_write_margin_minutes = 24 * 60;
@@ -44,24 +46,48 @@ int retry_limit = 3;
 int max_workers = 2;
 char *test_clock_setting = nullptr;
 
+int BatchTargetMs()
+{
+	return deprecated_batch_target_ms > 0 ? deprecated_batch_target_ms : batch_target_ms;
+}
+
+int LockTimeoutMs()
+{
+	return deprecated_lock_timeout_ms > 0 ? deprecated_lock_timeout_ms : lock_timeout_ms;
+}
+
 namespace
 {
 
 void DefineLifecycleSettings()
 {
 	DefineCustomIntVariable(
-	    "retention.batch_target_ms",
-	    gettext_noop("Time a lifecycle batch aims at, in milliseconds."),
+	    "retention.batch_target", gettext_noop("Time a lifecycle batch aims at."),
 	    gettext_noop("Each batch is committed; row locks are held at most this long."),
 	    &batch_target_ms, 100, 1, 60000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable("retention.batch_max_rows",
 	                        gettext_noop("Most rows in one lifecycle batch."), NULL,
 	                        &batch_max_rows, 10000, 1, 1000000, PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable(
-	    "retention.lock_timeout_ms",
+	    "retention.lock_timeout",
 	    gettext_noop("How long a batch waits for a row lock held by the application."),
 	    gettext_noop("A batch that waits longer is rolled back and retried."), &lock_timeout_ms,
 	    200, 1, 60000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	/*
+	 * 0.1.0's names, with a unit suffix the unit already gives: still read
+	 * (a postgresql.conf of 0.1.0 keeps working), shown nowhere.  When set
+	 * (not 0) they win over the new names; see BatchTargetMs().
+	 */
+	DefineCustomIntVariable("retention.batch_target_ms",
+	                        gettext_noop("Deprecated name of retention.batch_target."),
+	                        gettext_noop("0 (the default) defers to retention.batch_target."),
+	                        &deprecated_batch_target_ms, 0, 0, 60000, PGC_SUSET,
+	                        GUC_UNIT_MS | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+	DefineCustomIntVariable("retention.lock_timeout_ms",
+	                        gettext_noop("Deprecated name of retention.lock_timeout."),
+	                        gettext_noop("0 (the default) defers to retention.lock_timeout."),
+	                        &deprecated_lock_timeout_ms, 0, 0, 60000, PGC_SUSET,
+	                        GUC_UNIT_MS | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 	DefineCustomIntVariable("retention.history_days", gettext_noop("Days of run history kept."),
 	                        NULL, &history_days, 90, 1, 36500, PGC_SIGHUP, 0, NULL, NULL, NULL);
 }

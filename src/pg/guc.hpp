@@ -15,10 +15,15 @@ namespace pg_retention::pg
 {
 
 /* The lifecycle's batches and history (lifecycle/) */
-extern int batch_target_ms; /* retention.batch_target_ms */
-extern int batch_max_rows;  /* retention.batch_max_rows */
-extern int lock_timeout_ms; /* retention.lock_timeout_ms */
-extern int history_days;    /* retention.history_days */
+extern int batch_target_ms;            /* retention.batch_target (use BatchTargetMs()) */
+extern int batch_max_rows;             /* retention.batch_max_rows */
+extern int lock_timeout_ms;            /* retention.lock_timeout (use LockTimeoutMs()) */
+extern int deprecated_batch_target_ms; /* retention.batch_target_ms, 0.1.0's name */
+extern int deprecated_lock_timeout_ms; /* retention.lock_timeout_ms, 0.1.0's name */
+/* The settings in effect: 0.1.0's name when it is set, else the new one. */
+int BatchTargetMs();
+int LockTimeoutMs();
+extern int history_days; /* retention.history_days */
 
 /* The write path (write_path/late_rows.cpp) */
 extern int late_write_margin_minutes; /* retention.late_write_margin */

@@ -28,7 +28,7 @@ int64_t Batcher::FirstSize(int64_t preferred)
 
 int64_t Batcher::NextSize(int64_t current, double elapsed_ms)
 {
-	double scaled = current * (batch_target_ms / std::max(elapsed_ms, 1.0));
+	double scaled = current * (BatchTargetMs() / std::max(elapsed_ms, 1.0));
 	scaled = std::min(scaled, current * 4.0);
 	return std::clamp<int64_t>(static_cast<int64_t>(scaled), 10, batch_max_rows);
 }
@@ -36,7 +36,7 @@ int64_t Batcher::NextSize(int64_t current, double elapsed_ms)
 void Batcher::SetBatchLockTimeout()
 {
 	Sql("SELECT pg_catalog.set_config('lock_timeout', $1, true)",
-	    {std::to_string(lock_timeout_ms) + "ms"});
+	    {std::to_string(LockTimeoutMs()) + "ms"});
 }
 
 bool Batcher::Retryable(const BatchFailed &f, int attempt)

@@ -5,7 +5,7 @@
  *		subtransaction (all of its work or nothing), run under the batch
  *		lock timeout, retried when an application transaction holds a row,
  *		then committed through the driver's TransactionControl; and the
- *		sizing rule that aims each next batch at retention.batch_target_ms.
+ *		sizing rule that aims each next batch at retention.batch_target.
  *
  *		Usable on its own (no Engine needed): give it the commit control,
  *		whether to commit, and a check run at the end of each batch.
@@ -108,7 +108,7 @@ public:
 
 	/* The first batch's size. */
 	static int64_t FirstSize(int64_t preferred = 1000);
-	/* Batch size for the next batch, aiming at batch_target_ms. */
+	/* Batch size for the next batch, aiming at retention.batch_target. */
 	static int64_t NextSize(int64_t current, double elapsed_ms);
 
 private:

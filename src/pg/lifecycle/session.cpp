@@ -23,7 +23,7 @@ FixedDateStyle::FixedDateStyle()
 	Set("DateStyle", "ISO, YMD");
 	Set("TimeZone", "UTC");
 	/* no statement of the run waits longer than a batch would for a lock */
-	Set("lock_timeout", (std::to_string(lock_timeout_ms) + "ms").c_str());
+	Set("lock_timeout", (std::to_string(LockTimeoutMs()) + "ms").c_str());
 }
 
 void FixedDateStyle::Restore()
