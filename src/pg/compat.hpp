@@ -10,7 +10,8 @@
  *		pg_class_aclcheck/pg_attribute_aclcheck the only per-class checks
  *		(pg_retention uses no other), 15 made SPI_start_transaction a
  *		no-op (still declared in 18), 18 dropped ExecutorRun's execute_once
- *		(pg_retention has no executor hook but ExecutorCheckPerms).
+ *		(pg_retention has no executor hook but ExecutorCheckPerms), 17 added
+ *		foreach_oid and friends (not used, so 15 still compiles).
  *
  * IDENTIFICATION
  *		src/pg/compat.hpp
@@ -22,6 +23,8 @@
 
 extern "C" {
 #include "executor/executor.h"
+#include "storage/proc.h"
+#include "utils/datetime.h"
 }
 
 namespace pg_retention::pg::compat
@@ -78,6 +81,28 @@ inline void RestrictSearchPath()
 #else
 	(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 	                        GUC_ACTION_SAVE, true, 0, false);
+#endif
+}
+
+/* DecodeDateTime without its error details, which 16 added as an out-parameter. */
+inline int DecodeDateTime(char **field, int *ftype, int nf, int *dtype, struct pg_tm *tm,
+                          fsec_t *fsec, int *tz)
+{
+#if PG_VERSION_NUM >= 160000
+	DateTimeErrorExtra extra;
+	return ::DecodeDateTime(field, ftype, nf, dtype, tm, fsec, tz, &extra);
+#else
+	return ::DecodeDateTime(field, ftype, nf, dtype, tm, fsec, tz);
+#endif
+}
+
+/* This backend's local transaction id: 17 moved it into PGPROC.vxid. */
+inline LocalTransactionId MyLocalTransactionId()
+{
+#if PG_VERSION_NUM >= 170000
+	return MyProc->vxid.lxid;
+#else
+	return MyProc->lxid;
 #endif
 }
 

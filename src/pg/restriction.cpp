@@ -29,6 +29,7 @@
 #include "error.hpp"
 
 #include "archive.hpp"
+#include "compat.hpp"
 #include "guard.hpp"
 #include "method_sql.hpp"
 #include "subject_rights.hpp"
@@ -82,7 +83,7 @@ bool IsMemberOf(Oid user, const char *role)
 void RefreshCache()
 {
 	Snapshot snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : nullptr;
-	LocalTransactionId lxid = MyProc->lxid;
+	LocalTransactionId lxid = compat::MyLocalTransactionId();
 	Oid user = GetUserId();
 	if (snapshot != nullptr && cache.lxid == lxid && cache.xmin == snapshot->xmin &&
 	    cache.xmax == snapshot->xmax && cache.curcid == snapshot->curcid && cache.user == user)

@@ -20,6 +20,7 @@
 
 #include "schedule.hpp"
 
+#include "compat.hpp"
 #include "guard.hpp"
 #include "worker_settings.hpp"
 
@@ -141,8 +142,9 @@ std::optional<TimestampTz> ParseClock(const char *text)
 	if (!isdigit(static_cast<unsigned char>(text[0])))
 		return std::nullopt;
 	if (ParseDateTime(text, workbuf, sizeof(workbuf), field, ftype, MAXDATEFIELDS, &nf) != 0 ||
-	    DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz) != 0 || dtype != DTK_DATE ||
-	    tm2timestamp(&tm, fsec, &tz, &result) != 0 || !IS_VALID_TIMESTAMP(result))
+	    compat::DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz) != 0 ||
+	    dtype != DTK_DATE || tm2timestamp(&tm, fsec, &tz, &result) != 0 ||
+	    !IS_VALID_TIMESTAMP(result))
 		return std::nullopt;
 	return result;
 }
