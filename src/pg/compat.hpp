@@ -84,6 +84,20 @@ inline void RestrictSearchPath()
 #endif
 }
 
+/*
+ * Memory for what a GUC check hook hands its assign hook ("extra"): malloc'd
+ * before 16, from 16 in the GUC memory context (PostgreSQL frees it with
+ * guc_free, which crashes on malloc'd memory).  nullptr when out of memory.
+ */
+inline void *GucExtraAlloc(size_t size)
+{
+#if PG_VERSION_NUM >= 160000
+	return guc_malloc(LOG, size);
+#else
+	return malloc(size);
+#endif
+}
+
 /* DecodeDateTime without its error details, which 16 added as an out-parameter. */
 inline int DecodeDateTime(char **field, int *ftype, int nf, int *dtype, struct pg_tm *tm,
                           fsec_t *fsec, int *tz)

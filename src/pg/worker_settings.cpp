@@ -75,10 +75,10 @@ private:
 
 PgTimeZone schedule_zone;
 
-/* GUC "extra" values must be malloc'd; nullptr tells the hook to fail. */
+/* A GUC "extra" value (compat::GucExtraAlloc); nullptr tells the hook to fail. */
 template <typename T> void *MallocExtra(const T &value)
 {
-	void *extra = malloc(sizeof(T));
+	void *extra = compat::GucExtraAlloc(sizeof(T));
 	if (extra != nullptr)
 		*static_cast<T *>(extra) = value;
 	return extra;
