@@ -115,13 +115,14 @@ for my $what (sort keys %snapshot)
 }
 
 # The archive decrypts and restores.
-is($new->safe_psql('app', q{
-SELECT retention.restore_archived('crm.customer');
-SELECT name FROM crm.customer WHERE id = 2}), 'Bo Archived',
-	'after: an archived row restores, decrypted, into the live table');
+is($new->safe_psql('app', q{SELECT retention.restore_archived('crm.customer')}), '1',
+	'after: the archived customer restores');
+is($new->safe_psql('app', 'SELECT name FROM crm.customer WHERE id = 2'), 'Bo Archived',
+	'after: decrypted, into the live table');
 
-# The labels apply: new rows due are anonymized and archived by a run, with
-# the same keyed pseudonym as before the upgrade.
+# The labels apply (the write trigger queues rows that arrive already due):
+# a run archives and anonymizes them, with the same keyed pseudonym as
+# before the upgrade.
 $new->safe_psql('app', q{
 INSERT INTO crm.customer VALUES (7, 'Gus Due', 'gus@example.org', now() - interval '3 years'),
                                 (8, 'Hal Old', 'hal@example.org', now() - interval '13 months');
@@ -130,12 +131,12 @@ CALL retention.run();
 });
 is($new->safe_psql('app', q{SELECT status FROM retention.run_history ORDER BY run_id DESC LIMIT 1}),
 	'succeeded', 'after: a run succeeds');
-is($new->safe_psql('app', 'SELECT string_agg(id::text, \',\' ORDER BY id) FROM crm.customer'),
-	'1,3,4,5,8', 'after: the due customers (2 again, 7) are archived');
-is($new->safe_psql('app', q{SELECT count(*) FROM retention.archived_rows() WHERE row_data->>'name' IN ('Bo Archived', 'Gus Due')}),
-	'2', 'after: and readable in the archive');
+is($new->safe_psql('app', q{SELECT count(*) FROM crm.customer WHERE id = 7}), '0',
+	'after: the due customer leaves the live table');
+is($new->safe_psql('app', q{SELECT count(*) FROM retention.archived_rows() WHERE row_data->>'name' = 'Gus Due'}),
+	'1', 'after: into the archive, readable');
 is($new->safe_psql('app', q{SELECT email = retention.hash('hal@example.org') FROM crm.customer WHERE id = 8}),
-	't', "after: customer 8's e-mail is anonymized with the keyed hash");
+	't', "after: a due e-mail is anonymized with the keyed hash");
 is($new->safe_psql('app', q{SELECT email = retention.hash('cy@example.org') FROM crm.customer WHERE id = 3}),
 	't', 'after: the same key gives the same pseudonym as before the upgrade');
 
