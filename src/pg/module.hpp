@@ -14,6 +14,8 @@ namespace pg_retention::pg
 
 /* label_provider.cpp: the "retention" provider, cache callback, rename hook. */
 void RegisterLabelProvider();
+/* label_provider.cpp: the provider alone, accepting any label (pg_upgrade's restore). */
+void RegisterLabelProviderForUpgrade();
 /* lifecycle/settings.cpp: batch sizing, lock timeout, history settings. */
 void DefineLifecycleSettings();
 /* late_rows.cpp: the late-write margin. */
