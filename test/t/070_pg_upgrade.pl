@@ -100,15 +100,15 @@ $old->stop;
 # The upgrade, from a directory the test user may write to (pg_upgrade's logs).
 my $workdir = PostgreSQL::Test::Utils::tempdir;
 chdir $workdir or die "chdir $workdir: $!";
-$new->command_ok(
+my $upgraded = $new->run_log(
 	[
 		'pg_upgrade', '--no-sync',
 		'-d', $old->data_dir, '-D', $new->data_dir,
 		'-b', $old_bin, '-B', $new->config_data('--bindir'),
 		'-s', $new->host, '-p', $old->port, '-P', $new->port,
 		'--copy'
-	],
-	"pg_upgrade from $old_major to $new_major")
+	]);
+ok($upgraded, "pg_upgrade from $old_major to $new_major")
   or BAIL_OUT('pg_upgrade failed: see pg_upgrade_output.d in ' . $new->data_dir);
 
 $new->start;
