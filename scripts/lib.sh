@@ -4,7 +4,7 @@
 
 PG_MAJOR=15
 # PG_BIN chooses the PostgreSQL to build and test against (Debian's by default;
-# scripts/assert-pg builds an assert-enabled one elsewhere).
+# scripts/build-pg builds assert-enabled 15 and 18 elsewhere).
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
 export PG_CONFIG=$PG_BIN/pg_config
 export PATH="$PG_BIN:$PATH"
@@ -16,13 +16,15 @@ PACKAGES=(
 	libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
 	clang libclang-rt-14-dev clang-format
 	libipc-run-perl
-	# scripts/assert-pg: building PostgreSQL from Debian's source package
+	# scripts/build-pg: building PostgreSQL 15 and 18 from Debian's source
+	# packages (bookworm's bison 3.8, flex 2.6 and ICU 72 suit both)
 	dpkg-dev bison flex libreadline-dev zlib1g-dev libicu-dev
 	# scripts/test-package: the Debian package (pg_buildext) and META.json
 	debhelper postgresql-server-dev-all jq
 )
-# Where scripts/assert-pg builds the assert-enabled PostgreSQL (outside the clone).
-ASSERT_PG_PREFIX=${ASSERT_PG_PREFIX:-/var/cache/pg_retention/pg$PG_MAJOR-cassert}
+# Where scripts/build-pg builds the assert-enabled PostgreSQL of a major
+# (outside the clone).
+built_pg_prefix() { echo "/var/cache/pg_retention/pg$1-cassert"; }
 
 log() { printf '\n== %s\n' "$*"; }
 

@@ -56,7 +56,7 @@ WHERE subject = 'guest' AND subject_hash = retention._subject_hash('guest', '3')
 SELECT retention.import_erasure_log(:'log') AS imported;
 SELECT retention.import_erasure_log(:'log') AS imported_again;
 SELECT subject, reason, imported_at IS NOT NULL AS imported
-FROM retention.erasure_log WHERE subject = 'guest' ORDER BY erasure_id;
+FROM retention.erasure_log WHERE subject = 'guest' ORDER BY reason;  -- ids follow the import's plan
 SELECT e.reason AS original, r.receipt->'rows_forgotten' AS live,
        r.receipt->'archive'->'rows_deleted' AS archived
 FROM retention.reapply_erasures() r

@@ -42,8 +42,16 @@ void RegisterEverything()
 
 void _PG_init(void)
 {
-	if (IsBinaryUpgrade)
+	/*
+	 * pg_upgrade's new server restores the old cluster's schema: its labels
+	 * need the provider, nothing else may run (no worker, no key, no hooks);
+	 * pg_upgrade also LOADs the library there, preloaded or not.
+	 */
+	if (IsBinaryUpgrade) {
+		pg_retention::pg::InvokeGuarded("_PG_init",
+		                                pg_retention::pg::RegisterLabelProviderForUpgrade);
 		return;
+	}
 	if (!process_shared_preload_libraries_in_progress)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 		                errmsg("pg_retention must be loaded via shared_preload_libraries"),

@@ -10,12 +10,15 @@ use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 
 # A new node, initialized, preloading pg_retention with the test key.
-# Options: key => 0 to start without a key, conf => extra postgresql.conf lines.
+# Options: key => 0 to start without a key, conf => extra postgresql.conf lines,
+# install_path => another PostgreSQL installation (its bin/..), initdb =>
+# extra initdb arguments (array ref).
 sub new_node
 {
 	my ($name, %opts) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init;
+	my $node = PostgreSQL::Test::Cluster->new($name,
+		$opts{install_path} ? (install_path => $opts{install_path}) : ());
+	$node->init(extra => $opts{initdb} // []);
 	my $key = abs_path(dirname(__FILE__) . '/../keys/test.key');
 	chmod 0600, $key;
 	my $conf = "shared_preload_libraries = 'pg_retention'\n";

@@ -71,8 +71,8 @@ $quoted =~ s/'/''/g;
 is($node->safe_psql('restored', "SELECT retention.import_erasure_log('$quoted')"), '2',
 	'both entries imported');
 my $reapplied = $node->safe_psql('restored',
-	q{SELECT string_agg(receipt->>'rows_forgotten' || '/' || (receipt->'archive'->>'rows_deleted'), ' ' ORDER BY erasure_id)
-	  FROM retention.reapply_erasures()});
+	q{SELECT string_agg(r.receipt->>'rows_forgotten' || '/' || (r.receipt->'archive'->>'rows_deleted'), ' ' ORDER BY e.reason)
+	  FROM retention.reapply_erasures() r JOIN retention.erasure_log e USING (erasure_id)});
 is($reapplied, '2/1 0/1', 're-applied: customer 1 live and archived, customer 3 archived');
 
 for my $id (1, 3)

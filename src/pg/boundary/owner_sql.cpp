@@ -16,10 +16,7 @@
 
 #include "boundary/guard.hpp"
 #include "boundary/owner_sql.hpp"
-
-extern "C" {
-#include "executor/executor.h"
-}
+#include "boundary/compat.hpp"
 
 namespace pg_retention::pg
 {
@@ -58,8 +55,7 @@ OwnerSwitch BecomeOwner(Oid owner)
 		SetUserIdAndSecContext(owner, s.security_context | SECURITY_LOCAL_USERID_CHANGE |
 		                                  SECURITY_RESTRICTED_OPERATION);
 		s.nest_level = NewGUCNestLevel();
-		(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-		                        GUC_ACTION_SAVE, true, 0, false);
+		compat::RestrictSearchPath();
 		(void)set_config_option("row_security", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 		                        true, 0, false);
 	});
@@ -179,31 +175,22 @@ bool IsExtensionNamespace(Oid nsp)
  * no relation outside its own schemas and the catalogs may be read or
  * written.  A C hook: it runs inside the executor and reports with elog.
  */
-#if PG_VERSION_NUM >= 160000
-bool CheckPerms(List *range_table, List *perm_infos, bool report)
-#else
-bool CheckPerms(List *range_table, bool report)
-#endif
+bool CheckPerms(PGR_CHECK_PERMS_PARAMS)
 {
 	if (current_identity == StatementIdentity::Extension) {
+		List *relids = compat::CheckedRelations(range_table, PGR_PERM_INFOS);
 		ListCell *lc;
-		foreach (lc, range_table) {
-			RangeTblEntry *rte = static_cast<RangeTblEntry *>(lfirst(lc));
-			if (rte->rtekind != RTE_RELATION)
-				continue;
-			Oid nsp = get_rel_namespace(rte->relid);
+		foreach (lc, relids) {
+			Oid relid = lfirst_oid(lc);
+			Oid nsp = get_rel_namespace(relid);
 			if (OidIsValid(nsp) && !IsExtensionNamespace(nsp))
 				elog(ERROR,
 				     "pg_retention: statement of the extension's own identity reaches relation "
 				     "%u outside the owner execution layer",
-				     rte->relid);
+				     relid);
 		}
 	}
-#if PG_VERSION_NUM >= 160000
-	return previous_check_perms == nullptr || previous_check_perms(range_table, perm_infos, report);
-#else
-	return previous_check_perms == nullptr || previous_check_perms(range_table, report);
-#endif
+	return previous_check_perms == nullptr || previous_check_perms(PGR_CHECK_PERMS_ARGS);
 }
 
 } // namespace

@@ -56,7 +56,9 @@ extern "C" {
 #include "utils/typcache.h"
 }
 
-/* Version-specific code is guarded so other majors can follow. */
-#if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 160000
-#warning "pg_retention is developed and tested against PostgreSQL 15"
+/* Tested against 15 and 18, 16 and 17 compile-ready: the differences are in compat.hpp. */
+#if PG_VERSION_NUM < 150000
+#error "pg_retention needs PostgreSQL 15 or later"
+#elif PG_VERSION_NUM >= 190000
+#warning "pg_retention is tested against PostgreSQL 15 to 18"
 #endif

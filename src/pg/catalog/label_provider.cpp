@@ -143,7 +143,15 @@ extern "C" void RetentionRelcacheCallback(Datum arg, Oid relid)
 	InvalidatePolicyCache();
 }
 
+/* pg_upgrade restores the labels the old cluster validated, as they are. */
+extern "C" void AcceptRestoredLabel(const ObjectAddress *, const char *) {}
+
 } // namespace
+
+void RegisterLabelProviderForUpgrade()
+{
+	register_label_provider(kLabelProvider, AcceptRestoredLabel);
+}
 
 void RegisterLabelProvider()
 {

@@ -32,6 +32,7 @@
 #include "boundary/guard.hpp"
 #include "methods/method_sql.hpp"
 #include "rights/subject_rights.hpp"
+#include "boundary/compat.hpp"
 
 extern "C" {
 #include "catalog/pg_authid.h"
@@ -82,7 +83,7 @@ bool IsMemberOf(Oid user, const char *role)
 void RefreshCache()
 {
 	Snapshot snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : nullptr;
-	LocalTransactionId lxid = MyProc->lxid;
+	LocalTransactionId lxid = compat::MyLocalTransactionId();
 	Oid user = GetUserId();
 	if (snapshot != nullptr && cache.lxid == lxid && cache.xmin == snapshot->xmin &&
 	    cache.xmax == snapshot->xmax && cache.curcid == snapshot->curcid && cache.user == user)

@@ -23,6 +23,7 @@
 #include "guc.hpp"
 #include "boundary/guard.hpp"
 #include "worker/worker_settings.hpp"
+#include "boundary/compat.hpp"
 
 extern "C" {
 #include "pgtime.h"
@@ -67,10 +68,10 @@ private:
 
 PgTimeZone schedule_zone;
 
-/* GUC "extra" values must be malloc'd; nullptr tells the hook to fail. */
+/* A GUC "extra" value (compat::GucExtraAlloc); nullptr tells the hook to fail. */
 template <typename T> void *MallocExtra(const T &value)
 {
-	void *extra = malloc(sizeof(T));
+	void *extra = compat::GucExtraAlloc(sizeof(T));
 	if (extra != nullptr)
 		*static_cast<T *>(extra) = value;
 	return extra;
@@ -141,8 +142,9 @@ std::optional<TimestampTz> ParseClock(const char *text)
 	if (!isdigit(static_cast<unsigned char>(text[0])))
 		return std::nullopt;
 	if (ParseDateTime(text, workbuf, sizeof(workbuf), field, ftype, MAXDATEFIELDS, &nf) != 0 ||
-	    DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz) != 0 || dtype != DTK_DATE ||
-	    tm2timestamp(&tm, fsec, &tz, &result) != 0 || !IS_VALID_TIMESTAMP(result))
+	    compat::DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz) != 0 ||
+	    dtype != DTK_DATE || tm2timestamp(&tm, fsec, &tz, &result) != 0 ||
+	    !IS_VALID_TIMESTAMP(result))
 		return std::nullopt;
 	return result;
 }
