@@ -133,6 +133,31 @@ std::string ArrayLiteral(const std::vector<SqlValue> &values)
 	return out + "}";
 }
 
+std::vector<SqlValue> ParseTextArray(const std::string &literal)
+{
+	Datum *elements = nullptr;
+	bool *nulls = nullptr;
+	int count = 0;
+	PgCall([&] {
+		/* array_in keeps state in flinfo: called through its own FmgrInfo */
+		Datum array =
+		    OidInputFunctionCall(F_ARRAY_IN, const_cast<char *>(literal.c_str()), TEXTOID, -1);
+		deconstruct_array(DatumGetArrayTypeP(array), TEXTOID, -1, false, TYPALIGN_INT, &elements,
+		                  &nulls, &count);
+	});
+	std::vector<SqlValue> values;
+	values.reserve(count);
+	for (int i = 0; i < count; i++) {
+		if (nulls[i]) {
+			values.emplace_back();
+			continue;
+		}
+		const text *t = reinterpret_cast<const text *>(DatumGetPointer(elements[i]));
+		values.emplace_back(std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)));
+	}
+	return values;
+}
+
 namespace detail
 {
 

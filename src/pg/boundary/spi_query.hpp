@@ -65,6 +65,9 @@ std::string QuoteArrayElement(const SqlValue &value);
 /* An array literal of the values, for a $n::type[] parameter: {"a","b",NULL}. */
 std::string ArrayLiteral(const std::vector<SqlValue> &values);
 
+/* The elements of a text[] literal, parsed by array_in (a NULL element is nullopt). */
+std::vector<SqlValue> ParseTextArray(const std::string &literal);
+
 namespace detail
 {
 /* Runs a statement with no identity handling: for Sql & co. and OwnerSql & co. only. */

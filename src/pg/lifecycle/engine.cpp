@@ -323,12 +323,6 @@ Target Engine::MakeTarget(const DeclaredTable &t, Oid leaf, const std::vector<De
 	return target;
 }
 
-std::vector<std::string> Engine::ParseNameArray(const std::string &array_text)
-{
-	SqlResult r = Sql("SELECT unnest($1::text[])", {array_text});
-	return ColumnsOf(r, 0);
-}
-
 } // namespace pg_retention::pg::lifecycle
 
 namespace pg_retention::pg

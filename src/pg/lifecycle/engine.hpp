@@ -103,7 +103,6 @@ private:
 	bool Paused(Oid relid);
 	static std::string TypeName(Oid type);
 	Target MakeTarget(const DeclaredTable &t, Oid leaf, const std::vector<DeclaredTable> &all);
-	static std::vector<std::string> ParseNameArray(const std::string &array_text);
 
 	/* ---- the run's record: history, details, notices (run_record.cpp) ---- */
 	int64_t InsertHistory();

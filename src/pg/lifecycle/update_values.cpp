@@ -44,7 +44,7 @@ void Engine::UpdateValues(const Target &t, const DeclaredColumn &c, const char *
 	std::vector<SqlValue> mark; /* age, then key values: the last row processed */
 	if (!state.rows.empty() && state.rows[0][0]) {
 		mark.push_back(state.rows[0][0]);
-		for (std::string &k : ParseNameArray(state.rows[0][1].value()))
+		for (SqlValue &k : ParseTextArray(state.rows[0][1].value()))
 			mark.push_back(k);
 	}
 	/* a value a forget anonymized is never anonymized again */
