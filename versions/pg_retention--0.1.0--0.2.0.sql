@@ -30,6 +30,8 @@ COMMENT ON ROLE retention_dpo IS
 -- 20_methods.sql: anonymization methods ----------------------------------
 
 -- 30_lifecycle.sql: run history, archive, paused tables ------------------
+-- how each purge and archive found its rows (index or heap order)
+ALTER TABLE retention.run_detail ADD COLUMN access_path text;
 
 -- 40_worker.sql: worker state --------------------------------------------
 

@@ -39,6 +39,15 @@ namespace pg_retention::pg::lifecycle
 /* Days of run history kept (retention.history_days). */
 extern int history_days;
 
+/* retention.access_path: how row purges and archives find their due rows. */
+enum class AccessPathSetting { Auto, Index, Heap };
+extern int access_path;
+extern double heap_path_min_share; /* auto: heap order from this share of reltuples due */
+extern int heap_path_min_pages;    /* ... on tables of at least this many pages */
+
+/* The longest a heap-order batch waits for a row lock before it skips locked rows. */
+constexpr int kHeapPathLockTimeoutMs = 1;
+
 /* Advisory lock class of "a run is in progress in this database" ('RET1'). */
 constexpr int32_t kRunLockClass = 0x52455431;
 
@@ -60,6 +69,7 @@ struct DetailRecord {
 	StageOutcome outcome;
 	std::string status;
 	std::string error;
+	std::string access_path; /* purge and archive: "index" or "heap" */
 };
 
 inline std::string Str(int64_t v)
@@ -150,6 +160,13 @@ private:
 	void ForgetQueued(const Target &t, const std::string &attnum, const SqlResult &processed);
 	int64_t CountBlocked(const Target &t, const std::string &cutoff, std::string &blocked_by);
 	void MoveRows(const Target &t, const char *action, const Delay &delay);
+	const char *ChooseAccessPath(const Target &t, int64_t due, int64_t &blocks);
+	void MoveRowsInIndexOrder(const Target &t, bool archive, const std::string &due_rows,
+	                          const std::vector<SqlValue> &params, StageOutcome &o);
+	void MoveRowsInHeapOrder(const Target &t, bool archive, const std::string &due_rows,
+	                         const std::vector<SqlValue> &params, int64_t blocks, StageOutcome &o);
+	int64_t MoveBlockRange(const Target &t, bool archive, const std::string &due_rows,
+	                       const std::string &range, const std::vector<SqlValue> &params);
 	SqlResult ArchiveRows(const Target &t, const std::string &due_rows,
 	                      const std::vector<SqlValue> &p);
 	void PurgeArchive();
