@@ -8,7 +8,7 @@ BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib.sh
 source "$BENCH_ROOT/scripts/lib.sh"
 
-BENCH_DIR=/tmp/pg_retention_bench
+BENCH_DIR=${BENCH_DIR:-/tmp/pg_retention_bench}
 BENCH_PORT=${BENCH_PORT:-54330}
 BENCH_DB=bench
 
