@@ -15,6 +15,9 @@ LC_DIR=$BENCH_DIR/lifecycle_paths
 # Rounds of each comparison (each round runs every side once, order alternating).
 LP_ROUNDS=${LP_ROUNDS:-$((REPEAT < 3 ? REPEAT : 3))}
 LP_CLIENTS=${LP_CLIENTS:-4}
+# The comparisons: stage.layout.due (the table in age order, all due, says
+# nothing the others do not).
+LP_CASES=${LP_CASES:-purge.random.half purge.random.all purge.age.half archive.random.half archive.random.all archive.age.half}
 # Application lock waits are logged from this long on (log_lock_waits).
 LP_WAIT_LOG_MS=20
 
@@ -79,7 +82,7 @@ LP_LOAD_LABEL="age from seen_at; purge after 1 year"
 # retention.run() with retention.cost_delay = 0, throttled with 2 ms (the
 # worker's default), none nothing.  The files lc_load_figures reads.
 lp_load() {
-	local mode=$1 seconds=$2 dir=$LC_DIR/load-$1 offset pid start t0 t1 delay
+	local mode=$1 seconds=$2 dir=$LC_DIR/load-$1 offset pid start t0 t1 delay limit
 	as_test_user mkdir -p "$dir"
 	cp "$BENCH_ROOT/bench/lifecycle/load.sql" "$dir/load.sql"
 	chmod 644 "$dir/load.sql"
@@ -99,13 +102,15 @@ SQL
 		t0=$(awk -v s="$start" 'BEGIN { printf "%.6f", s + 5 }')
 		t1=$(awk -v s="$start" -v d="$seconds" 'BEGIN { printf "%.6f", s + d - 1 }')
 	else
-		delay=0
-		[ "$mode" = unthrottled ] || delay=2
+		delay=2 limit=200
+		[ "$mode" != unthrottled ] || delay=0
+		[ "$mode" != throttled50 ] || limit=50
 		t0=$(date +%s.%N)
 		bench_psql >&2 <<SQL
 SET client_min_messages = warning;
 SET application_name = 'lifecycle';
 SET retention.cost_delay = $delay;
+SET retention.cost_limit = $limit;
 CALL retention.run();
 SQL
 		t1=$(date +%s.%N)
@@ -130,10 +135,10 @@ SQL
 # run_waits_logged": lock waits of the application (and of the run) longer than
 # LP_WAIT_LOG_MS, from log_lock_waits' "still waiting" and "acquired" lines.
 lp_wait_figures() {
-	local log=$LC_DIR/load-$1/server.log
+	local log=$LC_DIR/load-$1/server.log longest
+	longest=$(sed -n 's/.*pgbench: LOG: .* after \([0-9.]*\) ms.*/\1/p' "$log" | sort -g | tail -1)
 	printf '%s\t%s\t%s\t%s\n' \
-		"$(grep -c 'pgbench: LOG: .*still waiting' "$log" || true)" \
-		"$(sed -n 's/.*pgbench: LOG: .* after \([0-9.]*\) ms.*/\1/p' "$log" | sort -g | tail -1 | sed 's/^$/0/')" \
+		"$(grep -c 'pgbench: LOG: .*still waiting' "$log" || true)" "${longest:-0}" \
 		"$(sed -n 's/.*pgbench: LOG: .*acquired.* after \([0-9.]*\) ms.*/\1/p' "$log" | awk '$1 > 200 { n++ } END { print n + 0 }')" \
 		"$(grep -c 'lifecycle: LOG: .*still waiting' "$log" || true)"
 }
@@ -147,18 +152,20 @@ ALTER SYSTEM SET log_line_prefix = '%m [%p] %a: ';
 SELECT pg_reload_conf();
 SQL
 	: >"$LC_DIR/loads"
-	log "beside a load: unthrottled run, ${LP_LOAD_SECONDS:-?} s of pgbench" >&2
-	# the unthrottled run first: the others' load lasts long enough for the throttled one
-	seconds=${LP_LOAD_SECONDS:-$((ROWS / 5000 + 30))}
+	# the unthrottled run first: the others' load lasts long enough for the throttled ones
+	seconds=${LP_LOAD_SECONDS:-$((ROWS / 20000 + 30))}
+	log "beside a load: unthrottled run, $seconds s of pgbench" >&2
 	lp_load unthrottled "$seconds"
 	run_s=$(awk -F'\t' '{ printf "%.0f", $2 - $1 }' "$LC_DIR/load-unthrottled/window")
-	seconds=$((run_s * 6 + 20))
-	log "beside a load: throttled run, $seconds s of pgbench" >&2
-	lp_load throttled "$seconds"
+	for mode in throttled throttled50; do
+		seconds=$((run_s * 8 + 20))
+		log "beside a load: $mode run, $seconds s of pgbench" >&2
+		lp_load "$mode" "$seconds"
+	done
 	seconds=$((run_s + 15))
 	log "beside a load: no run, $seconds s of pgbench" >&2
 	lp_load none "$seconds"
-	for mode in none unthrottled throttled; do
+	for mode in none unthrottled throttled throttled50; do
 		printf '%s\t%s\t%s\t%s\n' "$mode" "$(lc_load_figures "$mode")" "$(lp_wait_figures "$mode")" \
 			"$(cat "$LC_DIR/load-$mode/rows")" >>"$LC_DIR/loads"
 	done
@@ -238,20 +245,19 @@ lp_report_load() {
 pgbench, $LP_CLIENTS clients (\`bench/lifecycle/load.sql\`: each transaction updates the \`phone\` of
 one random customer and reads another) on a fresh $(lc_int "$ROWS")-row customer table; 5 s in,
 \`CALL retention.run()\` purges the rows older than a year (half of them; \`auto\` takes the heap
-path), with \`retention.cost_delay\` = 0
-(unthrottled) or 2 ms (throttled: the worker's default; \`retention.cost_limit\` = 200), or nothing
-runs. TPS counts the transactions that end during the run, latencies those overlapping it (for no
+path), unthrottled or throttled (the worker's default, and four times stronger), or nothing runs. TPS counts the transactions that end during the run, latencies those overlapping it (for no
 run: the load after its first 5 s). Lock waits: \`log_lock_waits\` with \`deadlock_timeout\` =
 $LP_WAIT_LOG_MS ms (waits shorter than that are not seen). One load run per case.
 TEXT
 	echo
 	echo "| beside the load | run s | run rows/s | TPS | TPS vs no run | p50 ms | p99 ms | p99 vs no run | max ms | app lock waits > ${LP_WAIT_LOG_MS} ms | longest ms | waits > 200 ms | run's own waits |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-	for mode in none unthrottled throttled; do
+	for mode in none unthrottled throttled throttled50; do
 		case $mode in
 		none) label="no run" ;;
 		unthrottled) label="run, \`cost_delay = 0\`" ;;
-		throttled) label="run, \`cost_delay = 2ms\`" ;;
+		throttled) label="run, \`cost_delay = 2ms\`, \`cost_limit = 200\` (the worker's default)" ;;
+		throttled50) label="run, \`cost_delay = 2ms\`, \`cost_limit = 50\`" ;;
 		esac
 		printf '| %s | %s | %s | %s | %s× | %s | %s | %s× | %s | %s | %s | %s | %s |\n' "$label" \
 			"$([ "$mode" = none ] || echo "${L[$mode.1]}")" \
@@ -272,26 +278,22 @@ TEXT
 	printf '| application p99 during the run vs no run | %s× | ≤ 2× | %s |\n' "$ratio" "$(lc_verdict "$ratio" le 2)"
 	printf '| application lock waits > 200 ms | %s | 0 | %s |\n' "${L[throttled.14]}" "$(lc_verdict "${L[throttled.14]}" le 0)"
 	echo
-	echo "What the throttle costs the run under this load: $(lc_ratio "${L[unthrottled.1]}" "${L[throttled.1]}")× the"
-	echo "unthrottled run's speed (${L[throttled.1]} s against ${L[unthrottled.1]} s for the same rows)."
+	echo "What the throttle costs the run under this load: the default one runs at $(lc_ratio "${L[unthrottled.1]}" "${L[throttled.1]}")× the"
+	echo "unthrottled run's speed (${L[throttled.1]} s against ${L[unthrottled.1]} s for the same rows), \`cost_limit = 50\` at"
+	echo "$(lc_ratio "${L[unthrottled.1]}" "${L[throttled50.1]}")× (${L[throttled50.1]} s)."
 }
 
 suite_lifecycle_paths() {
-	local op layout due
+	local case op layout due
 	rm -rf "$LC_DIR"
 	as_test_user mkdir -p "$LC_DIR"
 	: >"$LC_DIR/trials"
 	: >"$LC_DIR/waldump"
 	log "loading the $ROWS-row template" >&2
 	lc_load_template >&2
-	for op in purge archive; do
-		for layout in random age; do
-			for due in half all; do
-				# the table in age order, all due, says nothing the others do not
-				[ "$layout/$due" != age/all ] || continue
-				lp_paths "$op" "$layout" "$due"
-			done
-		done
+	for case in $LP_CASES; do
+		IFS=. read -r op layout due <<<"$case"
+		lp_paths "$op" "$layout" "$due"
 	done
 	bench_psql -c "DROP TABLE IF EXISTS customer; TRUNCATE plain_copy, retention_archive.archived_row" >&2
 	lp_loads
