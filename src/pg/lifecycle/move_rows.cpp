@@ -69,12 +69,23 @@ void Engine::MoveRows(const Target &t, const char *action, const Delay &delay)
 		due_rows += SkipForgottenRows(t.declared->info.relid, t.key, "r");
 	StageOutcome o;
 	std::string horizon = StageHorizon();
-	/* the blocks that hold every row the stage may take: counted before the rows */
+	/* the due rows, and the block of the last one (-1: none); as Count() does */
 	int64_t blocks = 0;
-	o.due = Count(t, "SELECT count(*) FROM (" + due_rows + ") d", {cutoff});
+	int64_t last_block = -1;
+	InEngineSubtransaction([&] {
+		SqlResult r = OwnerSql(t.leaf.relid,
+		                       "SELECT count(*), pg_catalog.coalesce((pg_catalog.max(d.ctid)::text"
+		                       "::pg_catalog.point)[0]::bigint, -1) FROM (" +
+		                           due_rows + ") d",
+		                       {cutoff});
+		o.due = r.ScalarInt();
+		last_block = std::stoll(r.rows.at(0).at(1).value_or("-1"));
+	});
 	o.blocked = CountBlocked(t, cutoff, o.blocked_by);
 	summary_.rows_blocked += o.blocked;
 	const char *path = ChooseAccessPath(t, o.due, blocks);
+	/* rows due later are the next run's: the heap path stops after the last block due now */
+	blocks = std::min(blocks, last_block + 1);
 	Detail(t, "", action).access_path = path;
 	StartDetail(t, "", action, o.due);
 	auto started = std::chrono::steady_clock::now();
@@ -168,12 +179,12 @@ void Engine::MoveRowsInIndexOrder(const Target &t, bool archive, const std::stri
 }
 
 /*
- * Block range after block range, from the first block to the last one
- * the table had when the stage started (a row written later has a new
- * xmin: the next run's), each range one committed batch whose size in
- * blocks aims at batch_target_ms and holds about batch_max_rows due rows
- * at most.  A range is a TID Range Scan: each page is read once, in
- * order, and pruned once.
+ * Block range after block range, from the first block to the block of
+ * the last row due when the stage started (a row written or made due
+ * later has a new xmin: the next run's), each range one committed batch
+ * whose size in blocks aims at batch_target_ms and holds about
+ * batch_max_rows due rows at most.  A range is a TID Range Scan: each
+ * page is read once, in order, and pruned once.
  */
 void Engine::MoveRowsInHeapOrder(const Target &t, bool archive, const std::string &due_rows,
                                  const std::vector<SqlValue> &params, int64_t blocks,
@@ -184,8 +195,7 @@ void Engine::MoveRowsInHeapOrder(const Target &t, bool archive, const std::strin
 	int64_t most = std::max<int64_t>(static_cast<int64_t>(batch_max_rows / due_per_block), 1);
 	int64_t range =
 	    std::clamp<int64_t>(static_cast<int64_t>(Batcher::FirstSize() / due_per_block), 1, most);
-	/* o.done < o.due: past the last due row counted, the rest of the table is left unread */
-	for (int64_t first = 0; first < blocks && o.done < o.due && !StopRequested();) {
+	for (int64_t first = 0; first < blocks && !StopRequested();) {
 		int64_t end = std::min(first + range, blocks);
 		auto batch_start = std::chrono::steady_clock::now();
 		std::string within = " AND r.ctid >= '(" + Str(first) +
