@@ -172,7 +172,7 @@ SQL
 		>"$dir/pgbench.out" 2>&1 &
 	pid=$!
 	sleep 5
-	if [ "$mode" = none ]; then
+	if [ "${mode%_after}" = none ]; then
 		t0=$(awk -v s="$start" 'BEGIN { printf "%.6f", s + 5 }')
 		t1=$(awk -v s="$start" -v d="$seconds" 'BEGIN { printf "%.6f", s + d - 1 }')
 	else
@@ -197,7 +197,7 @@ SQL
 	printf '%s\t%s\n' "$t0" "$t1" >"$dir/window"
 	bench_psql -At -c "SELECT rows_purged FROM retention.run_history
 		ORDER BY run_id DESC LIMIT 1" >"$dir/rows"
-	[ "$mode" != none ] || echo 0 >"$dir/rows"
+	[ "${mode%_after}" != none ] || echo 0 >"$dir/rows"
 	# the run must have ended inside the load, or its window is not all under load
 	if awk -v e="$t1" -v s="$start" -v d="$seconds" 'BEGIN { exit !(e > s + d) }'; then
 		echo "lifecycle_paths: the $mode run outlasted its $seconds s of load" >&2
@@ -226,6 +226,9 @@ ALTER SYSTEM SET log_line_prefix = '%m [%p] %a: ';
 SELECT pg_reload_conf();
 SQL
 	: >"$LC_DIR/loads"
+	# no run before and after the runs: the machine's own drift shows between the two
+	log "beside a load: no run (before), 30 s of pgbench" >&2
+	lp_load none 30
 	# the unthrottled run first: the others' load lasts long enough for the throttled ones
 	seconds=${LP_LOAD_SECONDS:-$((ROWS / 20000 + 30))}
 	log "beside a load: unthrottled run, $seconds s of pgbench" >&2
@@ -236,10 +239,9 @@ SQL
 		log "beside a load: $mode run, $seconds s of pgbench" >&2
 		lp_load "$mode" "$seconds"
 	done
-	seconds=$((run_s + 15))
-	log "beside a load: no run, $seconds s of pgbench" >&2
-	lp_load none "$seconds"
-	for mode in none unthrottled throttled throttled50; do
+	log "beside a load: no run (after), 30 s of pgbench" >&2
+	lp_load none_after 30
+	for mode in none unthrottled throttled throttled50 none_after; do
 		printf '%s\t%s\t%s\t%s\n' "$mode" "$(lc_load_figures "$mode")" "$(lp_wait_figures "$mode")" \
 			"$(cat "$LC_DIR/load-$mode/rows")" >>"$LC_DIR/loads"
 	done
@@ -335,24 +337,30 @@ pgbench, $LP_CLIENTS clients (\`bench/lifecycle/load.sql\`: each transaction upd
 one random customer and reads another) on a fresh $(lc_int "$ROWS")-row customer table; 5 s in,
 \`CALL retention.run()\` purges the rows older than a year (half of them; \`auto\` takes the heap
 path), unthrottled or throttled (the worker's default, and four times stronger), or nothing runs. TPS counts the transactions that end during the run, latencies those overlapping it (for no
-run: the load after its first 5 s). Lock waits: \`log_lock_waits\` with \`deadlock_timeout\` =
+run: the load after its first 5 s; "vs no run" compares with the mean of the two loads without
+a run, measured before and after the runs, whose difference shows how much the shared machine
+drifted meanwhile). Lock waits: \`log_lock_waits\` with \`deadlock_timeout\` =
 $LP_WAIT_LOG_MS ms (waits shorter than that are not seen). One load run per case.
 TEXT
 	echo
+	# the reference: the mean of the loads without a run, before and after
+	L[ref.2]=$(awk -v a="${L[none.2]}" -v b="${L[none_after.2]}" 'BEGIN { print (a + b) / 2 }')
+	L[ref.4]=$(awk -v a="${L[none.4]}" -v b="${L[none_after.4]}" 'BEGIN { print (a + b) / 2 }')
 	echo "| beside the load | run s | run rows/s | TPS | TPS vs no run | p50 ms | p99 ms | p99 vs no run | max ms | app lock waits > ${LP_WAIT_LOG_MS} ms | longest ms | waits > 200 ms | run's own waits |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-	for mode in none unthrottled throttled throttled50; do
+	for mode in none_before unthrottled throttled throttled50 none_after; do
 		case $mode in
-		none) label="no run" ;;
+		none_before) label="no run, before the runs" ;;
+		none_after) label="no run, after the runs" ;;
 		unthrottled) label="run, \`cost_delay = 0\`" ;;
 		throttled) label="run, \`cost_delay = 2ms\`, \`cost_limit = 200\` (the worker's default)" ;;
 		throttled50) label="run, \`cost_delay = 2ms\`, \`cost_limit = 50\`" ;;
 		esac
 		printf '| %s | %s | %s | %s | %s× | %s | %s | %s× | %s | %s | %s | %s | %s |\n' "$label" \
-			"$([ "$mode" = none ] || echo "${L[$mode.1]}")" \
-			"$([ "$mode" = none ] || lc_int "$(awk -v n="${L[$mode.16]}" -v s="${L[$mode.1]}" 'BEGIN { print n / s }')")" \
-			"$(lc_int "${L[$mode.2]}")" "$(lc_ratio "${L[$mode.2]}" "${L[none.2]}")" \
-			"${L[$mode.3]}" "${L[$mode.4]}" "$(lc_ratio "${L[$mode.4]}" "${L[none.4]}")" \
+			"$([ "${mode%_after}" = none ] || echo "${L[$mode.1]}")" \
+			"$([ "${mode%_after}" = none ] || lc_int "$(awk -v n="${L[$mode.16]}" -v s="${L[$mode.1]}" 'BEGIN { print n / s }')")" \
+			"$(lc_int "${L[$mode.2]}")" "$(lc_ratio "${L[$mode.2]}" "${L[ref.2]}")" \
+			"${L[$mode.3]}" "${L[$mode.4]}" "$(lc_ratio "${L[$mode.4]}" "${L[ref.4]}")" \
 			"$(lc_num "${L[$mode.11]}")" "${L[$mode.12]}" "$(lc_num "${L[$mode.13]}")" "${L[$mode.14]}" "${L[$mode.15]}"
 	done
 	echo
@@ -361,9 +369,9 @@ TEXT
 	echo "| target | measured | goal | result |"
 	echo "|---|---:|---:|---|"
 	local ratio
-	ratio=$(lc_ratio "${L[throttled.2]}" "${L[none.2]}")
+	ratio=$(lc_ratio "${L[throttled.2]}" "${L[ref.2]}")
 	printf '| application TPS during the run vs no run | %s× | ≥ 0.7× | %s |\n' "$ratio" "$(lc_verdict "$ratio" ge 0.7)"
-	ratio=$(lc_ratio "${L[throttled.4]}" "${L[none.4]}")
+	ratio=$(lc_ratio "${L[throttled.4]}" "${L[ref.4]}")
 	printf '| application p99 during the run vs no run | %s× | ≤ 2× | %s |\n' "$ratio" "$(lc_verdict "$ratio" le 2)"
 	printf '| application lock waits > 200 ms | %s | 0 | %s |\n' "${L[throttled.14]}" "$(lc_verdict "${L[throttled.14]}" le 0)"
 	echo

@@ -74,7 +74,7 @@ void Engine::MoveRows(const Target &t, const char *action, const Delay &delay)
 	int64_t last_block = -1;
 	InEngineSubtransaction([&] {
 		SqlResult r = OwnerSql(t.leaf.relid,
-		                       "SELECT count(*), pg_catalog.coalesce((pg_catalog.max(d.ctid)::text"
+		                       "SELECT count(*), COALESCE((pg_catalog.max(d.ctid)::text"
 		                       "::pg_catalog.point)[0]::bigint, -1) FROM (" +
 		                           due_rows + ") d",
 		                       {cutoff});
