@@ -336,7 +336,8 @@ lp_report_load() {
 pgbench, $LP_CLIENTS clients (\`bench/lifecycle/load.sql\`: each transaction updates the \`phone\` of
 one random customer and reads another) on a fresh $(lc_int "$ROWS")-row customer table; 5 s in,
 \`CALL retention.run()\` purges the rows older than a year (half of them; \`auto\` takes the heap
-path), unthrottled or throttled (the worker's default, and four times stronger), or nothing runs. TPS counts the transactions that end during the run, latencies those overlapping it (for no
+path), unthrottled or throttled (the worker's default, and four times stronger), or nothing runs.
+TPS counts the transactions that end during the run, latencies those overlapping it (for no
 run: the load after its first 5 s; "vs no run" compares with the mean of the two loads without
 a run, measured before and after the runs, whose difference shows how much the shared machine
 drifted meanwhile). Lock waits: \`log_lock_waits\` with \`deadlock_timeout\` =
@@ -348,9 +349,9 @@ TEXT
 	L[ref.4]=$(awk -v a="${L[none.4]}" -v b="${L[none_after.4]}" 'BEGIN { print (a + b) / 2 }')
 	echo "| beside the load | run s | run rows/s | TPS | TPS vs no run | p50 ms | p99 ms | p99 vs no run | max ms | app lock waits > ${LP_WAIT_LOG_MS} ms | longest ms | waits > 200 ms | run's own waits |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-	for mode in none_before unthrottled throttled throttled50 none_after; do
+	for mode in none unthrottled throttled throttled50 none_after; do
 		case $mode in
-		none_before) label="no run, before the runs" ;;
+		none) label="no run, before the runs" ;;
 		none_after) label="no run, after the runs" ;;
 		unthrottled) label="run, \`cost_delay = 0\`" ;;
 		throttled) label="run, \`cost_delay = 2ms\`, \`cost_limit = 200\` (the worker's default)" ;;
@@ -403,6 +404,8 @@ suite_lifecycle_paths() {
 	echo "## Lifecycle: access paths and throttle"
 	echo
 	echo "Measured on $(bench_machine), with \`ROWS=$ROWS LP_ROUNDS=$LP_ROUNDS bench/run lifecycle_paths\`."
+	echo "The machine's load average when the suite ended: $(cut -d' ' -f1-3 /proc/loadavg) (other work shares"
+	echo "it: compare each side with the raw statement measured beside it, not across sections or runs)."
 	echo
 	lp_report_paths
 	lp_report_anonymize random
