@@ -37,6 +37,8 @@ DROP INDEX retention_archive.archived_row_relid_idx;
 DROP INDEX retention_archive.archived_row_purge_after_idx;
 CREATE INDEX archived_row_purge_after_idx ON retention_archive.archived_row (purge_after)
     WHERE purge_after IS NOT NULL;
+-- how each purge and archive found its rows (index or heap order)
+ALTER TABLE retention.run_detail ADD COLUMN access_path text;
 
 -- 40_worker.sql: worker state --------------------------------------------
 

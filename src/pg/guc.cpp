@@ -23,6 +23,11 @@ namespace pg_retention::pg
 int batch_target_ms = 100;
 int batch_max_rows = 10000;
 int lock_timeout_ms = 200;
+int access_path = static_cast<int>(AccessPathSetting::Auto);
+double heap_path_min_share = 0.1;
+int heap_path_min_pages = 256;
+double cost_delay_ms = -1;
+int cost_limit = 200;
 int deprecated_batch_target_ms = 0;
 int deprecated_lock_timeout_ms = 0;
 int history_days = 90;
@@ -59,6 +64,12 @@ int LockTimeoutMs()
 namespace
 {
 
+const struct config_enum_entry access_path_options[] = {
+    {"auto", static_cast<int>(AccessPathSetting::Auto), false},
+    {"index", static_cast<int>(AccessPathSetting::Index), false},
+    {"heap", static_cast<int>(AccessPathSetting::Heap), false},
+    {NULL, 0, false}};
+
 void DefineLifecycleSettings()
 {
 	DefineCustomIntVariable(
@@ -88,6 +99,32 @@ void DefineLifecycleSettings()
 	                        gettext_noop("0 (the default) defers to retention.lock_timeout."),
 	                        &deprecated_lock_timeout_ms, 0, 0, 60000, PGC_SUSET,
 	                        GUC_UNIT_MS | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+	DefineCustomEnumVariable(
+	    "retention.access_path", gettext_noop("How row purges and archives find their due rows."),
+	    gettext_noop(
+	        "auto: in heap order (block ranges) when a large share of a big table is "
+	        "due, else through the age index; index or heap force one (tests, diagnosis)."),
+	    &access_path, static_cast<int>(AccessPathSetting::Auto), access_path_options, PGC_SUSET, 0,
+	    NULL, NULL, NULL);
+	DefineCustomRealVariable(
+	    "retention.heap_path_min_share",
+	    gettext_noop("Share of a table's rows due from which auto purges and archives in heap "
+	                 "order."),
+	    NULL, &heap_path_min_share, 0.1, 0.0, 1.0, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "retention.heap_path_min_pages",
+	    gettext_noop("Pages a table needs for auto to purge and archive it in heap order."), NULL,
+	    &heap_path_min_pages, 256, 0, INT_MAX, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable(
+	    "retention.cost_delay",
+	    gettext_noop("Throttle of lifecycle runs: time slept per cost_limit of buffer work."),
+	    gettext_noop("-1: 2 ms in the background worker, off (0) in a manual run."), &cost_delay_ms,
+	    -1, -1, 100, PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "retention.cost_limit",
+	    gettext_noop("Buffer work of a lifecycle run between two throttle sleeps."),
+	    gettext_noop("Counted as vacuum_cost_page_hit, _miss and _dirty count it."), &cost_limit,
+	    200, 1, 10000, PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("retention.history_days", gettext_noop("Days of run history kept."),
 	                        NULL, &history_days, 90, 1, 36500, PGC_SIGHUP, 0, NULL, NULL, NULL);
 }

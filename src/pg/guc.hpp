@@ -23,6 +23,14 @@ extern int deprecated_lock_timeout_ms; /* retention.lock_timeout_ms, 0.1.0's nam
 /* The settings in effect: 0.1.0's name when it is set, else the new one. */
 int BatchTargetMs();
 int LockTimeoutMs();
+/* retention.access_path: how row purges and archives find their due rows. */
+enum class AccessPathSetting { Auto, Index, Heap };
+extern int access_path;
+extern double heap_path_min_share; /* retention.heap_path_min_share */
+extern int heap_path_min_pages;    /* retention.heap_path_min_pages */
+/* The throttle (retention.cost_delay, retention.cost_limit). */
+extern double cost_delay_ms;
+extern int cost_limit;
 extern int history_days; /* retention.history_days */
 
 /* The write path (write_path/late_rows.cpp) */

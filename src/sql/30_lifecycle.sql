@@ -43,7 +43,8 @@ CREATE TABLE retention.run_detail (
     error        text,
     started_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
-    vacuum_pending boolean NOT NULL DEFAULT false
+    vacuum_pending boolean NOT NULL DEFAULT false,
+    access_path  text         -- purge and archive: index (age order) or heap (block ranges)
 );
 CREATE INDEX ON retention.run_detail (run_id);
 COMMENT ON TABLE retention.run_detail IS

@@ -16,8 +16,11 @@
 # live row and every archived row (decrypted) must equal the model's, and the
 # run must be 'succeeded' (nothing here is locked or failing).
 #
-# DIFF_SEEDS seeds per run (default 6); DIFF_SEED=n replays one.  Every
-# failure message names its seed.
+# Row purges and archives have two access paths (retention.access_path):
+# DIFF_SEEDS seeds (default 6) run with the path DIFF_ACCESS_PATH (default
+# index), then DIFF_HEAP_SEEDS more seeds (default 3) with the heap-order
+# path forced; DIFF_SEED=n replays one seed with DIFF_ACCESS_PATH.  Every
+# failure message names its seed and path.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -28,16 +31,24 @@ use lib 'test/perl';
 use RetentionNode;
 
 my @seeds;
+my %path_of;
+my $first_path = $ENV{DIFF_ACCESS_PATH} // 'index';
 if (defined $ENV{DIFF_SEED})
 {
 	@seeds = ($ENV{DIFF_SEED});
+	$path_of{ $seeds[0] } = $first_path;
 }
 else
 {
 	my $base = time() % 100000;
-	@seeds = map { $base + $_ } 0 .. (($ENV{DIFF_SEEDS} // 6) - 1);
+	my $n = $ENV{DIFF_SEEDS} // 6;
+	my $heap = $ENV{DIFF_HEAP_SEEDS} // 3;
+	@seeds = map { $base + $_ } 0 .. ($n + $heap - 1);
+	$path_of{$_} = $first_path for @seeds[0 .. $n - 1];
+	$path_of{$_} = 'heap' for @seeds[$n .. $#seeds];
 }
-note('seeds: ' . join(' ', @seeds) . ' (DIFF_SEED=n replays one)');
+note('seeds: ' . join(' ', map { "$_ ($path_of{$_})" } @seeds)
+	  . ' (DIFF_SEED=n DIFF_ACCESS_PATH=index|heap replays one)');
 
 my $node = RetentionNode::new_node('diff');
 $node->start;
@@ -395,6 +406,7 @@ for my $seed (@seeds)
 	{
 		my ($rc, $out, $err) = $node->psql('diff', "SET client_min_messages = warning;
 			SET retention.batch_max_rows = $batch;
+			SET retention.access_path = $path_of{$seed};
 			SET retention.test_clock = '$clock'; CALL retention.run();");
 		is($rc, 0, "seed $seed clock $clock: the run completes") or diag($err);
 		my $status = $node->safe_psql('diff',
@@ -404,7 +416,14 @@ for my $seed (@seeds)
 			"SELECT string_agg(table_text || ' ' || action || ': ' || coalesce(error, status), '; ') "
 			  . 'FROM retention.run_detail WHERE run_id = (SELECT max(run_id) FROM '
 			  . "retention.run_history) AND status NOT IN ('done')");
-		is($status, 'succeeded', "seed $seed clock $clock (batches of $batch): the run succeeded")
+		my $paths = $node->safe_psql('diff',
+			"SELECT coalesce(string_agg(DISTINCT access_path, ','), 'none') FROM retention.run_detail "
+			  . 'WHERE run_id = (SELECT max(run_id) FROM retention.run_history) AND done > 0 '
+			  . "AND action IN ('purge', 'archive')");
+		ok($paths eq 'none' || $paths eq $path_of{$seed},
+			"seed $seed clock $clock: rows moved by the $path_of{$seed} path ($paths)");
+		is($status, 'succeeded',
+			"seed $seed clock $clock (batches of $batch, $path_of{$seed} path): the run succeeded")
 		  or diag("seed $seed: $failed");
 		note("seed $seed clock $clock: " . $node->safe_psql('diff',
 			'SELECT format(\'%s anonymized, %s values purged, %s archived, %s purged, %s blocked, '

@@ -33,6 +33,9 @@ namespace pg_retention::pg::lifecycle
 /* Attempts of a batch an application transaction keeps waiting. */
 constexpr int kLockRetries = 5;
 
+/* The longest the throttle sleeps after one batch, in milliseconds. */
+constexpr double kMaxThrottleSleepMs = 1000.0;
+
 /* A batch failed and its subtransaction was rolled back. */
 struct BatchFailed {
 	std::string message;
@@ -84,13 +87,19 @@ public:
 	{
 	}
 
-	/* Runs one batch: subtransaction, lock timeout, retries, then commit. */
+	/*
+	 * Runs one batch: subtransaction, lock timeout, retries, then commit;
+	 * then, when throttled, sleeps in proportion to the buffer work the
+	 * batch did (Throttle).
+	 */
 	template <typename Work> void Run(Work &&work)
 	{
+		int balance = 0;
 		for (int attempt = 1;; attempt++) {
 			try {
 				InEngineSubtransaction([&] {
-					SetBatchLockTimeout();
+					CostCharged charged(delay_ms_ > 0, balance);
+					SetLockTimeout(LockTimeoutMs());
 					work();
 					if (at_end_)
 						at_end_();
@@ -104,19 +113,65 @@ public:
 		}
 		if (commit_)
 			tx_.CommitAndContinue();
+		if (delay_ms_ > 0)
+			Sleep(ThrottleSleepMs(delay_ms_, limit_, balance));
 	}
+
+	/*
+	 * Throttles the batches like autovacuum's cost-based delay: PostgreSQL
+	 * charges every buffer a batch hits, reads and dirties to
+	 * VacuumCostBalance while the batch runs (and only then), and after
+	 * each batch's commit the run sleeps delay_ms x balance / limit (at
+	 * most kMaxThrottleSleepMs), holding no row lock.  0 turns it off.
+	 */
+	void Throttle(double delay_ms, int limit)
+	{
+		delay_ms_ = delay_ms;
+		limit_ = limit;
+	}
+	double throttle_delay_ms() const { return delay_ms_; }
+
+	/* The sleep after a batch that charged `balance`. */
+	static double ThrottleSleepMs(double delay_ms, int limit, int64_t balance);
 
 	/* The first batch's size. */
 	static int64_t FirstSize(int64_t preferred = 1000);
 	/* Batch size for the next batch, aiming at retention.batch_target. */
 	static int64_t NextSize(int64_t current, double elapsed_ms);
+	/* The same within [lowest, highest]. */
+	static int64_t NextSize(int64_t current, double elapsed_ms, int64_t lowest, int64_t highest);
+	/* lock_timeout for the rest of the (sub)transaction, in milliseconds. */
+	static void SetLockTimeout(int ms);
 
 private:
+	/*
+	 * Turns PostgreSQL's buffer cost accounting on for one batch attempt
+	 * and adds what it charged to `balance`; restores both variables on
+	 * every exit, an error included: nothing outside the batches is
+	 * charged or delayed.
+	 */
+	class CostCharged
+	{
+	public:
+		CostCharged(bool on, int &balance);
+		~CostCharged();
+		CostCharged(const CostCharged &) = delete;
+		CostCharged &operator=(const CostCharged &) = delete;
+
+	private:
+		bool on_;
+		int &balance_;
+		bool saved_active_;
+		int saved_balance_;
+	};
+
 	TransactionControl &tx_;
 	bool commit_;
 	std::function<void()> at_end_;
+	double delay_ms_ = 0;
+	int limit_ = 200;
 
-	static void SetBatchLockTimeout();
+	static void Sleep(double ms);
 	static bool Retryable(const BatchFailed &f, int attempt);
 	static void WaitBeforeRetry(int attempt);
 };

@@ -60,6 +60,10 @@ std::vector<std::string> ColumnsOf(const SqlResult &r, size_t column)
 Engine::Engine(const RunOptions &options, TransactionControl &tx)
     : options_(options), tx_(tx), batcher_(tx, !options.dry_run, [this] { RequireRunLock(); })
 {
+	/* throttled: the worker by default, a manual run when retention.cost_delay says so */
+	double delay = cost_delay_ms >= 0 ? cost_delay_ms : options.started_by == "worker" ? 2.0 : 0;
+	if (!options.dry_run) /* a dry run holds its locks to the end: no sleeping */
+		batcher_.Throttle(delay, cost_limit);
 }
 
 RunSummary Engine::Run()

@@ -36,6 +36,9 @@
 namespace pg_retention::pg::lifecycle
 {
 
+/* The longest a heap-order batch waits for a row lock before it skips locked rows. */
+constexpr int kHeapPathLockTimeoutMs = 1;
+
 /* Advisory lock class of "a run is in progress in this database" ('RET1'). */
 constexpr int32_t kRunLockClass = 0x52455431;
 
@@ -57,6 +60,7 @@ struct DetailRecord {
 	StageOutcome outcome;
 	std::string status;
 	std::string error;
+	std::string access_path; /* purge and archive: "index" or "heap" */
 };
 
 inline std::string Str(int64_t v)
@@ -146,6 +150,13 @@ private:
 	void ForgetQueued(const Target &t, const std::string &attnum, const SqlResult &processed);
 	int64_t CountBlocked(const Target &t, const std::string &cutoff, std::string &blocked_by);
 	void MoveRows(const Target &t, const char *action, const Delay &delay);
+	const char *ChooseAccessPath(const Target &t, int64_t due, int64_t &blocks);
+	void MoveRowsInIndexOrder(const Target &t, bool archive, const std::string &due_rows,
+	                          const std::vector<SqlValue> &params, StageOutcome &o);
+	void MoveRowsInHeapOrder(const Target &t, bool archive, const std::string &due_rows,
+	                         const std::vector<SqlValue> &params, int64_t blocks, StageOutcome &o);
+	int64_t MoveBlockRange(const Target &t, bool archive, const std::string &due_rows,
+	                       const std::string &range, const std::vector<SqlValue> &params);
 	SqlResult ArchiveRows(const Target &t, const std::string &due_rows,
 	                      const std::vector<SqlValue> &p);
 	void PurgeArchive();

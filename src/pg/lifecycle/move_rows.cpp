@@ -46,11 +46,13 @@ int64_t Engine::CountBlocked(const Target &t, const std::string &cutoff, std::st
 }
 
 /*
- * Purges or archives the due rows in batches.  Each batch takes the
- * oldest due rows from where the previous one ended (its index scan
- * does not step again over the rows already gone), skipping the rows an
- * application transaction holds (FOR UPDATE SKIP LOCKED): the run never
- * waits for them, and leaves them to the next run.
+ * Purges or archives the due rows in batches, by one of two access paths
+ * (ChooseAccessPath): in age order through the age index, for small
+ * increments, or in heap order, block range by block range, when a large
+ * share of the table is due.  Both take the same due rows (the same
+ * conditions), never wait for a row an application transaction holds
+ * (they leave it to the next run), and end with the same accounting.
+ * A row goes once: it is deleted.
  */
 void Engine::MoveRows(const Target &t, const char *action, const Delay &delay)
 {
@@ -67,17 +69,83 @@ void Engine::MoveRows(const Target &t, const char *action, const Delay &delay)
 		due_rows += SkipForgottenRows(t.declared->info.relid, t.key, "r");
 	StageOutcome o;
 	std::string horizon = StageHorizon();
-	o.due = Count(t, "SELECT count(*) FROM (" + due_rows + ") d", {cutoff});
+	/* the due rows, and the block of the last one (-1: none); as Count() does */
+	int64_t blocks = 0;
+	int64_t last_block = -1;
+	InEngineSubtransaction([&] {
+		SqlResult r = OwnerSql(t.leaf.relid,
+		                       "SELECT count(*), COALESCE((pg_catalog.max(d.ctid)::text"
+		                       "::pg_catalog.point)[0]::bigint, -1) FROM (" +
+		                           due_rows + ") d",
+		                       {cutoff});
+		o.due = r.ScalarInt();
+		last_block = std::stoll(r.rows.at(0).at(1).value_or("-1"));
+	});
 	o.blocked = CountBlocked(t, cutoff, o.blocked_by);
 	summary_.rows_blocked += o.blocked;
+	const char *path = ChooseAccessPath(t, o.due, blocks);
+	/* rows due later are the next run's: the heap path stops after the last block due now */
+	blocks = std::min(blocks, last_block + 1);
+	Detail(t, "", action).access_path = path;
 	StartDetail(t, "", action, o.due);
 	auto started = std::chrono::steady_clock::now();
-	int64_t size = Batcher::FirstSize();
 	std::string purge_delay = "";
 	if (archive && t.declared->policy->purge_after)
 		purge_delay = t.declared->policy->purge_after->ToPgInterval();
+	/* $2 and $5 are the index path's; $3 and $4 serve the archive's INSERT */
+	std::vector<SqlValue> p{cutoff, SqlValue(), Str(summary_.run_id),
+	                        purge_delay.empty() ? SqlValue() : SqlValue(purge_delay)};
+	if (o.due > 0) {
+		if (std::string(path) == "heap")
+			MoveRowsInHeapOrder(t, archive, due_rows, p, blocks, o);
+		else
+			MoveRowsInIndexOrder(t, archive, due_rows, p, o);
+	}
+	std::string left = AccountLeftover(t, o, due_rows, {cutoff}, {TEXTOID}, horizon);
+	Finish(t, "", action, o, started, left);
+}
+
+/*
+ * Heap order when retention.access_path says so, or (auto) when at least
+ * heap_path_min_share of the table's rows (pg_class.reltuples) are due on
+ * a table of at least heap_path_min_pages: reading every page once in
+ * physical order then costs less than fetching the due rows one by one
+ * in age order.  `blocks` is the table's size in blocks now.
+ */
+const char *Engine::ChooseAccessPath(const Target &t, int64_t due, int64_t &blocks)
+{
+	SqlResult r = Sql("SELECT (pg_catalog.pg_relation_size(c.oid) / "
+	                  "pg_catalog.current_setting('block_size')::bigint)::text, "
+	                  "c.reltuples::text FROM pg_catalog.pg_class c WHERE c.oid = $1::oid",
+	                  {Str(t.leaf.relid)});
+	blocks = std::stoll(r.rows.at(0).at(0).value_or("0"));
+	double reltuples = std::stod(r.rows.at(0).at(1).value_or("-1"));
+	switch (static_cast<AccessPathSetting>(access_path)) {
+	case AccessPathSetting::Index:
+		return "index";
+	case AccessPathSetting::Heap:
+		return "heap";
+	case AccessPathSetting::Auto:
+		break;
+	}
+	bool big = blocks >= heap_path_min_pages;
+	bool mostly_due = reltuples > 0 && static_cast<double>(due) >= heap_path_min_share * reltuples;
+	return big && mostly_due ? "heap" : "index";
+}
+
+/*
+ * Each batch takes the oldest due rows from where the previous one ended
+ * (its index scan does not step again over the rows already gone),
+ * skipping the rows an application transaction holds (FOR UPDATE SKIP
+ * LOCKED).
+ */
+void Engine::MoveRowsInIndexOrder(const Target &t, bool archive, const std::string &due_rows,
+                                  const std::vector<SqlValue> &params, StageOutcome &o)
+{
+	const char *action = archive ? "archive" : "purge";
+	int64_t size = Batcher::FirstSize();
 	SqlValue from; /* the newest age the previous batch moved */
-	while (o.due > 0 && !StopRequested()) {
+	while (!StopRequested()) {
 		int64_t moved = 0;
 		auto batch_start = std::chrono::steady_clock::now();
 		Batch([&] {
@@ -85,9 +153,9 @@ void Engine::MoveRows(const Target &t, const char *action, const Delay &delay)
 			if (from)
 				rows += " AND r." + t.age_sql + " >= $5::" + t.age_type;
 			rows += " ORDER BY r." + t.age_sql + " LIMIT $2::bigint FOR UPDATE SKIP LOCKED";
-			/* $3 and $4 serve the archive's INSERT; unused parameters are typed text */
-			std::vector<SqlValue> p{cutoff, Str(size), Str(summary_.run_id),
-			                        purge_delay.empty() ? SqlValue() : SqlValue(purge_delay), from};
+			std::vector<SqlValue> p = params;
+			p[1] = Str(size);
+			p.push_back(from);
 			SqlResult result =
 			    archive ? ArchiveRows(t, rows, p)
 			            : OwnerSql(t.leaf.relid,
@@ -108,8 +176,84 @@ void Engine::MoveRows(const Target &t, const char *action, const Delay &delay)
 			break;
 		size = Batcher::NextSize(size, Elapsed(batch_start));
 	}
-	std::string left = AccountLeftover(t, o, due_rows, {cutoff}, {TEXTOID}, horizon);
-	Finish(t, "", action, o, started, left);
+}
+
+/*
+ * Block range after block range, from the first block to the block of
+ * the last row due when the stage started (a row written or made due
+ * later has a new xmin: the next run's), each range one committed batch
+ * whose size in blocks aims at retention.batch_target and holds about
+ * batch_max_rows due rows at most.  A range is a TID Range Scan: each
+ * page is read once, in order, and pruned once.
+ */
+void Engine::MoveRowsInHeapOrder(const Target &t, bool archive, const std::string &due_rows,
+                                 const std::vector<SqlValue> &params, int64_t blocks,
+                                 StageOutcome &o)
+{
+	const char *action = archive ? "archive" : "purge";
+	double due_per_block = std::max(static_cast<double>(o.due) / std::max<int64_t>(blocks, 1), 1.0);
+	int64_t most = std::max<int64_t>(static_cast<int64_t>(batch_max_rows / due_per_block), 1);
+	int64_t range =
+	    std::clamp<int64_t>(static_cast<int64_t>(Batcher::FirstSize() / due_per_block), 1, most);
+	for (int64_t first = 0; first < blocks && !StopRequested();) {
+		int64_t end = std::min(first + range, blocks);
+		auto batch_start = std::chrono::steady_clock::now();
+		std::string within = " AND r.ctid >= '(" + Str(first) +
+		                     ",0)'::pg_catalog.tid AND r.ctid < '(" + Str(end) +
+		                     ",0)'::pg_catalog.tid";
+		Batch([&] {
+			int64_t moved = MoveBlockRange(t, archive, due_rows, within, params);
+			o.done += moved;
+			o.batches++;
+			(archive ? summary_.rows_archived : summary_.rows_purged) += moved;
+			UpdateDetail(t, "", action, o, "running");
+		});
+		first = end;
+		range = Batcher::NextSize(range, Elapsed(batch_start), 1, most);
+	}
+}
+
+/*
+ * One block range.  First a plain statement under a lock_timeout of
+ * kHeapPathLockTimeoutMs: no row lock of its own before the delete (no
+ * Heap/LOCK record per row).  Only when it meets a row an application
+ * transaction holds is it rolled back and done again skipping locked
+ * rows (FOR UPDATE SKIP LOCKED), under the usual lock timeout: the run
+ * waits at most kHeapPathLockTimeoutMs per range for the application.
+ */
+int64_t Engine::MoveBlockRange(const Target &t, bool archive, const std::string &due_rows,
+                               const std::string &range, const std::vector<SqlValue> &params)
+{
+	auto once = [&](bool skip_locked) {
+		std::string rows = due_rows + range + (skip_locked ? " FOR UPDATE OF r SKIP LOCKED" : "");
+		if (archive)
+			return ArchiveRows(t, rows, params).ScalarInt();
+		if (skip_locked)
+			return OwnerSql(t.leaf.relid,
+			                "DELETE FROM " + t.leaf.qualified + " WHERE ctid = ANY (ARRAY(" + rows +
+			                    "))",
+			                params)
+			    .processed;
+		/* the rows' own conditions on the DELETE itself: one visit per row */
+		std::string where = due_rows.substr(
+		    std::string("SELECT r.ctid FROM " + t.leaf.qualified + " r WHERE ").size());
+		return OwnerSql(t.leaf.relid,
+		                "DELETE FROM " + t.leaf.qualified + " AS r WHERE " + where + range, params)
+		    .processed;
+	};
+	int64_t moved = 0;
+	try {
+		InEngineSubtransaction([&] {
+			Batcher::SetLockTimeout(kHeapPathLockTimeoutMs);
+			moved = once(false);
+			Batcher::SetLockTimeout(LockTimeoutMs());
+		});
+		return moved;
+	} catch (const BatchFailed &f) {
+		if (f.sqlstate != "55P03")
+			throw;
+	}
+	return once(true);
 }
 
 } // namespace pg_retention::pg::lifecycle

@@ -56,17 +56,19 @@ void Engine::WriteDetail(const DetailRecord &d, bool insert)
 	                        Str(o.batches),
 	                        d.status,
 	                        d.error.empty() ? SqlValue() : d.error,
-	                        !options_.dry_run && o.done > 0 ? "true" : "false"};
+	                        !options_.dry_run && o.done > 0 ? "true" : "false",
+	                        d.access_path.empty() ? SqlValue() : d.access_path};
 	if (insert)
 		Sql("INSERT INTO retention.run_detail (run_id, table_name, table_text, column_name, "
-		    "action, due, done, blocked, blocked_by, batches, status, error, vacuum_pending) "
+		    "action, due, done, blocked, blocked_by, batches, status, error, vacuum_pending, "
+		    "access_path) "
 		    "VALUES ($1::bigint, $2::oid::regclass, $3, $4, $5, $6::bigint, $7::bigint, "
-		    "$8::bigint, $9, $10::int, $11, $12, $13::boolean)",
+		    "$8::bigint, $9, $10::int, $11, $12, $13::boolean, $14)",
 		    p);
 	else
 		Sql("UPDATE retention.run_detail SET due = $6::bigint, done = $7::bigint, blocked = "
 		    "$8::bigint, blocked_by = $9, batches = $10::int, status = $11, error = $12, "
-		    "vacuum_pending = $13::boolean, updated_at = clock_timestamp() "
+		    "vacuum_pending = $13::boolean, access_path = $14, updated_at = clock_timestamp() "
 		    "WHERE run_id = $1::bigint AND table_name = $2::oid AND table_text = $3 "
 		    "AND column_name IS NOT DISTINCT FROM $4 AND action = $5",
 		    p);
@@ -77,7 +79,8 @@ DetailRecord &Engine::Detail(const Target &t, const std::string &column, const c
 	for (DetailRecord &d : details_)
 		if (d.relid == t.leaf.relid && d.column == column && d.action == action)
 			return d;
-	details_.push_back(DetailRecord{t.leaf.relid, t.leaf.qualified, column, action, {}, "", ""});
+	details_.push_back(
+	    DetailRecord{t.leaf.relid, t.leaf.qualified, column, action, {}, "", "", ""});
 	return details_.back();
 }
 
@@ -112,7 +115,7 @@ void Engine::RecordFailure(const DeclaredTable &t, const std::string &column, co
 			if (!options_.dry_run)
 				WriteDetail(running, false);
 		}
-	DetailRecord d{t.info.relid, t.info.qualified, column, action, {}, "failed", error};
+	DetailRecord d{t.info.relid, t.info.qualified, column, action, {}, "failed", error, ""};
 	details_.push_back(d);
 	if (!options_.dry_run) {
 		WriteDetail(d, true);

@@ -1,0 +1,417 @@
+# The lifecycle's access paths and its throttle (issue 11 items 1 and 3):
+# row purge and archive by the age index and in heap order (block-range
+# batches), forced each way, against the raw statement, on tables in random
+# and in age order, half and all of the rows due; then a pgbench OLTP load
+# (LP_CLIENTS clients updating the same table) beside a run throttled,
+# unthrottled, and no run: the application's TPS, p99 latency and lock
+# waits, and what the throttle costs the run.  Uses the lifecycle suite's
+# helpers (trials, medians, load figures); its own section of BENCHMARKS.md.
+# Sourced by bench/run, which provides bench/lib.sh.
+# shellcheck shell=bash
+: "${ROWS:?}" "${REPEAT:?}"
+# shellcheck source=bench/suites/lifecycle.sh
+source "$BENCH_ROOT/bench/suites/lifecycle.sh"
+LC_DIR=$BENCH_DIR/lifecycle_paths
+# Rounds of each comparison (each round runs every side once, order alternating).
+LP_ROUNDS=${LP_ROUNDS:-$((REPEAT < 3 ? REPEAT : 3))}
+LP_CLIENTS=${LP_CLIENTS:-4}
+# The comparisons: stage.layout.due (the table in age order, all due, says
+# nothing the others do not).
+LP_CASES=${LP_CASES:-anonymize.random.half purge.random.half purge.random.all purge.age.half archive.random.half archive.random.all archive.age.half}
+# Application lock waits are logged from this long on (log_lock_waits).
+LP_WAIT_LOG_MS=20
+
+# ---- access paths ----------------------------------------------------------
+
+# lp_source LAYOUT DUE: the template's rows in LAYOUT (lc_source), every one
+# of them past the one-year cutoff when DUE is all (800 days older).
+lp_source() {
+	case $2 in
+	half) lc_source "$1" ;;
+	all) echo "SELECT id, email, phone, seen_at - interval '800 days'
+FROM ($(lc_source "$1")) AS s (id, email, phone, seen_at)" ;;
+	esac
+}
+
+# lp_paths OP LAYOUT DUE: LP_ROUNDS rounds of CALL retention.run() with
+# retention.access_path = index and = heap, and of the raw statement; trials
+# OP.LAYOUT.DUE.index, .heap, .raw.
+lp_paths() {
+	local op=$1 layout=$2 due=$3 label raw source round side sides setup
+	source=$(lp_source "$layout" "$due")
+	case $op in
+	purge)
+		label="age from seen_at; purge after 1 year"
+		raw="DELETE FROM customer WHERE seen_at < $LC_CUTOFF" ;;
+	archive)
+		label="age from seen_at; archive after 1 year"
+		raw="WITH moved AS (DELETE FROM customer WHERE seen_at < $LC_CUTOFF RETURNING *) INSERT INTO plain_copy SELECT * FROM moved" ;;
+	esac
+	for round in $(seq 1 "$LP_ROUNDS"); do
+		log "access paths: $op, $layout order, $due due: round $round of $LP_ROUNDS" >&2
+		sides="index heap raw"
+		[ $((round % 2)) -eq 1 ] || sides="raw heap index"
+		for side in $sides; do
+			if [ "$side" = raw ]; then
+				setup="$(lc_copy_sql customer "$source")
+TRUNCATE plain_copy, retention_archive.archived_row;"
+				lc_record "$op.$layout.$due.raw" "$(lc_trial "$setup" "$raw")"
+			else
+				setup="$(lc_engine_setup "$source" "$label")
+SET retention.access_path = $side;"
+				lc_record "$op.$layout.$due.$side" \
+					"$(lc_trial "$setup" "CALL retention.run()" "$LC_RUN_ROWS" "$LC_RUN_BATCHES")"
+			fi
+		done
+	done
+	if lc_engine_failed "$op.$layout.$due.index" || lc_engine_failed "$op.$layout.$due.heap"; then
+		echo "lifecycle_paths: a run did not succeed ($op, $layout, $due)" >&2
+		bench_psql -c "SELECT * FROM retention.run_detail WHERE status <> 'done'" >&2
+		return 1
+	fi
+}
+
+# lp_anonymize LAYOUT: why anonymize keeps the index path.  Trials
+# anonymize.LAYOUT.half.index (CALL retention.run(), its keyset batches),
+# .blockrange (plain SQL: one committed UPDATE per range of 640 blocks in
+# heap order, the issue's experiment: no guard, so a row whose new version
+# lands in a range not yet visited is hashed again; its rows figure is the
+# due rows, its extra figure the rows hashed more than once) and .raw (one
+# UPDATE).
+lp_anonymize() {
+	local layout=$1 round side sides source setup label="age from seen_at"
+	local column="anonymize after 1 year using hash" blockrange
+	source=$(lp_source "$layout" half)
+	blockrange="DO \$\$
+DECLARE
+    b bigint := 0;
+    n bigint := pg_relation_size('customer') / current_setting('block_size')::int;
+BEGIN
+    WHILE b < n LOOP
+        UPDATE customer SET email = retention.hash(email)
+        WHERE ctid >= format('(%s,0)', b)::tid AND ctid < format('(%s,0)', b + 640)::tid
+          AND seen_at < $LC_CUTOFF;
+        COMMIT;
+        b := b + 640;
+    END LOOP;
+END
+\$\$"
+	for round in $(seq 1 "$LP_ROUNDS"); do
+		log "access paths: anonymize, $layout order, half due: round $round of $LP_ROUNDS" >&2
+		sides="index blockrange raw"
+		[ $((round % 2)) -eq 1 ] || sides="raw blockrange index"
+		for side in $sides; do
+			case $side in
+			index)
+				lc_record "anonymize.$layout.half.index" "$(lc_trial "$(lc_engine_setup "$source" "$label" "$column")" \
+					"CALL retention.run()" "$LC_RUN_ROWS" "$LC_RUN_BATCHES")" ;;
+			blockrange)
+				setup="$(lc_copy_sql customer "$source")
+DROP TABLE IF EXISTS lp_clear;
+CREATE TABLE lp_clear AS SELECT id, email FROM customer WHERE seen_at < $LC_CUTOFF;"
+				lc_record "anonymize.$layout.half.blockrange" "$(lc_trial "$setup" "$blockrange" \
+					"SELECT count(*) FROM lp_clear" \
+					"SELECT count(*) FROM customer c JOIN lp_clear o USING (id) WHERE c.email <> retention.hash(o.email)")" ;;
+			raw)
+				lc_record "anonymize.$layout.half.raw" "$(lc_trial "$(lc_copy_sql customer "$source")" \
+					"UPDATE customer SET email = retention.hash(email) WHERE seen_at < $LC_CUTOFF")" ;;
+			esac
+		done
+	done
+	bench_psql -c "DROP TABLE IF EXISTS lp_clear" >&2
+}
+
+lp_report_anonymize() {
+	local layout=$1 r side e
+	[ "$(lc_median "anonymize.$layout.half.raw" ms)" != nan ] || return 0
+	r=$(lc_median "anonymize.$layout.half.raw" rate)
+	echo
+	echo "Anonymize (\`hash\`), $layout order, half due: the engine's index path (keyset batches), plain SQL"
+	echo "in committed block ranges of 640 pages with no guard (the heap order's upper bound), and the raw"
+	echo "\`UPDATE\`:"
+	echo
+	echo "| side | rows | median ms | rows/s | vs raw | WAL bytes/row | rows not hashed exactly once |"
+	echo "|---|---:|---:|---:|---:|---:|---:|"
+	for side in index blockrange raw; do
+		e=$(lc_median "anonymize.$layout.half.$side" rate)
+		printf '| %s | %s | %s | %s | %s× | %s | %s |\n' "$side" "$(lc_int "$(lc_median "anonymize.$layout.half.$side" rows)")" \
+			"$(lc_num "$(lc_median "anonymize.$layout.half.$side" ms)")" "$(lc_int "$e")" "$(lc_ratio "$e" "$r")" \
+			"$(lc_num "$(lc_median "anonymize.$layout.half.$side" walrow)")" \
+			"$([ "$side" != blockrange ] || lc_int "$(lc_median "anonymize.$layout.half.$side" extra)")"
+	done
+	echo
+	echo "Block ranges gain little over the index path on anonymize, and only without the guard an"
+	echo "\`UPDATE\` in heap order needs (the rows not hashed exactly once above: their new versions landed in ranges"
+	echo "not yet visited). Anonymize and value purge therefore keep the index path (docs/lifecycle.md)."
+}
+
+# ---- the throttle beside an application load -------------------------------
+
+# The run beside the load: purge the rows older than a year (about 50 %:
+# heap order under auto).
+LP_LOAD_LABEL="age from seen_at; purge after 1 year"
+
+# lp_load MODE SECONDS: pgbench (LP_CLIENTS clients, bench/lifecycle/load.sql)
+# on a fresh customer table for SECONDS; 5 s in, MODE unthrottled runs CALL
+# retention.run() with retention.cost_delay = 0, throttled with 2 ms (the
+# worker's default), none nothing.  The files lc_load_figures reads.
+lp_load() {
+	local mode=$1 seconds=$2 dir=$LC_DIR/load-$1 offset pid start t0 t1 delay limit
+	as_test_user mkdir -p "$dir"
+	cp "$BENCH_ROOT/bench/lifecycle/load.sql" "$dir/load.sql"
+	chmod 644 "$dir/load.sql"
+	bench_psql >&2 <<SQL
+SET client_min_messages = warning;
+$(lc_engine_setup "$(lc_source random)" "$LP_LOAD_LABEL")
+CHECKPOINT;
+SQL
+	offset=$(stat -c %s "$BENCH_DIR/server.log")
+	start=$(date +%s.%N)
+	as_test_user bash -c "cd '$dir' && exec pgbench -h '$BENCH_DIR' -p '$BENCH_PORT' -U postgres \
+		-n -c '$LP_CLIENTS' -j 2 -T '$seconds' -D rows='$ROWS' -f load.sql --log --log-prefix=tx '$BENCH_DB'" \
+		>"$dir/pgbench.out" 2>&1 &
+	pid=$!
+	sleep 5
+	if [ "${mode%_after}" = none ]; then
+		t0=$(awk -v s="$start" 'BEGIN { printf "%.6f", s + 5 }')
+		t1=$(awk -v s="$start" -v d="$seconds" 'BEGIN { printf "%.6f", s + d - 1 }')
+	else
+		delay=2 limit=200
+		[ "$mode" != unthrottled ] || delay=0
+		[ "$mode" != throttled50 ] || limit=50
+		t0=$(date +%s.%N)
+		bench_psql >&2 <<SQL
+SET client_min_messages = warning;
+SET application_name = 'lifecycle';
+SET retention.cost_delay = $delay;
+SET retention.cost_limit = $limit;
+CALL retention.run();
+SQL
+		t1=$(date +%s.%N)
+	fi
+	if ! wait "$pid"; then
+		cat "$dir/pgbench.out" >&2
+		return 1
+	fi
+	tail -c +"$((offset + 1))" "$BENCH_DIR/server.log" >"$dir/server.log"
+	printf '%s\t%s\n' "$t0" "$t1" >"$dir/window"
+	bench_psql -At -c "SELECT rows_purged FROM retention.run_history
+		ORDER BY run_id DESC LIMIT 1" >"$dir/rows"
+	[ "${mode%_after}" != none ] || echo 0 >"$dir/rows"
+	# the run must have ended inside the load, or its window is not all under load
+	if awk -v e="$t1" -v s="$start" -v d="$seconds" 'BEGIN { exit !(e > s + d) }'; then
+		echo "lifecycle_paths: the $mode run outlasted its $seconds s of load" >&2
+		return 1
+	fi
+}
+
+# lp_wait_figures MODE: "app_waits_logged longest_app_wait_ms app_waits_over_200ms
+# run_waits_logged": lock waits of the application (and of the run) longer than
+# LP_WAIT_LOG_MS, from log_lock_waits' "still waiting" and "acquired" lines.
+lp_wait_figures() {
+	local log=$LC_DIR/load-$1/server.log longest
+	longest=$(sed -n 's/.*pgbench: LOG: .* after \([0-9.]*\) ms.*/\1/p' "$log" | sort -g | tail -1)
+	printf '%s\t%s\t%s\t%s\n' \
+		"$(grep -c 'pgbench: LOG: .*still waiting' "$log" || true)" "${longest:-0}" \
+		"$(sed -n 's/.*pgbench: LOG: .*acquired.* after \([0-9.]*\) ms.*/\1/p' "$log" | awk '$1 > 200 { n++ } END { print n + 0 }')" \
+		"$(grep -c 'lifecycle: LOG: .*still waiting' "$log" || true)"
+}
+
+lp_loads() {
+	local mode seconds run_s
+	bench_psql >&2 <<SQL
+ALTER SYSTEM SET log_lock_waits = on;
+ALTER SYSTEM SET deadlock_timeout = '${LP_WAIT_LOG_MS}ms';
+ALTER SYSTEM SET log_line_prefix = '%m [%p] %a: ';
+SELECT pg_reload_conf();
+SQL
+	: >"$LC_DIR/loads"
+	# no run before and after the runs: the machine's own drift shows between the two
+	log "beside a load: no run (before), 30 s of pgbench" >&2
+	lp_load none 30
+	# the unthrottled run first: the others' load lasts long enough for the throttled ones
+	seconds=${LP_LOAD_SECONDS:-$((ROWS / 20000 + 30))}
+	log "beside a load: unthrottled run, $seconds s of pgbench" >&2
+	lp_load unthrottled "$seconds"
+	run_s=$(awk -F'\t' '{ printf "%.0f", $2 - $1 }' "$LC_DIR/load-unthrottled/window")
+	for mode in throttled throttled50; do
+		seconds=$((run_s * 8 + 20))
+		log "beside a load: $mode run, $seconds s of pgbench" >&2
+		lp_load "$mode" "$seconds"
+	done
+	log "beside a load: no run (after), 30 s of pgbench" >&2
+	lp_load none_after 30
+	for mode in none unthrottled throttled throttled50 none_after; do
+		printf '%s\t%s\t%s\t%s\n' "$mode" "$(lc_load_figures "$mode")" "$(lp_wait_figures "$mode")" \
+			"$(cat "$LC_DIR/load-$mode/rows")" >>"$LC_DIR/loads"
+	done
+	bench_psql >&2 <<'SQL'
+ALTER SYSTEM RESET log_lock_waits;
+ALTER SYSTEM RESET deadlock_timeout;
+ALTER SYSTEM RESET log_line_prefix;
+SELECT pg_reload_conf();
+SQL
+}
+
+# ---- the report --------------------------------------------------------------
+
+lp_report_paths() {
+	local op layout due side r e ratio target wal rwal verdict what
+	echo "### Access paths"
+	echo
+	cat <<TEXT
+\`CALL retention.run()\` with \`retention.access_path\` forced to \`index\` and to \`heap\`, and
+the raw statement, on identical tables (the lifecycle suite's setup: a fresh copy of the
+$(lc_int "$ROWS")-row template before every trial, vacuumed, frozen, analyzed, then a
+\`CHECKPOINT\`). Half due: rows older than the one-year cutoff; all due: every row 800 days
+older. Raw archive: \`WITH moved AS (DELETE ... RETURNING *) INSERT INTO plain_copy\`
+(unencrypted, no index). Medians of $LP_ROUNDS rounds, order alternating; WAL is
+\`pg_current_wal_insert_lsn()\` before and after, full-page images included.
+TEXT
+	echo
+	echo "| stage | table order | due | path | rows | batches | median ms | rows/s | vs raw | WAL bytes/row | WAL vs raw |"
+	echo "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
+	for op in purge archive; do
+		for layout in random age; do
+			for due in half all; do
+				[ "$(lc_median "$op.$layout.$due.raw" ms)" != nan ] || continue
+				r=$(lc_median "$op.$layout.$due.raw" rate)
+				rwal=$(lc_median "$op.$layout.$due.raw" walrow)
+				for side in index heap raw; do
+					e=$(lc_median "$op.$layout.$due.$side" rate)
+					wal=$(lc_median "$op.$layout.$due.$side" walrow)
+					printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s× | %s | %s× |\n' "$op" "$layout" "$due" \
+						"$side" "$(lc_int "$(lc_median "$op.$layout.$due.$side" rows)")" \
+						"$([ "$side" = raw ] || lc_int "$(lc_median "$op.$layout.$due.$side" extra)")" \
+						"$(lc_num "$(lc_median "$op.$layout.$due.$side" ms)")" "$(lc_int "$e")" \
+						"$(lc_ratio "$e" "$r")" "$(lc_num "$wal")" "$(lc_ratio "$wal" "$rwal")"
+				done
+			done
+		done
+	done
+	echo
+	echo "Targets (issue 11), random order, half due, the heap path (what \`auto\` chooses there):"
+	echo
+	echo "| target | measured | goal | result |"
+	echo "|---|---:|---:|---|"
+	for op in purge archive; do
+		target=0.8
+		[ "$op" = purge ] || target=0.5
+		ratio=$(lc_ratio "$(lc_median "$op.random.half.heap" rate)" "$(lc_median "$op.random.half.raw" rate)")
+		printf '| %s throughput vs raw | %s× | ≥ %s× | %s |\n' "$op" "$ratio" "$target" "$(lc_verdict "$ratio" ge "$target")"
+	done
+	ratio=$(lc_ratio "$(lc_median purge.random.half.heap walrow)" "$(lc_median purge.random.half.raw walrow)")
+	printf '| purge WAL per row vs raw | %s× | ≤ 1.2× | %s |\n' "$ratio" "$(lc_verdict "$ratio" le 1.2)"
+	what=$(lc_ratio "$(lc_median purge.random.half.heap rate)" "$(lc_median purge.random.half.index rate)")
+	echo
+	echo "The heap path against the index path, purge, random order, half due: ${what}× the throughput."
+	cat <<'TEXT'
+
+Why the heap path's purge stays under 0.8× the raw `DELETE`: what the run does besides deleting.
+One run on a quiet cluster (1,000,000 rows in random order, half due, `pg_stat_statements` with
+`track = all`, 2026-12-06): the whole `CALL retention.run()` 2,370 ms, of which the 52 block-range
+`DELETE`s 1,243 ms (the raw `DELETE` alone: 800–910 ms), the count of due rows before the stage
+311 ms, the check that nothing due was left behind (docs/lifecycle.md, *No silent partial
+success*) 261 ms, and about 10 ms per batch for its subtransaction, progress record, run-lock
+check and commit. The count and the check are two more scans of the table, 0.6× the raw
+statement's time by themselves; the batches are capped at `retention.batch_max_rows` (10,000) due
+rows, so each range takes about 25 ms of the 100 ms `retention.batch_target` allows. With
+`retention.batch_max_rows = 50000` the same run took 1,338 ms (0.64× the raw `DELETE`).
+The archive's gap is its sealing (the archive helper's part of the issue): in heap order it
+gains only the purge's share of the work.
+TEXT
+}
+
+lp_report_load() {
+	local mode label
+	declare -A L
+	local fields i
+	while IFS=$'\t' read -r -a fields; do
+		for i in "${!fields[@]}"; do L[${fields[0]}.$i]=${fields[$i]}; done
+	done <"$LC_DIR/loads"
+	echo
+	echo "### The throttle beside an application load"
+	echo
+	cat <<TEXT
+pgbench, $LP_CLIENTS clients (\`bench/lifecycle/load.sql\`: each transaction updates the \`phone\` of
+one random customer and reads another) on a fresh $(lc_int "$ROWS")-row customer table; 5 s in,
+\`CALL retention.run()\` purges the rows older than a year (half of them; \`auto\` takes the heap
+path), unthrottled or throttled (the worker's default, and four times stronger), or nothing runs.
+TPS counts the transactions that end during the run, latencies those overlapping it (for no
+run: the load after its first 5 s; "vs no run" compares with the mean of the two loads without
+a run, measured before and after the runs, whose difference shows how much the shared machine
+drifted meanwhile). Lock waits: \`log_lock_waits\` with \`deadlock_timeout\` =
+$LP_WAIT_LOG_MS ms (waits shorter than that are not seen). One load run per case.
+Caveat: the purge deletes half of the rows the application updates (ids drawn at random over all
+rows), and an \`UPDATE\` of a deleted row finds nothing: the application's transactions get cheaper
+as the run goes, so its TPS during a run is optimistic (above 1× here); p99 and the lock waits are
+the figures to read. A load touching only rows that are not due is still to be written.
+TEXT
+	echo
+	# the reference: the mean of the loads without a run, before and after
+	L[ref.2]=$(awk -v a="${L[none.2]}" -v b="${L[none_after.2]}" 'BEGIN { print (a + b) / 2 }')
+	L[ref.4]=$(awk -v a="${L[none.4]}" -v b="${L[none_after.4]}" 'BEGIN { print (a + b) / 2 }')
+	echo "| beside the load | run s | run rows/s | TPS | TPS vs no run | p50 ms | p99 ms | p99 vs no run | max ms | app lock waits > ${LP_WAIT_LOG_MS} ms | longest ms | waits > 200 ms | run's own waits |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for mode in none unthrottled throttled throttled50 none_after; do
+		case $mode in
+		none) label="no run, before the runs" ;;
+		none_after) label="no run, after the runs" ;;
+		unthrottled) label="run, \`cost_delay = 0\`" ;;
+		throttled) label="run, \`cost_delay = 2ms\`, \`cost_limit = 200\` (the worker's default)" ;;
+		throttled50) label="run, \`cost_delay = 2ms\`, \`cost_limit = 50\`" ;;
+		esac
+		printf '| %s | %s | %s | %s | %s× | %s | %s | %s× | %s | %s | %s | %s | %s |\n' "$label" \
+			"$([ "${mode%_after}" = none ] || echo "${L[$mode.1]}")" \
+			"$([ "${mode%_after}" = none ] || lc_int "$(awk -v n="${L[$mode.16]}" -v s="${L[$mode.1]}" 'BEGIN { print n / s }')")" \
+			"$(lc_int "${L[$mode.2]}")" "$(lc_ratio "${L[$mode.2]}" "${L[ref.2]}")" \
+			"${L[$mode.3]}" "${L[$mode.4]}" "$(lc_ratio "${L[$mode.4]}" "${L[ref.4]}")" \
+			"$(lc_num "${L[$mode.11]}")" "${L[$mode.12]}" "$(lc_num "${L[$mode.13]}")" "${L[$mode.14]}" "${L[$mode.15]}"
+	done
+	echo
+	echo "Targets (issue 11), the throttled run:"
+	echo
+	echo "| target | measured | goal | result |"
+	echo "|---|---:|---:|---|"
+	local ratio
+	ratio=$(lc_ratio "${L[throttled.2]}" "${L[ref.2]}")
+	printf '| application TPS during the run vs no run | %s× | ≥ 0.7× | %s |\n' "$ratio" "$(lc_verdict "$ratio" ge 0.7)"
+	ratio=$(lc_ratio "${L[throttled.4]}" "${L[ref.4]}")
+	printf '| application p99 during the run vs no run | %s× | ≤ 2× | %s |\n' "$ratio" "$(lc_verdict "$ratio" le 2)"
+	printf '| application lock waits > 200 ms | %s | 0 | %s |\n' "${L[throttled.14]}" "$(lc_verdict "${L[throttled.14]}" le 0)"
+	echo
+	echo "What the throttle costs the run under this load: the default one runs at $(lc_ratio "${L[unthrottled.1]}" "${L[throttled.1]}")× the"
+	echo "unthrottled run's speed (${L[throttled.1]} s against ${L[unthrottled.1]} s for the same rows), \`cost_limit = 50\` at"
+	echo "$(lc_ratio "${L[unthrottled.1]}" "${L[throttled50.1]}")× (${L[throttled50.1]} s)."
+}
+
+suite_lifecycle_paths() {
+	local case op layout due
+	rm -rf "$LC_DIR"
+	as_test_user mkdir -p "$LC_DIR"
+	: >"$LC_DIR/trials"
+	: >"$LC_DIR/waldump"
+	log "loading the $ROWS-row template" >&2
+	lc_load_template >&2
+	for case in $LP_CASES; do
+		IFS=. read -r op layout due <<<"$case"
+		if [ "$op" = anonymize ]; then
+			lp_anonymize "$layout"
+		else
+			lp_paths "$op" "$layout" "$due"
+		fi
+	done
+	bench_psql -c "DROP TABLE IF EXISTS customer; TRUNCATE plain_copy, retention_archive.archived_row" >&2
+	lp_loads
+	bench_psql -c "DROP TABLE IF EXISTS customer, lc_template, plain_copy;
+		TRUNCATE retention_archive.archived_row; DELETE FROM retention.stage_state" >&2
+	echo "## Lifecycle: access paths and throttle"
+	echo
+	echo "Measured on $(bench_machine), with \`ROWS=$ROWS LP_ROUNDS=$LP_ROUNDS bench/run lifecycle_paths\`."
+	echo "The machine's load average when the suite ended: $(cut -d' ' -f1-3 /proc/loadavg) (other work shares"
+	echo "it: compare each side with the raw statement measured beside it, not across sections or runs)."
+	echo
+	lp_report_paths
+	lp_report_anonymize random
+	lp_report_load
+}

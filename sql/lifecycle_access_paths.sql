@@ -1,0 +1,89 @@
+-- Row purges and archives find their due rows by one of two access paths,
+-- recorded in run_detail.access_path: 'index' (the age index, oldest first:
+-- small increments) or 'heap' (block range after block range, in physical
+-- order: when a large share of a big table is due).  retention.access_path
+-- = auto chooses; index and heap force one.  Both leave the same rows.
+SET client_min_messages = warning;
+SHOW retention.access_path;
+CREATE SCHEMA paths;
+-- 30000 events (about 400 pages), 80 % of them three years old, in random
+-- physical order of age
+CREATE TABLE paths.event (id int PRIMARY KEY, payload text, at timestamptz NOT NULL)
+  WITH (autovacuum_enabled = false);
+CREATE INDEX ON paths.event (at);
+INSERT INTO paths.event
+SELECT i, repeat('x', 60),
+       now() - CASE WHEN i * 7919 % 10 < 8 THEN interval '3 years' ELSE interval '1 month' END
+             - i * interval '1 minute'
+FROM generate_series(1, 30000) AS i;
+VACUUM ANALYZE paths.event;
+SELECT pg_relation_size('paths.event') / current_setting('block_size')::int >= 256 AS big_enough;
+CREATE TABLE paths.original AS SELECT * FROM paths.event;
+SECURITY LABEL FOR retention ON TABLE paths.event IS 'age from at; purge after 2 years';
+
+CREATE VIEW paths.last_detail AS
+SELECT table_text, action, due, done, blocked, status, access_path
+FROM retention.run_detail
+WHERE run_id = (SELECT max(run_id) FROM retention.run_history) AND action IN ('purge', 'archive')
+ORDER BY table_text, action;
+
+-- auto, 24000 of 30000 rows due: heap order
+CALL retention.run();
+SELECT * FROM paths.last_detail;
+SELECT status, rows_purged FROM retention.run_history ORDER BY run_id DESC LIMIT 1;
+-- exactly the rows older than two years are gone
+SELECT count(*) AS wrong FROM paths.original o
+WHERE (o.at < now() - interval '2 years') = EXISTS (SELECT FROM paths.event e WHERE e.id = o.id);
+
+-- a small increment (200 rows newly due among 6000): the age index
+VACUUM ANALYZE paths.event;
+UPDATE paths.event SET at = at - interval '3 years' WHERE id % 150 = 1;
+CALL retention.run();
+SELECT * FROM paths.last_detail;
+SELECT count(*) AS left_due FROM paths.event WHERE at < now() - interval '2 years';
+
+-- forced: heap order for a small increment, the age index for a large share
+SET retention.access_path = heap;
+UPDATE paths.event SET at = at - interval '3 years' WHERE id % 150 = 2;
+CALL retention.run();
+SELECT * FROM paths.last_detail;
+SET retention.access_path = index;
+UPDATE paths.event SET at = at - interval '3 years' WHERE id % 3 = 0;
+CALL retention.run();
+SELECT * FROM paths.last_detail;
+SELECT count(*) AS left_due FROM paths.event WHERE at < now() - interval '2 years';
+RESET retention.access_path;
+
+-- archive in heap order: each row in exactly one place, the purge's rows never archived
+CREATE TABLE paths.visit (id int PRIMARY KEY, page text, at timestamptz NOT NULL)
+  WITH (autovacuum_enabled = false);
+CREATE INDEX ON paths.visit (at);
+INSERT INTO paths.visit
+SELECT i, repeat('p', 60),
+       now() - CASE i * 7919 % 10 WHEN 0 THEN interval '6 years' WHEN 1 THEN interval '1 day'
+                                  ELSE interval '2 years' END
+FROM generate_series(1, 30000) AS i;
+VACUUM ANALYZE paths.visit;
+CREATE TABLE paths.visit_original AS SELECT * FROM paths.visit;
+SECURITY LABEL FOR retention ON TABLE paths.event IS NULL;
+SECURITY LABEL FOR retention ON TABLE paths.visit IS
+  'age from at; archive after 1 year; purge after 5 years';
+CALL retention.run();
+SELECT * FROM paths.last_detail;
+SELECT place, count(*) FROM (
+  SELECT o.id,
+         CASE WHEN l.id IS NOT NULL AND a.copies = 0 THEN 'live'
+              WHEN l.id IS NULL AND a.copies = 1 THEN 'archived'
+              WHEN l.id IS NULL AND a.copies = 0 THEN 'purged'
+              ELSE 'live ' || (l.id IS NOT NULL) || ', archived ' || a.copies || ' times' END
+           || CASE WHEN o.at < now() - interval '5 years' THEN ' (6 years old)'
+                   WHEN o.at < now() - interval '1 year' THEN ' (2 years old)'
+                   ELSE ' (recent)' END AS place
+  FROM paths.visit_original o
+  LEFT JOIN paths.visit l USING (id)
+  LEFT JOIN (SELECT (row_data->>'id')::int AS id, count(*) AS copies
+             FROM retention.archived_rows('paths.visit') GROUP BY 1) a0 USING (id)
+  CROSS JOIN LATERAL (SELECT coalesce(a0.copies, 0) AS copies) a
+) p GROUP BY place ORDER BY place;
+
+DROP SCHEMA paths CASCADE;
