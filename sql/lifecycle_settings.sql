@@ -28,13 +28,13 @@ SELECT DISTINCT lock_timeout FROM lset.seen;
 
 -- 0.1.0's names: not listed, still read, and they win when set
 SELECT name FROM pg_catalog.pg_settings WHERE name LIKE 'retention.%_ms';
-SET retention.lock_timeout = 777;
-SHOW retention.lock_timeout;
+SET retention.lock_timeout_ms = 777;
+SHOW retention.lock_timeout_ms;
 TRUNCATE lset.seen;
 INSERT INTO lset.client VALUES (2, 'b@example.com', now() - interval '2 months');
 CALL retention.run();
 SELECT DISTINCT lock_timeout FROM lset.seen;
-RESET retention.lock_timeout;
+RESET retention.lock_timeout_ms;
 TRUNCATE lset.seen;
 INSERT INTO lset.client VALUES (3, 'c@example.com', now() - interval '2 months');
 CALL retention.run();
