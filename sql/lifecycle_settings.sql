@@ -39,8 +39,9 @@ TRUNCATE lset.seen;
 INSERT INTO lset.client VALUES (3, 'c@example.com', now() - interval '2 months');
 CALL retention.run();
 SELECT DISTINCT lock_timeout FROM lset.seen;
--- out of range and wrong units are refused by name
-SET retention.lock_timeout = 0;
+-- out of range and wrong units are refused by name (the range's wording is the server's own)
+DO $$ BEGIN SET retention.lock_timeout = 0;
+EXCEPTION WHEN invalid_parameter_value THEN RAISE WARNING 'refused: %', SQLSTATE; END $$;
 SET retention.batch_target = '5 apples';
 SELECT id, email FROM lset.client ORDER BY id;
 
