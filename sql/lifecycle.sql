@@ -107,6 +107,25 @@ SECURITY LABEL FOR retention ON COLUMN life.note.body IS NULL;
 SELECT count(*) AS triggers_without_watched_columns FROM pg_trigger WHERE tgrelid = 'life.note'::regclass;
 DROP TABLE life.note;
 DELETE FROM retention.late_row;
+-- the trigger is called only for rows it may queue: not for an UPDATE of unwatched columns,
+-- not for the engine's own writes
+SET track_functions = 'all';
+SET stats_fetch_consistency = 'none';
+SELECT pg_stat_reset_single_function_counters('retention.write_trigger'::regproc);
+CREATE TABLE life.calls (id int PRIMARY KEY, body text, other text, at timestamptz);
+SECURITY LABEL FOR retention ON TABLE life.calls IS 'age from at';
+SECURITY LABEL FOR retention ON COLUMN life.calls.body IS 'anonymize after 1 year using hash';
+INSERT INTO life.calls SELECT i, 'body ' || i, 'o', now() - interval '13 months' FROM generate_series(1, 10) i;
+UPDATE life.calls SET other = 'x';
+CALL retention.run();
+SELECT pg_stat_force_next_flush();
+SELECT calls AS trigger_calls FROM pg_stat_user_functions WHERE funcid = 'retention.write_trigger'::regproc;
+SELECT count(*) FILTER (WHERE body = retention.hash('body ' || id)) AS hashed,
+       (SELECT count(*) FROM retention.late_row) AS queue_left
+FROM life.calls;
+RESET track_functions;
+RESET stats_fetch_consistency;
+DROP TABLE life.calls;
 
 -- every original client is in exactly one place: live, archived, or purged on purpose
 SELECT o.id / 12 AS years_ago,

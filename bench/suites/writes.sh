@@ -137,8 +137,9 @@ wr_report() {
 	cat <<TEXT
 The same application writes on two fresh copies of the customer table (random order, ROWS =
 $(lc_int "$ROWS"), half of them seen more than a year ago), one labelled (\`age from seen_at\`;
-\`email\`: \`anonymize after 1 year using hash\`, so the write trigger \`retention_write\` watches
-\`email\` and \`seen_at\`), one not; $REPEAT rounds, the order alternating; medians. Bulk
+\`email\`: \`anonymize after 1 year using hash\`, so the table gets the trigger \`retention_late_rows\`:
+AFTER INSERT OR UPDATE OF \`seen_at\`, \`email\`, WHEN the row is near due; no minimize rule, so no
+BEFORE trigger), one not; $REPEAT rounds, the order alternating; medians. Bulk
 statements are timed like the lifecycle trials (wall clock, after a \`CHECKPOINT\`); single-row
 UPDATEs are one pgbench client (\`-M prepared\`), $(lc_int "$WR_PGBENCH_TX") transactions on random ids. A write
 that makes a due row's watched value new (here \`update_watched\` on the half seen more than a
