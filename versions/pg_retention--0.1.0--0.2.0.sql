@@ -36,7 +36,7 @@ COMMENT ON FUNCTION retention.write_trigger() IS
 CREATE FUNCTION retention._late_rows_queued() RETURNS boolean
 LANGUAGE C STABLE AS 'MODULE_PATHNAME', 'retention_late_rows_queued';
 COMMENT ON FUNCTION retention._late_rows_queued() IS
-'false while the lifecycle or forget writes: the WHEN of retention_late_rows';
+'false while the lifecycle engine writes: the WHEN of retention_late_rows';
 
 -- 30_lifecycle.sql: run history, archive, paused tables ------------------
 -- The archive keeps only the indexes its own queries need: no index on relid

@@ -155,7 +155,7 @@ COMMENT ON FUNCTION retention.write_trigger() IS
 CREATE FUNCTION retention._late_rows_queued() RETURNS boolean
 LANGUAGE C STABLE AS 'MODULE_PATHNAME', 'retention_late_rows_queued';
 COMMENT ON FUNCTION retention._late_rows_queued() IS
-'false while the lifecycle or forget writes: the WHEN of retention_late_rows';
+'false while the lifecycle engine writes: the WHEN of retention_late_rows';
 
 CREATE FUNCTION retention.minimize_existing(relation regclass) RETURNS bigint
 LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'retention_minimize_existing';

@@ -304,6 +304,9 @@ void SyncWriteTrigger(const DeclaredTable &table)
 
 Oid DropWriteTriggersBeforeAlter(Oid relid)
 {
+	/* a database without the extension may still hold labels (DROP EXTENSION keeps them) */
+	if (!PgCall([] { return OidIsValid(get_extension_oid("pg_retention", true)); }))
+		return InvalidOid;
 	std::optional<DeclaredTable> table = FindDeclaredTable(relid);
 	if (!table)
 		return InvalidOid;
