@@ -136,8 +136,8 @@ void DefineWritePathSettings()
 	    gettext_noop("How close to due a written row is queued for the next run."),
 	    gettext_noop(
 	        "Covers transactions that straddle a run's start; a larger margin queues more rows."),
-	    &late_write_margin_minutes, 24 * 60, 0, 7 * 24 * 60, PGC_SUSET, GUC_UNIT_MIN, NULL, NULL,
-	    NULL);
+	    &late_write_margin_minutes, 24 * 60, 0, kLateWriteMarginMaxMinutes, PGC_SUSET, GUC_UNIT_MIN,
+	    NULL, NULL, NULL);
 }
 
 void DefineRightsSettings()
