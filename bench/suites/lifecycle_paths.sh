@@ -256,7 +256,7 @@ SQL
 # ---- the report --------------------------------------------------------------
 
 lp_report_paths() {
-	local op layout due side r e ratio target wal rwal verdict what
+	local op layout due side r e ratio target wal rwal cpu rcpu verdict what
 	echo "### Access paths"
 	echo
 	cat <<TEXT
@@ -269,22 +269,25 @@ older. Raw archive: \`WITH moved AS (DELETE ... RETURNING *) INSERT INTO plain_c
 \`pg_current_wal_insert_lsn()\` before and after, full-page images included.
 TEXT
 	echo
-	echo "| stage | table order | due | path | rows | batches | median ms | rows/s | vs raw | WAL bytes/row | WAL vs raw |"
-	echo "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| stage | table order | due | path | rows | batches | median ms | rows/s | vs raw | server CPU ms | CPU vs raw | WAL bytes/row | WAL vs raw |"
+	echo "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for op in purge archive; do
 		for layout in random age; do
 			for due in half all; do
 				[ "$(lc_median "$op.$layout.$due.raw" ms)" != nan ] || continue
 				r=$(lc_median "$op.$layout.$due.raw" rate)
 				rwal=$(lc_median "$op.$layout.$due.raw" walrow)
+				rcpu=$(lc_median "$op.$layout.$due.raw" cpu)
 				for side in index heap raw; do
 					e=$(lc_median "$op.$layout.$due.$side" rate)
 					wal=$(lc_median "$op.$layout.$due.$side" walrow)
-					printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s× | %s | %s× |\n' "$op" "$layout" "$due" \
+					cpu=$(lc_median "$op.$layout.$due.$side" cpu)
+					printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s× | %s | %s× | %s | %s× |\n' "$op" "$layout" "$due" \
 						"$side" "$(lc_int "$(lc_median "$op.$layout.$due.$side" rows)")" \
 						"$([ "$side" = raw ] || lc_int "$(lc_median "$op.$layout.$due.$side" extra)")" \
 						"$(lc_num "$(lc_median "$op.$layout.$due.$side" ms)")" "$(lc_int "$e")" \
-						"$(lc_ratio "$e" "$r")" "$(lc_num "$wal")" "$(lc_ratio "$wal" "$rwal")"
+						"$(lc_ratio "$e" "$r")" "$(lc_num "$cpu")" "$(lc_ratio "$rcpu" "$cpu")" \
+						"$(lc_num "$wal")" "$(lc_ratio "$wal" "$rwal")"
 				done
 			done
 		done
@@ -299,6 +302,8 @@ TEXT
 		[ "$op" = purge ] || target=0.5
 		ratio=$(lc_ratio "$(lc_median "$op.random.half.heap" rate)" "$(lc_median "$op.random.half.raw" rate)")
 		printf '| %s throughput vs raw | %s× | ≥ %s× | %s |\n' "$op" "$ratio" "$target" "$(lc_verdict "$ratio" ge "$target")"
+		ratio=$(lc_ratio "$(lc_median "$op.random.half.raw" cpu)" "$(lc_median "$op.random.half.heap" cpu)")
+		printf '| %s throughput by server CPU vs raw (second figure) | %s× | ≥ %s× | %s |\n' "$op" "$ratio" "$target" "$(lc_verdict "$ratio" ge "$target")"
 	done
 	ratio=$(lc_ratio "$(lc_median purge.random.half.heap walrow)" "$(lc_median purge.random.half.raw walrow)")
 	printf '| purge WAL per row vs raw | %s× | ≤ 1.2× | %s |\n' "$ratio" "$(lc_verdict "$ratio" le 1.2)"
