@@ -21,7 +21,7 @@ namespace pg_retention::pg
 {
 
 int batch_target_ms = 100;
-int batch_max_rows = 10000;
+int batch_max_rows = 50000;
 int lock_timeout_ms = 200;
 int access_path = static_cast<int>(AccessPathSetting::Auto);
 double heap_path_min_share = 0.1;
@@ -78,7 +78,7 @@ void DefineLifecycleSettings()
 	    &batch_target_ms, 100, 1, 60000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable("retention.batch_max_rows",
 	                        gettext_noop("Most rows in one lifecycle batch."), NULL,
-	                        &batch_max_rows, 10000, 1, 1000000, PGC_SUSET, 0, NULL, NULL, NULL);
+	                        &batch_max_rows, 50000, 1, 1000000, PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable(
 	    "retention.lock_timeout",
 	    gettext_noop("How long a batch waits for a row lock held by the application."),

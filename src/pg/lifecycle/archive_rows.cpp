@@ -24,10 +24,10 @@ namespace pg_retention::pg::lifecycle
  * Moves one batch of due rows into the archive: the table's owner
  * deletes them and hands back each row as JSON with its subject and age
  * (the owner's casts and triggers run as the owner); the extension seals
- * them and writes its archive.  One subtransaction: both or neither.
- * Returns the count archived and the newest age moved, in the age's type.
+ * them and writes its archive.  `which`: the rows of the DELETE (alias r).  One subtransaction:
+ * both or neither. Returns the count archived and the newest age moved, in the age's type.
  */
-SqlResult Engine::ArchiveRows(const Target &t, const std::string &due_rows,
+SqlResult Engine::ArchiveRows(const Target &t, const std::string &which,
                               const std::vector<SqlValue> &p)
 {
 	const DeclaredTable &d = *t.declared;
@@ -41,8 +41,8 @@ SqlResult Engine::ArchiveRows(const Target &t, const std::string &due_rows,
 	/* m.*, never a bare m: a column named m would be sealed instead of the row */
 	SqlResult moved =
 	    OwnerSql(t.leaf.relid,
-	             "WITH moved AS (DELETE FROM " + t.leaf.qualified + " WHERE ctid = ANY (ARRAY(" +
-	                 due_rows + ")) RETURNING *) SELECT " + subject_id + ", m." + t.age_sql +
+	             "WITH moved AS (DELETE FROM " + t.leaf.qualified + " AS r WHERE " + which +
+	                 " RETURNING *) SELECT " + subject_id + ", m." + t.age_sql +
 	                 "::timestamptz::text, pg_catalog.row_to_json(m.*)::text, (pg_catalog.max(m." +
 	                 t.age_sql + ") OVER ())::text FROM moved m",
 	             p);
