@@ -134,11 +134,10 @@ std::vector<Oid> LocalShardsOf(Oid logical_relid)
 	/* the shard's name is built by Citus's own shard_name(), long names included */
 	SqlResult found =
 	    Sql("SELECT c.oid::text FROM pg_catalog.pg_dist_shard s "
-	        "JOIN pg_catalog.pg_class c ON c.relnamespace = "
-	        "(SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = s.logicalrelid) "
-	        "AND c.relname = pg_catalog.parse_ident(pg_catalog.shard_name(s.logicalrelid, "
-	        "s.shardid))[array_upper(pg_catalog.parse_ident(pg_catalog.shard_name("
-	        "s.logicalrelid, s.shardid)), 1)] "
+	        "JOIN pg_catalog.pg_class t ON t.oid = s.logicalrelid "
+	        "JOIN pg_catalog.pg_class c ON c.relnamespace = t.relnamespace "
+	        "AND c.relname = (SELECT n[array_upper(n, 1)] FROM pg_catalog.parse_ident("
+	        "pg_catalog.shard_name(s.logicalrelid, s.shardid)) AS n) "
 	        "WHERE s.logicalrelid = $1::oid ORDER BY s.shardid",
 	        {std::to_string(logical_relid)});
 	for (const SqlRow &row : found.rows)

@@ -23,6 +23,7 @@
 #include "boundary/guard.hpp"
 #include "boundary/owner_sql.hpp"
 #include "methods/method_sql.hpp"
+#include "write_path/citus_trigger.hpp"
 #include "write_path/late_rows.hpp"
 #include "write_path/minimize.hpp"
 
@@ -195,6 +196,10 @@ void SyncWriteTrigger(const DeclaredTable &table)
 	bool wanted = HasWatermarkedStages(table);
 	for (const DeclaredColumn &c : table.columns)
 		wanted = wanted || c.policy.minimize.has_value();
+	if (CitusPresent()) {
+		SyncCitusWriteTriggers(table, wanted);
+		return;
+	}
 	bool exists = TriggerExists(table.info.relid);
 	if (wanted && !exists)
 		RunSql(std::string("CREATE TRIGGER ") + kWriteTrigger + " BEFORE INSERT OR UPDATE ON " +
