@@ -109,6 +109,25 @@ $sql->($coord, q{INSERT INTO customer VALUES (103, 'new3@example.com', date '198
 is($sql->($coord, q{SELECT birthday FROM customer WHERE id = 103}),
 	'1980-01-01', 'a rule set again after distribution applies on the shards');
 
+# a reference table labelled after create_reference_table: its placements on
+# every node, the coordinator's included, minimize the rows written
+$sql->($coord, q{
+ALTER TABLE country_note ADD COLUMN contact text;
+SECURITY LABEL FOR retention ON COLUMN country_note.contact IS 'minimize to mask_email';
+INSERT INTO country_note VALUES ('zz', 'new', now(), 'someone@example.com');
+});
+is($sql->($coord, q{SELECT contact <> 'someone@example.com' AND contact LIKE '%@example.com' FROM country_note WHERE code = 'zz'}),
+	't', 'minimize on write on a reference table labelled after create_reference_table');
+my $copies = $cluster->sql_all(q{
+SET citus.override_table_visibility TO off;
+SELECT string_agg(c.contact, ',') FROM pg_class r, LATERAL (
+  SELECT (xpath('/row/contact/text()', query_to_xml(
+    format('SELECT contact FROM %s WHERE code = %L', r.oid::regclass, 'zz'), false, true, '')))[1]::text AS contact) c
+WHERE r.relname ~ '^country_note_[0-9]+$'});
+is(scalar(grep { $_ ne '' && $_ eq $copies->{ $coord->name } } values %$copies), 3,
+	'every placement of the reference table holds the same minimized value');
+$sql->($coord, q{DELETE FROM country_note WHERE code = 'zz'});
+
 # ---- a worker node: local tables only -----------------------------------------
 $sql->($w1, q{
 CREATE TABLE local_note (id int PRIMARY KEY, note text, at timestamptz NOT NULL);
@@ -119,17 +138,21 @@ FROM generate_series(1, 10) AS i;
 });
 is($sql->($w1, q{SELECT string_agg(DISTINCT table_name::text, ',') FROM retention.policies}),
 	'local_note', 'policies on a worker node: its local table only, no shell table or shard');
-my $shards_before = $cluster->sql_all(q{
-SELECT coalesce(string_agg(format('%s:%s', c.relname, md5(x::text)), ',' ORDER BY c.relname), '')
-FROM pg_class c, LATERAL (SELECT 1) l, LATERAL (SELECT c.relname AS x) y
-WHERE c.relname ~ '^(customer|visit|country_note)_[0-9]+$'});
+is($sql->($w2, q{SELECT count(*) FROM retention.policies}),
+	'0', 'policies on the other worker node: nothing (shell tables and shards ignored)');
+is($sql->($w1, q{SELECT count(*) FROM retention.check() WHERE table_name::text <> 'local_note'}),
+	'0', 'check() on a worker node reports nothing about shell tables or shards');
+# (Citus hides shards from pg_class outside its own connections)
 my $content = q{
+SET citus.override_table_visibility TO off;
 SELECT md5(coalesce(string_agg(q.v, ',' ORDER BY q.v), '')) FROM (
   SELECT (xpath('/row/v/text()', query_to_xml(
            format('SELECT md5(string_agg(t::text, '','' ORDER BY t::text)) AS v FROM %s t', c.oid::regclass),
            false, true, '')))[1]::text AS v
   FROM pg_class c WHERE c.relkind = 'r' AND c.relname ~ '^(customer|visit|country_note)_[0-9]+$') q};
 my %before = map { $_->name => $sql->($_, $content) } $w1, $w2;
+ok($before{ $_->name } ne 'd41d8cd98f00b204e9800998ecf8427e', $_->name . ' holds shards')
+  for $w1, $w2;
 $sql->($w1, q{CALL retention.run()});
 is($sql->($w1, q{SELECT count(*) FROM local_note WHERE note LIKE 'local %'}),
 	'2', 'a run on a worker node processes its local table (rows of 10 and 20 days stay)');
