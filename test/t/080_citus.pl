@@ -128,6 +128,19 @@ is(scalar(grep { $_ ne '' && $_ eq $copies->{ $coord->name } } values %$copies),
 	'every placement of the reference table holds the same minimized value');
 $sql->($coord, q{DELETE FROM country_note WHERE code = 'zz'});
 
+# one write trigger per table and shard, on every shard of the labelled tables
+my $triggers = $cluster->sql_all(q{
+SET citus.override_table_visibility TO off;
+SELECT format('%s/%s',
+  (SELECT count(*) FROM (SELECT tgrelid FROM pg_trigger
+     WHERE tgfoid = 'retention.write_trigger()'::regprocedure AND tgparentid = 0
+     GROUP BY tgrelid HAVING count(*) > 1) d),
+  (SELECT count(*) FROM pg_class c WHERE c.relname ~ '^(customer|visit|country_note)_[0-9]+$'
+     AND NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = c.oid
+       AND t.tgfoid = 'retention.write_trigger()'::regprocedure)))});
+is_deeply([ map { $triggers->{ $_->name } } $cluster->nodes ], [ '0/0', '0/0', '0/0' ],
+	'every shard and placement has one write trigger, no table two');
+
 # ---- a worker node: local tables only -----------------------------------------
 $sql->($w1, q{
 CREATE TABLE local_note (id int PRIMARY KEY, note text, at timestamptz NOT NULL);

@@ -23,8 +23,9 @@
  *		  current -- never the copy replayed on the shard itself
  *		  (FindDeclaredTable resolves a shard to its Citus table).
  *
- *		pg_dump leaves internal triggers out; restoring the labels creates
- *		them again.
+ *		PostgreSQL names an internal trigger after its oid
+ *		("retention_write_16412").  pg_dump leaves internal triggers out;
+ *		restoring the labels creates them again.
  *
  * IDENTIFICATION
  *		src/pg/write_path/citus_trigger.cpp
@@ -52,9 +53,19 @@ namespace pg_retention::pg
 namespace
 {
 
+/*
+ * The table's write trigger (its own, not one a partition inherits): found
+ * by its function, since PostgreSQL names an internal trigger
+ * "retention_write_<oid>".
+ */
 Oid WriteTriggerOid(Oid relid)
 {
-	return PgCall([&] { return get_trigger_oid(relid, kWriteTrigger, true); });
+	SqlValue oid = Sql("SELECT oid::text FROM pg_catalog.pg_trigger WHERE tgrelid = $1::oid "
+	                   "AND tgfoid = 'retention.write_trigger()'::pg_catalog.regprocedure "
+	                   "AND tgparentid = 0 ORDER BY tgisinternal DESC LIMIT 1",
+	                   {std::to_string(relid)})
+	                   .Scalar();
+	return oid ? static_cast<Oid>(std::stoul(*oid)) : InvalidOid;
 }
 
 void DropWriteTrigger(Oid relid)
