@@ -7,7 +7,8 @@
 #   table: retention.policies shows each table once, never a shard;
 # - a run on the coordinator processes the distributed table once and the
 #   reference table once (not its placement on the coordinator again);
-# - on a worker node, policies and runs ignore the Citus tables (shell
+# - on a worker node, policies, check(), runs and the background worker
+#   ignore the Citus tables (shell
 #   tables) and shards: rows on the shards are unchanged and nothing is
 #   recorded there, while a plain local table of that worker node is still
 #   processed;
@@ -22,6 +23,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use lib 'test/perl';
 use CitusCluster;
+use RetentionWorker;
 
 CitusCluster::skip_unless_citus();
 
@@ -170,7 +172,18 @@ $sql->($w1, q{CALL retention.run()});
 is($sql->($w1, q{SELECT count(*) FROM local_note WHERE note LIKE 'local %'}),
 	'2', 'a run on a worker node processes its local table (rows of 10 and 20 days stay)');
 is($sql->($w1, $content), $before{ $w1->name }, 'a run on a worker node leaves the shards it holds unchanged');
-is($sql->($w2, $content), $before{ $w2->name }, 'and the shards of the other worker node');
+# the background worker of a worker node: a run of its own, nothing done there
+RetentionWorker::set_conf($w2, 'retention.worker_enabled' => 'on');
+$sql->($w2, q{SELECT retention.run_now()});
+$w2->poll_query_until('postgres', q{
+SELECT count(*) > 0 AND count(*) FILTER (WHERE status = 'running') = 0
+FROM retention.run_history WHERE started_by = 'worker'})
+  or die 'the worker of worker node 2 did not run';
+is($sql->($w2, q{SELECT string_agg(DISTINCT status, ',') FROM retention.run_history WHERE started_by = 'worker'}),
+	'succeeded', 'the background worker of a worker node ran');
+is($sql->($w2, q{SELECT count(*) FROM retention.run_detail}),
+	'0', 'and did nothing: no Citus table or shard in its run');
+is($sql->($w2, $content), $before{ $w2->name }, 'the shards of the other worker node are unchanged');
 is( $sql->($w1,
 		q{SELECT string_agg(DISTINCT table_text, ',') FROM retention.run_detail}),
 	'public.local_note', 'the worker node recorded its local table only');
