@@ -130,6 +130,26 @@ is(scalar(grep { $_ ne '' && $_ eq $copies->{ $coord->name } } values %$copies),
 	'every placement of the reference table holds the same minimized value');
 $sql->($coord, q{DELETE FROM country_note WHERE code = 'zz'});
 
+# a partitioned table in a database with Citus: its internal write trigger
+# reaches partitions created or attached after the label (PostgreSQL clones
+# only ordinary triggers)
+$sql->($coord, q{
+CREATE TABLE reading (id int, value text, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE reading_2025 PARTITION OF reading FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+SECURITY LABEL FOR retention ON COLUMN reading.value IS 'minimize to redact';
+CREATE TABLE reading_2026 PARTITION OF reading FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE reading_2027 (LIKE reading);
+ALTER TABLE reading ATTACH PARTITION reading_2027 FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+INSERT INTO reading VALUES (1, 'abc', '2025-05-05'), (2, 'abc', '2026-05-05'), (3, 'abc', '2027-05-05');
+});
+is($sql->($coord, q{SELECT count(*) FROM reading WHERE value = 'abc'}),
+	'0', 'minimize on write in partitions created or attached after the label');
+($rc, $out, $err) = $cluster->psql($coord, q{SELECT create_distributed_table('reading', 'id')});
+is($rc, 0, 'and the partitioned table can be distributed') or diag($err);
+$sql->($coord, q{INSERT INTO reading VALUES (4, 'abc', '2026-06-06')});
+is($sql->($coord, q{SELECT count(*) FROM reading WHERE value = 'abc'}),
+	'0', 'minimize on write in the shards of a distributed partitioned table');
+
 # one write trigger per table and shard, on every shard of the labelled tables
 my $triggers = $cluster->sql_all(q{
 SET citus.override_table_visibility TO off;
@@ -137,7 +157,7 @@ SELECT format('%s/%s',
   (SELECT count(*) FROM (SELECT tgrelid FROM pg_trigger
      WHERE tgfoid = 'retention.write_trigger()'::regprocedure AND tgparentid = 0
      GROUP BY tgrelid HAVING count(*) > 1) d),
-  (SELECT count(*) FROM pg_class c WHERE c.relname ~ '^(customer|visit|country_note)_[0-9]+$'
+  (SELECT count(*) FROM pg_class c WHERE c.relname ~ '^(customer|visit|country_note|reading|reading_202[5-7])_[0-9]{6,}$'
      AND NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = c.oid
        AND t.tgfoid = 'retention.write_trigger()'::regprocedure)))});
 is_deeply([ map { $triggers->{ $_->name } } $cluster->nodes ], [ '0/0', '0/0', '0/0' ],
@@ -195,9 +215,14 @@ $sql->($coord, q{CALL retention.run()});
 is($sql->($coord, q{SELECT count(*) FROM country_note WHERE note LIKE 'about %'}),
 	'2', 'the run anonymized the reference table');
 is( $sql->($coord,
-		q{SELECT string_agg(DISTINCT table_text, ',' ORDER BY table_text) FROM retention.run_detail}),
+		q{SELECT string_agg(DISTINCT table_text, ',' ORDER BY table_text) FROM retention.run_detail
+		  WHERE table_text !~ '^public[.]reading'}),
 	'public.country_note,public.customer,public.visit',
-	'the run on the coordinator saw each Citus table, never a shard or placement');
+	'the run on the coordinator saw each Citus table');
+is( $sql->($coord,
+		q{SELECT count(*) FROM retention.run_detail d JOIN pg_dist_shard s
+		  ON d.table_text ~ ('_' || s.shardid || '$')}),
+	'0', 'and never a shard or placement');
 is( $sql->($coord,
 		q{SELECT string_agg(format('%s:%s', table_text, done), ',' ORDER BY table_text)
 		  FROM retention.run_detail WHERE action = 'anonymize' AND status = 'done'}),

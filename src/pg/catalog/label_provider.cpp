@@ -175,6 +175,20 @@ extern "C" void RetentionProcessUtility(PlannedStmt *pstmt, const char *query_st
 		standard_ProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env,
 		                        dest, qc);
 
+	if (IsA(parsetree, CreateStmt) && castNode(CreateStmt, parsetree)->partbound != nullptr) {
+		Oid relid = RangeVarGetRelid(castNode(CreateStmt, parsetree)->relation, NoLock, true);
+		InvokeGuarded("CREATE TABLE", InheritWriteTrigger, relid);
+	}
+	if (IsA(parsetree, AlterTableStmt)) {
+		ListCell *lc;
+		foreach (lc, castNode(AlterTableStmt, parsetree)->cmds) {
+			AlterTableCmd *cmd = static_cast<AlterTableCmd *>(lfirst(lc));
+			if (cmd->subtype != AT_AttachPartition)
+				continue;
+			Oid relid = RangeVarGetRelid(castNode(PartitionCmd, cmd->def)->name, NoLock, true);
+			InvokeGuarded("ATTACH PARTITION", InheritWriteTrigger, relid);
+		}
+	}
 	if (IsA(parsetree, RenameStmt)) {
 		RenameStmt *stmt = castNode(RenameStmt, parsetree);
 		if (stmt->renameType == OBJECT_COLUMN && stmt->relationType == OBJECT_TABLE)

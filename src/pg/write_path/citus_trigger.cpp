@@ -42,6 +42,7 @@
 
 extern "C" {
 #include "catalog/pg_trigger.h"
+#include "catalog/pg_inherits.h"
 #include "commands/trigger.h"
 #include "nodes/makefuncs.h"
 #include "utils/lsyscache.h"
@@ -81,7 +82,40 @@ void DropWriteTrigger(Oid relid)
 	});
 }
 
-/* BEFORE INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION retention.write_trigger(), internal. */
+/*
+ * BEFORE INSERT OR UPDATE FOR EACH ROW EXECUTE FUNCTION
+ * retention.write_trigger(), internal; on a partition, as the clone of its
+ * parent's (parent_trigger).
+ */
+void CreateWriteTrigger(Oid relid, Oid parent_trigger)
+{
+	Oid trigger = PgCall([&] {
+		CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
+		stmt->trigname = pstrdup(kWriteTrigger);
+		stmt->relation =
+		    makeRangeVar(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid), -1);
+		stmt->funcname =
+		    list_make2(makeString(pstrdup("retention")), makeString(pstrdup("write_trigger")));
+		stmt->row = true;
+		stmt->timing = TRIGGER_TYPE_BEFORE;
+		stmt->events = TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE;
+		ObjectAddress created =
+		    CreateTrigger(stmt, nullptr, relid, InvalidOid, InvalidOid, InvalidOid, InvalidOid,
+		                  parent_trigger, nullptr, true, OidIsValid(parent_trigger));
+		CommandCounterIncrement();
+		return created.objectId;
+	});
+	/* PostgreSQL does not recurse for an internal trigger: clone it to each partition */
+	List *partitions = PgCall([&] {
+		return get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE
+		           ? find_inheritance_children(relid, ShareRowExclusiveLock)
+		           : NIL;
+	});
+	ListCell *lc;
+	foreach (lc, partitions)
+		CreateWriteTrigger(lfirst_oid(lc), trigger);
+}
+
 void CreateInternalWriteTrigger(Oid relid)
 {
 	Oid existing = WriteTriggerOid(relid);
@@ -93,20 +127,7 @@ void CreateInternalWriteTrigger(Oid relid)
 			return;
 		DropWriteTrigger(relid);
 	}
-	PgCall([&] {
-		CreateTrigStmt *stmt = makeNode(CreateTrigStmt);
-		stmt->trigname = pstrdup(kWriteTrigger);
-		stmt->relation =
-		    makeRangeVar(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid), -1);
-		stmt->funcname =
-		    list_make2(makeString(pstrdup("retention")), makeString(pstrdup("write_trigger")));
-		stmt->row = true;
-		stmt->timing = TRIGGER_TYPE_BEFORE;
-		stmt->events = TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE;
-		CreateTrigger(stmt, nullptr, relid, InvalidOid, InvalidOid, InvalidOid, InvalidOid,
-		              InvalidOid, nullptr, true, false);
-		CommandCounterIncrement();
-	});
+	CreateWriteTrigger(relid, InvalidOid);
 }
 
 /* Every shard of the Citus table that this node holds gets the trigger. */
@@ -136,6 +157,28 @@ void SyncCitusWriteTriggers(const DeclaredTable &table, bool wanted)
 	 */
 	if (wanted)
 		TriggerLocalShards(relid);
+}
+
+void InheritWriteTrigger(Oid partition)
+{
+	if (!CitusPresent())
+		return;
+	Oid parent = PgCall([&] {
+		CommandCounterIncrement();
+		return get_rel_relispartition(partition) ? get_partition_parent(partition, true)
+		                                         : InvalidOid;
+	});
+	if (!OidIsValid(parent))
+		return;
+	/* the parent's internal one (itself a clone when the parent is a partition) */
+	SqlResult r =
+	    Sql("SELECT (SELECT oid::text FROM pg_catalog.pg_trigger WHERE tgrelid = $1::oid "
+	        "AND tgfoid = 'retention.write_trigger()'::pg_catalog.regprocedure AND tgisinternal), "
+	        "EXISTS (SELECT FROM pg_catalog.pg_trigger WHERE tgrelid = $2::oid "
+	        "AND tgfoid = 'retention.write_trigger()'::pg_catalog.regprocedure)::text",
+	        {std::to_string(parent), std::to_string(partition)});
+	if (r.rows[0][0] && r.rows[0][1] == SqlValue("false"))
+		CreateWriteTrigger(partition, static_cast<Oid>(std::stoul(*r.rows[0][0])));
 }
 
 void SyncReplayedWriteTriggers(Oid relid, const CitusRelation &citus)

@@ -23,6 +23,14 @@ namespace pg_retention::pg
 void SyncCitusWriteTriggers(const DeclaredTable &table, bool wanted);
 
 /*
+ * PostgreSQL clones a partitioned table's row triggers to a partition
+ * created or attached later, but not its internal ones: after CREATE TABLE
+ * ... PARTITION OF and ATTACH PARTITION, the partition gets a clone of its
+ * parent's internal write trigger (shards of partitions included).
+ */
+void InheritWriteTrigger(Oid partition);
+
+/*
  * A label Citus replayed on a shard or a shell table: gives the shards this
  * node holds their write trigger (it reads the Citus table's rules).
  */
