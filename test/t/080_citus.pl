@@ -5,16 +5,15 @@
 #   create_reference_table are accepted (the copies Citus replays on shards
 #   and shell tables silently) and read on the coordinator from the Citus
 #   table: retention.policies shows each table once, never a shard;
-# - a run on the coordinator processes the distributed table once and the
+# - a run on the coordinator sees the distributed table once and processes the
 #   reference table once (not its placement on the coordinator again);
 # - on a worker node, policies, check(), runs and the background worker
-#   ignore the Citus tables (shell
-#   tables) and shards: rows on the shards are unchanged and nothing is
-#   recorded there, while a plain local table of that worker node is still
-#   processed;
+#   ignore the Citus tables (shell tables) and shards: rows on the shards are
+#   unchanged and nothing is recorded there, while a plain local table of
+#   that worker node is still processed;
 # - minimize on write applies the current rules on the shards, whichever
 #   order labelling and distributing came in, and a removed rule no longer
-#   applies.
+#   applies; partitions created or attached later get the trigger too.
 # Skipped without Citus, unless PGR_REQUIRE_CITUS=1 (then it fails).
 use strict;
 use warnings;
