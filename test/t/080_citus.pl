@@ -162,6 +162,19 @@ SELECT format('%s/%s',
 is_deeply([ map { $triggers->{ $_->name } } $cluster->nodes ], [ '0/0', '0/0', '0/0' ],
 	'every shard and placement has one write trigger, no table two');
 
+# a label set on a worker node's shell table: its syntax is checked there,
+# and Citus sends it to the coordinator, which validates it and reads it
+($rc, $out, $err) = $cluster->psql($w1,
+	q{SECURITY LABEL FOR retention ON COLUMN visit.note IS 'anonymize after 30 days using no_such_method'});
+isnt($rc, 0, 'a label that does not parse is refused on a shell table');
+like($err, qr/unknown method "no_such_method"/, 'with the syntax error');
+($rc, $out, $err) = $cluster->psql($w1,
+	q{SECURITY LABEL FOR retention ON COLUMN visit.note IS 'anonymize after 40 days using redact'});
+is($rc, 0, 'a valid label set on a shell table is accepted') or diag($err);
+is($sql->($coord, q{SELECT after FROM retention.policies WHERE table_name = 'visit'::regclass AND column_name = 'note' AND stage = 'anonymize'}),
+	'40 days', 'and is read on the coordinator');
+$sql->($coord, q{SECURITY LABEL FOR retention ON COLUMN visit.note IS 'anonymize after 30 days using redact'});
+
 # ---- a worker node: local tables only -----------------------------------------
 $sql->($w1, q{
 CREATE TABLE local_note (id int PRIMARY KEY, note text, at timestamptz NOT NULL);
