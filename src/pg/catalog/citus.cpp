@@ -131,16 +131,16 @@ std::vector<Oid> LocalShardsOf(Oid logical_relid)
 	std::vector<Oid> shards;
 	if (!CitusPresent())
 		return shards;
-	/* the shard's name is built by Citus's own shard_name(), long names included */
-	SqlResult found =
-	    Sql("SELECT c.oid::text FROM pg_catalog.pg_dist_shard s "
-	        "JOIN pg_catalog.pg_class c ON c.relnamespace = "
-	        "(SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = s.logicalrelid) "
-	        "AND c.relname = pg_catalog.parse_ident(pg_catalog.shard_name(s.logicalrelid, "
-	        "s.shardid))[array_upper(pg_catalog.parse_ident(pg_catalog.shard_name("
-	        "s.logicalrelid, s.shardid)), 1)] "
-	        "WHERE s.logicalrelid = $1::oid ORDER BY s.shardid",
-	        {std::to_string(logical_relid)});
+	/*
+	 * Citus's own shard_name() builds the name (long names included);
+	 * to_regclass, not pg_class, finds it: Citus hides shards from queries
+	 * on pg_class outside its own connections.
+	 */
+	SqlResult found = Sql("SELECT r::oid::text FROM pg_catalog.pg_dist_shard s, "
+	                      "pg_catalog.to_regclass(pg_catalog.shard_name(s.logicalrelid, s.shardid, "
+	                      "false)) AS r WHERE s.logicalrelid = $1::oid AND r IS NOT NULL "
+	                      "ORDER BY s.shardid",
+	                      {std::to_string(logical_relid)});
 	for (const SqlRow &row : found.rows)
 		shards.push_back(static_cast<Oid>(std::stoul(*row[0])));
 	return shards;

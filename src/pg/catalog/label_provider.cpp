@@ -20,7 +20,9 @@
 #include "label/policy.hpp"
 
 #include "catalog/catalog.hpp"
+#include "catalog/citus.hpp"
 #include "boundary/guard.hpp"
+#include "write_path/citus_trigger.hpp"
 #include "write_path/minimize.hpp"
 #include "module.hpp"
 #include "catalog/policy_store.hpp"
@@ -58,10 +60,52 @@ void CheckLabelTarget(const ObjectAddress &object)
 		            "run CREATE EXTENSION pg_retention first");
 }
 
+/*
+ * Citus replays a table's labels on its shards (labels set before
+ * distribution, shard moves and splits) and forwards a label set on a Citus
+ * table to the other nodes' shell tables; a node that is not the
+ * coordinator also receives the copies over Citus's own connections before
+ * its catalog says what the relation is.  The coordinator validated them
+ * against its Citus table: here their syntax is checked, nothing else (a
+ * shard is not a second subject table), and the shards of this node get
+ * their write trigger.  Returns false for a label to validate.
+ */
+bool AcceptReplayedLabel(const ObjectAddress &object, const char *seclabel)
+{
+	if (!CitusPresent())
+		return false;
+	CitusRelation citus = CitusRelationOf(object.objectId);
+	bool replayed = citus.kind == CitusKind::Shard || citus.kind == CitusKind::Shell;
+	if (!replayed && (citus.kind != CitusKind::None || IsCitusCoordinator()))
+		return false;
+	if (!replayed) {
+		const char *application =
+		    PgCall([] { return GetConfigOption("application_name", true, false); });
+		if (application == nullptr || strncmp(application, "citus_internal", 14) != 0)
+			return false;
+	}
+	if (seclabel != nullptr) {
+		if (object.objectSubId == 0)
+			ParseTableLabel(seclabel);
+		else
+			ParseColumnLabel(seclabel);
+		/* not known yet: a shard being created (a shell's trigger would never fire) */
+		if (!replayed)
+			citus.kind = CitusKind::Shard;
+		SyncReplayedWriteTriggers(object.objectId, citus);
+	}
+	return true;
+}
+
 /* Validates, then lets every backend know the declarations changed. */
 void Relabel(const ObjectAddress &object, const char *seclabel)
 {
 	CheckLabelTarget(object);
+	if (AcceptReplayedLabel(object, seclabel)) {
+		PgCall([&] { CacheInvalidateRelcacheByRelid(object.objectId); });
+		InvalidatePolicyCache();
+		return;
+	}
 	DeclaredTable table = ValidateProposedLabel(object.objectId, object.objectSubId, seclabel);
 	SyncWriteTrigger(table);
 	PgCall([&] { CacheInvalidateRelcacheByRelid(object.objectId); });
@@ -164,6 +208,20 @@ extern "C" void RetentionProcessUtility(PlannedStmt *pstmt, const char *query_st
 
 	if (OidIsValid(altered))
 		InvokeGuarded("ALTER TABLE", RecreateWriteTriggersAfterAlter, altered);
+	if (IsA(parsetree, CreateStmt) && castNode(CreateStmt, parsetree)->partbound != nullptr) {
+		Oid relid = RangeVarGetRelid(castNode(CreateStmt, parsetree)->relation, NoLock, true);
+		InvokeGuarded("CREATE TABLE", InheritWriteTrigger, relid);
+	}
+	if (IsA(parsetree, AlterTableStmt)) {
+		ListCell *lc;
+		foreach (lc, castNode(AlterTableStmt, parsetree)->cmds) {
+			AlterTableCmd *cmd = static_cast<AlterTableCmd *>(lfirst(lc));
+			if (cmd->subtype != AT_AttachPartition)
+				continue;
+			Oid relid = RangeVarGetRelid(castNode(PartitionCmd, cmd->def)->name, NoLock, true);
+			InvokeGuarded("ATTACH PARTITION", InheritWriteTrigger, relid);
+		}
+	}
 	if (IsA(parsetree, RenameStmt)) {
 		RenameStmt *stmt = castNode(RenameStmt, parsetree);
 		if (stmt->renameType == OBJECT_COLUMN && stmt->relationType == OBJECT_TABLE)

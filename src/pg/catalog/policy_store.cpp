@@ -15,6 +15,7 @@
 #include "base/error.hpp"
 #include "label/policy.hpp"
 
+#include "catalog/citus.hpp"
 #include "catalog/column_values.hpp"
 #include "catalog/policy_store.hpp"
 #include "rights/subject_path.hpp"
@@ -28,7 +29,8 @@ namespace
 
 bool cache_valid = false;
 uint64_t generation = 1;
-DeclaredTables cache;
+DeclaredTables cache;   /* every declared table but Citus shards */
+DeclaredTables managed; /* those this node is in charge of (citus.hpp, ManagedHere) */
 
 /*
  * Builds a declared table from its labels.  Parse errors throw; the caller
@@ -72,7 +74,12 @@ void Rebuild()
 		by_table[l.relid].push_back(std::move(l));
 
 	std::vector<DeclaredTable> fresh;
+	std::vector<DeclaredTable> here;
 	for (const auto &[relid, labels] : by_table) {
+		/* Citus's copies of the labels on shards: their Citus table's declare */
+		CitusKind kind = CitusRelationOf(relid).kind;
+		if (kind == CitusKind::Shard)
+			continue;
 		TableInfo info = LoadTableInfo(relid);
 		try {
 			DeclaredTable table = Build(info, labels);
@@ -81,15 +88,20 @@ void Rebuild()
 			} catch (const Error &e) {
 				table.problem = e.what();
 			}
+			if (kind != CitusKind::Shell)
+				here.push_back(table);
 			fresh.push_back(std::move(table));
 		} catch (const Error &e) {
 			DeclaredTable broken;
 			broken.info = info;
 			broken.problem = e.what();
+			if (kind != CitusKind::Shell)
+				here.push_back(broken);
 			fresh.push_back(std::move(broken));
 		}
 	}
 	cache = std::make_shared<const std::vector<DeclaredTable>>(std::move(fresh));
+	managed = std::make_shared<const std::vector<DeclaredTable>>(std::move(here));
 	cache_valid = true;
 }
 
@@ -126,13 +138,18 @@ DeclaredTables AllDeclaredTables()
 {
 	if (!cache_valid)
 		Rebuild();
-	return cache;
+	return managed;
 }
 
 std::optional<DeclaredTable> FindDeclaredTable(Oid relid)
 {
 	Oid root = PartitionRoot(relid);
-	DeclaredTables tables = AllDeclaredTables();
+	CitusRelation citus = CitusRelationOf(root);
+	if (citus.kind == CitusKind::Shard)
+		root = PartitionRoot(citus.logical_relid);
+	if (!cache_valid)
+		Rebuild();
+	DeclaredTables tables = cache;
 	for (const DeclaredTable &t : *tables)
 		if (t.info.relid == root)
 			return t;

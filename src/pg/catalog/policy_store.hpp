@@ -54,12 +54,17 @@ DeclaredTable ValidateProposedLabel(Oid relid, int32 subid, const char *proposed
 using DeclaredTables = std::shared_ptr<const std::vector<DeclaredTable>>;
 
 /*
- * Every declared table of this database, from the cache.  The snapshot
+ * Every declared table of this database that this node is in charge of
+ * (on a Citus cluster: no shard, and Citus tables on the coordinator only;
+ * catalog/citus.hpp), from the cache.  The snapshot
  * stays valid while held, even if the cache is rebuilt meanwhile.
  */
 DeclaredTables AllDeclaredTables();
 
-/* The declaration governing relid (its partition root's), or nullopt. */
+/*
+ * The declaration governing relid (its partition root's; a Citus shard's
+ * is its Citus table's, a shell table's included), or nullopt.
+ */
 std::optional<DeclaredTable> FindDeclaredTable(Oid relid);
 
 /* Bumped at every invalidation: derived caches compare it to know they are stale. */

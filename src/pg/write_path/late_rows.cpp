@@ -25,6 +25,7 @@
 
 #include "guc.hpp"
 #include "write_path/late_rows.hpp"
+#include "catalog/citus.hpp"
 #include "boundary/guard.hpp"
 #include "boundary/spi_query.hpp"
 
@@ -121,6 +122,10 @@ LatePlan &PlanFor(Oid relid)
 		return plan;
 	plan = LatePlan{};
 	std::optional<DeclaredTable> table = FindDeclaredTable(relid);
+	/* a Citus shard's trigger minimizes only: its node's queue is nobody's (README, Citus) */
+	if (table && table->info.relid != PartitionRoot(relid) &&
+	    CitusRelationOf(relid).kind == CitusKind::Shard)
+		table.reset();
 	if (table && table->problem.empty() && table->policy && table->policy->age_column) {
 		TableInfo here = relid == table->info.relid ? table->info : LoadTableInfo(relid);
 		const ColumnInfo *age = here.FindColumn(*table->policy->age_column);

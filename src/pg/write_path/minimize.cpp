@@ -26,6 +26,7 @@
 #include "boundary/owner_sql.hpp"
 #include "catalog/schema_version.hpp"
 #include "methods/method_sql.hpp"
+#include "write_path/citus_trigger.hpp"
 #include "write_path/late_rows.hpp"
 #include "write_path/minimize.hpp"
 
@@ -289,6 +290,12 @@ bool IsWriteTriggerName(const char *name)
  */
 void SyncWriteTrigger(const DeclaredTable &table)
 {
+	if (CitusPresent()) {
+		/* internal triggers, which Citus accepts (write_path/citus_trigger.cpp) */
+		SyncCitusWriteTriggers(table,
+		                       HasWatermarkedStages(table) || !MinimizeClauses(table).empty());
+		return;
+	}
 	if (OtherSchemaVersion()) {
 		/* 0.1.0's schema, until ALTER EXTENSION UPDATE: its single trigger (no WHEN function) */
 		bool wanted = HasWatermarkedStages(table) || !MinimizeClauses(table).empty();
@@ -365,8 +372,13 @@ PGR_FUNCTION(retention_write_trigger)
 	if (TRIGGER_FIRED_BEFORE(trigger->tg_event)) {
 		const MinimizePlan &plan = PlanFor(RelationGetRelid(trigger->tg_relation));
 		HeapTuple result = PgCall([&] { return MinimizeTuple(trigger, plan); });
-		/* 0.1.0's retention_write, until ALTER EXTENSION UPDATE, also queues */
-		if (strcmp(trigger->tg_trigger->tgname, kLegacyWriteTrigger) == 0)
+		/*
+		 * 0.1.0's retention_write, until ALTER EXTENSION UPDATE, also queues;
+		 * so does the internal trigger of a database with Citus
+		 * (retention_write_<oid>: citus_trigger.cpp), which has no AFTER twin
+		 */
+		if (strcmp(trigger->tg_trigger->tgname, kLegacyWriteTrigger) == 0 ||
+		    trigger->tg_trigger->tgisinternal)
 			QueueLateRow(trigger, result);
 		return PointerGetDatum(result);
 	}
