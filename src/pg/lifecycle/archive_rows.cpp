@@ -39,13 +39,13 @@ SqlResult Engine::ArchiveRows(const Target &t, const std::string &due_rows,
 		                      " does not resolve: " + t.path.problem,
 		                  "55000"};
 	/* m.*, never a bare m: a column named m would be sealed instead of the row */
-	SqlResult moved =
-	    OwnerSql(t.leaf.relid,
-	             "WITH moved AS (DELETE FROM " + t.leaf.qualified + " WHERE ctid = ANY (ARRAY(" +
-	                 due_rows + ")) RETURNING *) SELECT " + subject_id + ", m." + t.age_sql +
-	                 "::timestamptz::text, pg_catalog.row_to_json(m.*)::text, (pg_catalog.max(m." +
-	                 t.age_sql + ") OVER ())::text FROM moved m",
-	             p);
+	SqlResult moved = OwnerSql(
+	    t.leaf.relid,
+	    "WITH moved AS (DELETE FROM " + t.leaf.qualified + " WHERE " + RowsIn(t, due_rows) +
+	        " RETURNING *) SELECT " + subject_id + ", m." + t.age_sql +
+	        "::timestamptz::text, pg_catalog.row_to_json(m.*)::text, (pg_catalog.max(m." +
+	        t.age_sql + ") OVER ())::text FROM moved m",
+	    p);
 	if (moved.rows.empty())
 		return SqlResult{0, {{SqlValue("0"), SqlValue()}}};
 	std::vector<SqlValue> ids, aged, payloads;

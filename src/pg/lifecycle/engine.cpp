@@ -33,6 +33,7 @@
 #include "catalog/policy_store.hpp"
 #include "rights/subject_path.hpp"
 #include "catalog/table_order.hpp"
+#include "catalog/citus_checks.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -261,7 +262,8 @@ void Engine::ProcessTable(const DeclaredTable &t)
 			if (!has_age)
 				continue;
 			for (const DeclaredColumn &c : t.columns) {
-				if (c.policy.anonymize_after && c.policy.anonymize_using)
+				if (c.policy.anonymize_after && c.policy.anonymize_using &&
+				    !SkippedOnCitus(target, c, "anonymize", *c.policy.anonymize_using))
 					UpdateValues(target, c, "anonymize", *c.policy.anonymize_after,
 					             MethodSql(*c.policy.anonymize_using, QuoteIdent(c.info.facts.name),
 					                       c.info));
@@ -324,6 +326,8 @@ Target Engine::MakeTarget(const DeclaredTable &t, Oid leaf, const std::vector<De
 			    IncomingKey{k.child_qualified, k.columns, k.referenced_columns});
 	if (t.policy && t.policy->subject)
 		target.path = ResolveSubjectPath(t, all);
+	target.citus_kind = CitusKind(leaf);
+	target.by_key = ByKey(target);
 	return target;
 }
 

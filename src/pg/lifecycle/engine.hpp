@@ -71,6 +71,14 @@ inline std::string Str(int64_t v)
 /* The text values of one column of a result. */
 std::vector<std::string> ColumnsOf(const SqlResult &r, size_t column);
 
+/* ---- the key access path (key_rows.cpp) ---- */
+/* Whether the batches of `t` select rows by key (Citus tables; access_path = key). */
+bool ByKey(const Target &t);
+/* A WHERE condition: the rows `rows` selects (by ctid, or by key on the key path). */
+std::string RowsIn(const Target &t, const std::string &rows);
+/* Why `method` cannot rewrite a column of `t` ("" when it can: not Citus, or IMMUTABLE). */
+std::string RefusedOnCitus(const Target &t, const MethodCall &method);
+
 class Engine
 {
 public:
@@ -160,6 +168,17 @@ private:
 	SqlResult ArchiveRows(const Target &t, const std::string &due_rows,
 	                      const std::vector<SqlValue> &p);
 	void PurgeArchive();
+
+	/* ---- the key access path (key_rows.cpp) ---- */
+	int64_t MinimizeBatchByKey(const Target &t, const std::string &sets, const std::string &differs,
+	                           int64_t size, int64_t &moved);
+	SqlResult UpdateBatchByKey(const Target &t, const std::string &column_sql,
+	                           const std::string &expression, const std::string &batch_rows,
+	                           int last_first, const std::vector<SqlValue> &params,
+	                           const std::vector<Oid> &types, int64_t found);
+	void MoveRowsByKey(const Target &t, const char *action, const Delay &delay);
+	bool SkippedOnCitus(const Target &t, const DeclaredColumn &c, const char *action,
+	                    const MethodCall &method);
 };
 
 } // namespace pg_retention::pg::lifecycle

@@ -39,6 +39,8 @@ struct Target {
 	std::vector<Oid> key_type_oids;
 	std::vector<IncomingKey> blockers; /* NO ACTION / RESTRICT keys pointing at it */
 	SubjectPath path;                  /* how rows reach their subject */
+	char citus_kind = 0; /* a Citus table: 'h' distributed (hash), 'r' reference; else 0 */
+	bool by_key = false; /* batches select rows by primary key (lifecycle/key_rows.cpp) */
 };
 
 /* `(age, k1, k2)` for keyset comparisons. */

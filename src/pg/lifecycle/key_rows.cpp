@@ -1,0 +1,221 @@
+/*-------------------------------------------------------------------------
+ *
+ * key_rows.cpp
+ *		The key access path: batches that select their rows by primary key,
+ *		never by ctid and never with FOR UPDATE, the only shapes Citus runs
+ *		on a distributed or reference table (../shared/anchors/citus.md).
+ *		Chosen for every Citus table, and on a plain table when
+ *		retention.access_path = 'key' (so the differential test covers it).
+ *
+ *		The rows of a batch are named by key: `(k1, k2) IN (SELECT k1, k2
+ *		... WHERE <due> ORDER BY <age> LIMIT n)`, or, for the value stages,
+ *		the keyset range between the watermark and the batch's last row.
+ *		The conditions compare columns with $n values only (`age < $1`),
+ *		never a STABLE expression over a column, which Citus refuses in an
+ *		UPDATE.  Without SKIP LOCKED a batch meets a row an application
+ *		holds: it waits retention.lock_timeout at most, is rolled back and
+ *		retried (Batcher), and after kLockRetries attempts the stage fails
+ *		for this run and its rows wait for the next one.
+ *
+ * IDENTIFICATION
+ *		src/pg/lifecycle/key_rows.cpp
+ *-------------------------------------------------------------------------
+ */
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "catalog/citus_checks.hpp"
+#include "rights/forget.hpp"
+#include "lifecycle/engine.hpp"
+#include "methods/method_sql.hpp"
+#include "boundary/owner_sql.hpp"
+
+namespace pg_retention::pg::lifecycle
+{
+
+namespace
+{
+
+/* "r.k1, r.k2" (alias "" : "k1, k2"), or "pgr_k0, pgr_k1" renamed with `as`. */
+std::string KeyList(const Target &t, const std::string &alias, bool renamed = false)
+{
+	std::string sql;
+	for (size_t i = 0; i < t.key.size(); i++) {
+		sql += i > 0 ? ", " : "";
+		sql += (alias.empty() ? "" : alias + ".") + QuoteIdent(t.key[i]);
+		if (renamed)
+			sql += " AS pgr_k" + Str(i);
+	}
+	return sql;
+}
+
+void RequireKey(const Target &t, const char *action)
+{
+	if (t.key.empty())
+		throw BatchFailed{std::string(action) + " of " + t.leaf.qualified +
+		                      " needs a primary key: the rows of a Citus table are " +
+		                      "selected by key",
+		                  "55000"};
+}
+
+} // namespace
+
+/* Citus tables always; plain tables when retention.access_path = 'key' and they have a key. */
+bool ByKey(const Target &t)
+{
+	if (t.citus_kind != 0)
+		return true;
+	return static_cast<AccessPathSetting>(access_path) == AccessPathSetting::Key && !t.key.empty();
+}
+
+/* Rows named by `rows` (a SELECT of the ctid, or of the key on the key path). */
+std::string RowsIn(const Target &t, const std::string &rows)
+{
+	if (t.by_key)
+		return "(" + KeyList(t, "") + ") IN (" + rows + ")";
+	return "ctid = ANY (ARRAY(" + rows + "))";
+}
+
+/* Why `method` cannot rewrite a column of `t` ("" when it can, or `t` is no Citus table). */
+std::string RefusedOnCitus(const Target &t, const MethodCall &method)
+{
+	if (t.citus_kind == 0)
+		return "";
+	std::string why = CitusMethodProblem(t.leaf.qualified, method);
+	return why.empty() ? why : why + "; the column was skipped (check() lists such columns)";
+}
+
+/*
+ * A column whose method cannot run on the Citus table `t` is skipped, and
+ * the stage recorded as partial with the reason (check() says it first).
+ */
+bool Engine::SkippedOnCitus(const Target &t, const DeclaredColumn &c, const char *action,
+                            const MethodCall &method)
+{
+	std::string why = RefusedOnCitus(t, method);
+	if (why.empty())
+		return false;
+	StartDetail(t, c.info.facts.name, action, 0);
+	Finish(t, c.info.facts.name, action, StageOutcome{}, std::chrono::steady_clock::now(), why);
+	return true;
+}
+
+/*
+ * One minimize batch by key: the next `size` rows that still differ from
+ * their minimized values, with their age before the UPDATE (a row whose
+ * age the UPDATE moved is counted in `moved`).
+ */
+int64_t Engine::MinimizeBatchByKey(const Target &t, const std::string &sets,
+                                   const std::string &differs, int64_t size, int64_t &moved)
+{
+	RequireKey(t, "minimize");
+	std::string old_age = t.age_sql.empty() ? "NULL::int" : t.age_sql;
+	std::string moved_age =
+	    t.age_sql.empty() ? "false" : "r." + t.age_sql + " IS DISTINCT FROM o.pgr_old_age";
+	std::string same_row;
+	for (size_t i = 0; i < t.key.size(); i++)
+		same_row += (i > 0 ? " AND r." : "r.") + QuoteIdent(t.key[i]) + " = o.pgr_k" + Str(i);
+	SqlResult r = OwnerSql(
+	    t.leaf.relid,
+	    "WITH upd AS (UPDATE " + t.leaf.qualified + " AS r SET " + sets + " FROM (SELECT " +
+	        KeyList(t, "", true) + ", " + old_age + " AS pgr_old_age FROM " + t.leaf.qualified +
+	        " WHERE " + differs + " LIMIT $1::bigint) o WHERE " + same_row + " RETURNING " +
+	        moved_age + " AS moved) SELECT count(*), count(*) FILTER (WHERE moved) FROM upd",
+	    {Str(size)});
+	moved = std::stoll(r.rows.at(0).at(1).value());
+	return r.ScalarInt();
+}
+
+/*
+ * One value batch by key: the rows of the keyset between the watermark and
+ * the batch's last row (`batch_rows`, last row at $last_first..), with no
+ * row lock taken before.  Returns what UpdateValues reads from its own
+ * statement: per changed row its key texts and whether its age moved out
+ * of the batch (a BEFORE UPDATE trigger rewrote it), then `found` (the
+ * rows the batch meant to change) as the last column of every row; one
+ * row of NULLs and `found` when none changed.
+ */
+SqlResult Engine::UpdateBatchByKey(const Target &t, const std::string &column_sql,
+                                   const std::string &expression, const std::string &batch_rows,
+                                   int last_first, const std::vector<SqlValue> &params,
+                                   const std::vector<Oid> &types, int64_t found)
+{
+	std::string returning;
+	for (size_t i = 0; i < t.key.size(); i++)
+		returning += "r." + QuoteIdent(t.key[i]) + "::text AS pgr_k" + Str(i) + ", ";
+	std::string still_in_batch = "r." + t.age_sql + " < $1::" + t.age_type + " AND " +
+	                             KeysetColumns(t, "r") + " <= " + KeysetParams(t, last_first);
+	SqlResult result =
+	    OwnerTypedSql(t.leaf.relid,
+	                  "UPDATE " + t.leaf.qualified + " AS r SET " + column_sql + " = " +
+	                      expression + " WHERE " + batch_rows + " RETURNING " + returning + "(" +
+	                      still_in_batch + ") IS NOT TRUE AS pgr_moved",
+	                  params, types);
+	if (result.rows.empty())
+		result.rows.push_back(SqlRow(t.key.size() + 1));
+	for (SqlRow &row : result.rows)
+		row.push_back(SqlValue(Str(found)));
+	return result;
+}
+
+/*
+ * Purges or archives the due rows by key, oldest first, `size` rows a
+ * batch.  Each batch selects again from the rows still there, so a row
+ * goes once: it is deleted.
+ */
+void Engine::MoveRowsByKey(const Target &t, const char *action, const Delay &delay)
+{
+	RequireKey(t, action);
+	bool archive = std::string(action) == "archive";
+	std::string cutoff = Cutoff(t, delay);
+	std::string due = "r." + t.age_sql + " < $1::" + t.age_type + NotBlocked(t, "r");
+	/* as MoveRows: never archive a row past its purge delay, nor a row a forget left */
+	if (archive && t.declared->policy->purge_after)
+		due += " AND NOT r." + t.age_sql + " < " +
+		       QuoteLiteral(Cutoff(t, *t.declared->policy->purge_after)) + "::" + t.age_type;
+	if (archive)
+		due += SkipForgottenRows(t.declared->info.relid, t.key, "r");
+	StageOutcome o;
+	std::string horizon = StageHorizon();
+	o.due = Count(t, "SELECT count(*) FROM " + t.leaf.qualified + " r WHERE " + due, {cutoff});
+	o.blocked = CountBlocked(t, cutoff, o.blocked_by);
+	summary_.rows_blocked += o.blocked;
+	Detail(t, "", action).access_path = "key";
+	StartDetail(t, "", action, o.due);
+	auto started = std::chrono::steady_clock::now();
+	std::string purge_delay;
+	if (archive && t.declared->policy->purge_after)
+		purge_delay = t.declared->policy->purge_after->ToPgInterval();
+	std::string rows = "SELECT " + KeyList(t, "r") + " FROM " + t.leaf.qualified + " r WHERE " +
+	                   due + " ORDER BY r." + t.age_sql + " LIMIT $2::bigint";
+	int64_t size = Batcher::FirstSize();
+	while (o.due > 0 && !StopRequested()) {
+		int64_t moved = 0;
+		auto batch_start = std::chrono::steady_clock::now();
+		Batch([&] {
+			/* $3 and $4 serve the archive's INSERT (ArchiveRows) */
+			std::vector<SqlValue> p{cutoff, Str(size), Str(summary_.run_id),
+			                        purge_delay.empty() ? SqlValue() : SqlValue(purge_delay)};
+			moved = archive
+			            ? ArchiveRows(t, rows, p).ScalarInt()
+			            : OwnerSql(t.leaf.relid,
+			                       "DELETE FROM " + t.leaf.qualified + " WHERE " + RowsIn(t, rows),
+			                       {cutoff, Str(size)})
+			                  .processed;
+			o.done += moved;
+			o.batches++;
+			(archive ? summary_.rows_archived : summary_.rows_purged) += moved;
+			UpdateDetail(t, "", action, o, "running");
+		});
+		if (moved < size)
+			break;
+		size = Batcher::NextSize(size, Elapsed(batch_start));
+	}
+	std::string left =
+	    AccountLeftover(t, o, "SELECT 1 FROM " + t.leaf.qualified + " r WHERE " + due, {cutoff},
+	                    {TEXTOID}, horizon);
+	Finish(t, "", action, o, started, left);
+}
+
+} // namespace pg_retention::pg::lifecycle
