@@ -285,5 +285,18 @@ FROM orig_ticket o LEFT JOIN ticket l USING (id) LEFT JOIN arch a USING (id)}),
 is($sql->(q{SELECT count(*) FROM (SELECT row_data->>'id' FROM retention.archived_rows('ticket')
             GROUP BY 1 HAVING count(*) > 1) d}), '0', 'no ticket archived twice');
 
+# ---- a worker with another server key --------------------------------------
+my ($w2) = reverse $cluster->workers;
+my $other_key = $w2->data_dir . '/other.key';
+open(my $fh, '>', $other_key) or die "$other_key: $!";
+print $fh ('ab' x 32) . "\n";
+close $fh;
+chmod 0600, $other_key;
+$w2->append_conf('postgresql.conf', "retention.key_file = '$other_key'");
+$w2->restart;
+like($sql->(q{SELECT string_agg(DISTINCT problem, E'\n') FROM retention.check() WHERE severity = 'error'}),
+	qr/node \S+ holds a different server key \(fingerprint \w+\) from this coordinator's/,
+	'check(): a worker with another server key is reported');
+
 $cluster->stop;
 done_testing();

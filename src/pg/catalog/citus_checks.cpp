@@ -65,8 +65,8 @@ std::vector<std::string> NodeKeyProblems()
 			problems.push_back(
 			    "node " + node + " holds " +
 			    (result.empty() ? std::string("no server key")
-			                    : "another server key (fingerprint " + result + ")") +
-			    " than this coordinator" + (mine.empty() ? "" : " (fingerprint " + mine + ")"));
+			                    : "a different server key (fingerprint " + result + ")") +
+			    " from this coordinator's" + (mine.empty() ? "" : " (fingerprint " + mine + ")"));
 	}
 	return problems;
 }
