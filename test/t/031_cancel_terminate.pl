@@ -4,7 +4,8 @@
 # whole days, so no row crosses a cutoff while the test runs): about 90
 # batches of 50 rows, each slowed to at least 20 ms by a statement trigger,
 # so that a signal lands inside a batch.  Once retention.progress shows a
-# few committed batches, the run is interrupted:
+# few committed batches and a batch waits at a gate the test holds closed
+# (so the run cannot end before the signal), the run is interrupted:
 #   (a) CALL retention.run(): pg_cancel_backend, then pg_terminate_backend;
 #   (b) the background worker, started by retention.run_now():
 #       pg_cancel_backend, pg_terminate_backend (SIGTERM: stop between
@@ -41,9 +42,25 @@ CREATE EXTENSION pg_retention;
 CREATE TABLE customer (id int PRIMARY KEY, email text NOT NULL, seen_at timestamptz NOT NULL);
 CREATE INDEX ON customer (seen_at);
 CREATE TABLE orig_customer (LIKE customer);
--- every batch lasts at least 20 ms: the signals land inside one
+-- every batch lasts at least 20 ms; while a row is in gate, every statement
+-- after the fifth of the run waits (30 s at most) until the test removes it:
+-- the run is still going when the signal is sent, and the signal lands
+-- inside a batch
+CREATE TABLE gate (on_since timestamptz);
+CREATE SEQUENCE statements;
 CREATE FUNCTION slow_statement() RETURNS trigger LANGUAGE plpgsql AS
-$$ BEGIN PERFORM pg_sleep(0.02); RETURN NULL; END $$;
+$$
+BEGIN
+    PERFORM pg_sleep(0.02);
+    IF EXISTS (SELECT FROM public.gate) AND nextval('public.statements') > 5 THEN
+        FOR i IN 1 .. 3000 LOOP
+            EXIT WHEN NOT EXISTS (SELECT FROM public.gate);
+            PERFORM pg_sleep(0.01);
+        END LOOP;
+    END IF;
+    RETURN NULL;
+END
+$$;
 CREATE TRIGGER slow BEFORE UPDATE OR DELETE ON customer
 FOR EACH STATEMENT EXECUTE FUNCTION slow_statement();
 SECURITY LABEL FOR retention ON TABLE customer IS
@@ -114,13 +131,29 @@ sub server_survived
 	return;
 }
 
-# The run in progress (started after run $after): its id and pid once it has committed $batches batches.
+# Closes the gate before a run: its sixth statement on customer will wait.
+sub close_gate
+{
+	$node->safe_psql('app', q{SELECT setval('statements', 1, false); INSERT INTO gate VALUES (now())});
+	return;
+}
+
+sub open_gate
+{
+	$node->safe_psql('app', 'DELETE FROM gate');
+	return;
+}
+
+# The run in progress (started after run $after): its id and pid once it has
+# committed $batches batches and waits at the gate.
 sub wait_mid_run
 {
 	my ($after, $batches) = @_;
 	$node->poll_query_until('app', qq{
 SELECT coalesce(sum(batches), 0) >= $batches FROM retention.progress WHERE run_id > $after})
 	  or die 'no run in progress';
+	$node->poll_query_until('app', q{SELECT is_called AND last_value > 5 FROM statements})
+	  or die 'the run never reached the gate';
 	return split /\|/, $node->safe_psql('app', qq{
 SELECT run_id, backend_pid FROM retention.run_history WHERE run_id > $after AND status = 'running'});
 }
@@ -164,12 +197,14 @@ for my $signal ('cancel', 'terminate')
 	my $offset = -s $node->logfile;
 	my $before = last_run();
 	my ($out, $err) = ('', '');
+	close_gate();
 	my $h = IPC::Run::start(
 		[ $psql, '-XAtq', '-d', $node->connstr('app'),
 		  '-c', 'SET client_min_messages = warning', '-c', 'CALL retention.run()' ],
 		'>', \$out, '2>', \$err);
-	my ($run, $pid) = wait_mid_run($before, 3);
+	my ($run, $pid) = wait_mid_run($before, 2);
 	$node->safe_psql('app', "SELECT pg_${signal}_backend($pid)");
+	open_gate();
 	$h->finish;
 	wait_gone($pid);
 	if ($signal eq 'cancel')
@@ -202,9 +237,11 @@ sub interrupt_worker
 	add_customers();
 	my $offset = -s $node->logfile;
 	my $before = last_run();
+	close_gate();
 	$node->safe_psql('app', 'SELECT retention.run_now()');
-	my ($run, $pid) = wait_mid_run($before, 3);
+	my ($run, $pid) = wait_mid_run($before, 2);
 	$node->safe_psql('app', "SELECT pg_${_}_backend($pid)") for @signals;
+	open_gate();
 	wait_gone($pid);
 	server_survived($label, $offset);
 	is(violations(0), '', "$label: no row lost, duplicated, archived early or hashed twice");
