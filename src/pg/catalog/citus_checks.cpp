@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "catalog/citus_checks.hpp"
+#include "catalog/citus.hpp"
 #include "boundary/spi_query.hpp"
 #include "rights/subject_path.hpp"
 
@@ -22,21 +23,6 @@ namespace pg_retention::pg
 namespace
 {
 
-bool CitusInstalled()
-{
-	return Sql("SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL", {})
-	           .Scalar() == SqlValue("t");
-}
-
-std::string DistributionColumn(Oid relid)
-{
-	return Sql("SELECT pg_catalog.column_to_column_name(logicalrelid, partkey) FROM "
-	           "pg_catalog.pg_dist_partition WHERE logicalrelid = $1::oid AND partmethod = 'h'",
-	           {std::to_string(relid)})
-	    .Scalar()
-	    .value_or("");
-}
-
 /*
  * The nodes whose pg_retention cannot process this cluster's shards: no
  * extension, no server key, or another key than this node's (keyed values
@@ -45,7 +31,7 @@ std::string DistributionColumn(Oid relid)
 std::vector<std::string> NodeKeyProblems()
 {
 	std::vector<std::string> problems;
-	if (Sql("SELECT pg_catalog.citus_is_coordinator()", {}).Scalar() != SqlValue("t"))
+	if (!IsCitusCoordinator())
 		return problems;
 	std::string mine =
 	    Sql("SELECT coalesce((SELECT fingerprint FROM retention.key_info()), '')", {})
@@ -73,18 +59,6 @@ std::vector<std::string> NodeKeyProblems()
 
 } // namespace
 
-char CitusKind(Oid relid)
-{
-	if (!CitusInstalled())
-		return 0;
-	SqlValue kind = Sql("SELECT CASE WHEN partmethod = 'h' THEN 'h' WHEN partmethod = 'n' AND "
-	                    "repmodel = 't' THEN 'r' END FROM pg_catalog.pg_dist_partition "
-	                    "WHERE logicalrelid = $1::oid",
-	                    {std::to_string(relid)})
-	                    .Scalar();
-	return kind && !kind->empty() ? (*kind)[0] : 0;
-}
-
 std::string CitusMethodProblem(const std::string &qualified, const MethodCall &method)
 {
 	const MethodSpec &spec = *method.spec;
@@ -101,8 +75,8 @@ std::vector<CitusProblem> CitusProblems(const DeclaredTable &t,
                                         const std::vector<DeclaredTable> &all)
 {
 	std::vector<CitusProblem> out;
-	char kind = CitusKind(t.info.relid);
-	if (kind == 0)
+	CitusRelation citus = CitusRelationOf(t.info.relid);
+	if (citus.kind != CitusKind::Distributed && citus.kind != CitusKind::Reference)
 		return out;
 	for (const DeclaredColumn &c : t.columns)
 		for (const std::optional<MethodCall> *m : {&c.policy.minimize, &c.policy.anonymize_using})
@@ -112,7 +86,7 @@ std::vector<CitusProblem> CitusProblems(const DeclaredTable &t,
 				               "the lifecycle skips this column (the run is partial): use an "
 				               "IMMUTABLE method (redact, partial, mask_email, generalize, "
 				               "nullify, constant)"});
-	std::string dist = kind == 'h' ? DistributionColumn(t.info.relid) : "";
+	const std::string &dist = citus.distribution_column;
 	if (!dist.empty() && t.policy && t.policy->subject) {
 		SubjectPath path = ResolveSubjectPath(t, all);
 		std::vector<std::string> subject_columns =

@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * citus_checks.hpp
- *		What the lifecycle and check() need to know of a Citus table: its
- *		kind and distribution column, whether a method can rewrite its
- *		columns, and the problems check() reports (a method Citus cannot
+ *		What the lifecycle and check() need to know of a Citus table beyond
+ *		catalog/citus.hpp: whether a method can rewrite its columns, and the
+ *		problems check() reports (a method Citus cannot
  *		run, a table distributed on a column unrelated to its subject, a
  *		node without the extension or with another server key).
  *
@@ -21,9 +21,6 @@
 
 namespace pg_retention::pg
 {
-
-/* What Citus makes of a relation here: 'h' distributed (hash), 'r' reference, 0 neither. */
-char CitusKind(Oid relid);
 
 /*
  * Why `method` cannot rewrite a column of a Citus table ("" when it can):

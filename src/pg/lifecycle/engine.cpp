@@ -326,7 +326,7 @@ Target Engine::MakeTarget(const DeclaredTable &t, Oid leaf, const std::vector<De
 			    IncomingKey{k.child_qualified, k.columns, k.referenced_columns});
 	if (t.policy && t.policy->subject)
 		target.path = ResolveSubjectPath(t, all);
-	target.citus_kind = CitusKind(leaf);
+	target.citus = CitusRelationOf(leaf).kind;
 	target.by_key = ByKey(target);
 	return target;
 }

@@ -64,7 +64,7 @@ void RequireKey(const Target &t, const char *action)
 /* Citus tables always; plain tables when retention.access_path = 'key' and they have a key. */
 bool ByKey(const Target &t)
 {
-	if (t.citus_kind != 0)
+	if (t.citus != CitusKind::None)
 		return true;
 	return static_cast<AccessPathSetting>(access_path) == AccessPathSetting::Key && !t.key.empty();
 }
@@ -80,7 +80,7 @@ std::string RowsIn(const Target &t, const std::string &rows)
 /* Why `method` cannot rewrite a column of `t` ("" when it can, or `t` is no Citus table). */
 std::string RefusedOnCitus(const Target &t, const MethodCall &method)
 {
-	if (t.citus_kind == 0)
+	if (t.citus == CitusKind::None)
 		return "";
 	std::string why = CitusMethodProblem(t.leaf.qualified, method);
 	return why.empty() ? why : why + "; the column was skipped (check() lists such columns)";

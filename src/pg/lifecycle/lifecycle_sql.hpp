@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "catalog/policy_store.hpp"
+#include "catalog/citus.hpp"
 #include "rights/subject_path.hpp"
 
 namespace pg_retention::pg
@@ -39,7 +40,7 @@ struct Target {
 	std::vector<Oid> key_type_oids;
 	std::vector<IncomingKey> blockers; /* NO ACTION / RESTRICT keys pointing at it */
 	SubjectPath path;                  /* how rows reach their subject */
-	char citus_kind = 0; /* a Citus table: 'h' distributed (hash), 'r' reference; else 0 */
+	CitusKind citus = CitusKind::None; /* Distributed or Reference on the coordinator */
 	bool by_key = false; /* batches select rows by primary key (lifecycle/key_rows.cpp) */
 };
 

@@ -76,7 +76,7 @@ std::pair<int64_t, int64_t> Engine::ProbeLeftover(const Target &t, const std::st
 	 * A Citus table's rows carry the xmin of their shard's node, and Citus
 	 * refuses FOR UPDATE: every row still due counts as left undone.
 	 */
-	if (t.citus_kind != 0) {
+	if (t.citus != CitusKind::None) {
 		int64_t left = 0;
 		InEngineSubtransaction([&] {
 			left = OwnerTypedSql(t.leaf.relid, "SELECT count(*) FROM (" + due_select + ") a",
