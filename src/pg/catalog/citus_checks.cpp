@@ -78,14 +78,21 @@ std::vector<CitusProblem> CitusProblems(const DeclaredTable &t,
 	CitusRelation citus = CitusRelationOf(t.info.relid);
 	if (citus.kind != CitusKind::Distributed && citus.kind != CitusKind::Reference)
 		return out;
-	for (const DeclaredColumn &c : t.columns)
-		for (const std::optional<MethodCall> *m : {&c.policy.minimize, &c.policy.anonymize_using})
-			if (*m && !CitusMethodProblem(t.info.qualified, **m).empty())
-				out.push_back({"warning", c.info.facts.name,
-				               CitusMethodProblem(t.info.qualified, **m),
-				               "the lifecycle skips this column (the run is partial): use an "
-				               "IMMUTABLE method (redact, partial, mask_email, generalize, "
-				               "nullify, constant)"});
+	for (const DeclaredColumn &c : t.columns) {
+		if (c.policy.minimize && !CitusMethodProblem(t.info.qualified, *c.policy.minimize).empty())
+			out.push_back({"warning", c.info.facts.name,
+			               CitusMethodProblem(t.info.qualified, *c.policy.minimize),
+			               "the lifecycle does not minimize this column's existing rows (the run "
+			               "is partial): minimize to an IMMUTABLE method (redact, partial, "
+			               "mask_email, generalize, nullify, constant)"});
+		if (c.policy.anonymize_using &&
+		    !CitusMethodProblem(t.info.qualified, *c.policy.anonymize_using).empty())
+			out.push_back({"warning", c.info.facts.name,
+			               CitusMethodProblem(t.info.qualified, *c.policy.anonymize_using),
+			               "the lifecycle computes it on the coordinator: each batch's values "
+			               "pass through the coordinator (slower than an IMMUTABLE method run "
+			               "on the shards)"});
+	}
 	const std::string &dist = citus.distribution_column;
 	if (!dist.empty() && t.policy && t.policy->subject) {
 		SubjectPath path = ResolveSubjectPath(t, all);

@@ -262,11 +262,14 @@ void Engine::ProcessTable(const DeclaredTable &t)
 			if (!has_age)
 				continue;
 			for (const DeclaredColumn &c : t.columns) {
-				if (c.policy.anonymize_after && c.policy.anonymize_using &&
-				    !SkippedOnCitus(target, c, "anonymize", *c.policy.anonymize_using))
+				if (c.policy.anonymize_after && c.policy.anonymize_using) {
+					/* a method the shards cannot run is computed here (key_rows.cpp) */
+					target.values_here = !RefusedOnCitus(target, *c.policy.anonymize_using).empty();
 					UpdateValues(target, c, "anonymize", *c.policy.anonymize_after,
 					             MethodSql(*c.policy.anonymize_using, QuoteIdent(c.info.facts.name),
 					                       c.info));
+					target.values_here = false;
+				}
 				if (c.policy.purge_after)
 					UpdateValues(target, c, "purge_value", *c.policy.purge_after,
 					             "NULL::" + TypeName(c.info.type_oid));

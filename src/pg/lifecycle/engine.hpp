@@ -172,13 +172,15 @@ private:
 	/* ---- the key access path (key_rows.cpp) ---- */
 	int64_t MinimizeBatchByKey(const Target &t, const std::string &sets, const std::string &differs,
 	                           int64_t size, int64_t &moved);
-	SqlResult UpdateBatchByKey(const Target &t, const std::string &column_sql,
+	SqlResult UpdateBatchByKey(const Target &t, const ColumnInfo &column,
 	                           const std::string &expression, const std::string &batch_rows,
 	                           int last_first, const std::vector<SqlValue> &params,
 	                           const std::vector<Oid> &types, int64_t found);
 	void MoveRowsByKey(const Target &t, const char *action, const Delay &delay);
-	bool SkippedOnCitus(const Target &t, const DeclaredColumn &c, const char *action,
-	                    const MethodCall &method);
+	SqlResult UpdateBatchHere(const Target &t, const ColumnInfo &column,
+	                          const std::string &expression, const std::string &batch_rows,
+	                          const std::vector<SqlValue> &params, const std::vector<Oid> &types,
+	                          const std::string &returning);
 };
 
 } // namespace pg_retention::pg::lifecycle

@@ -77,28 +77,12 @@ std::string RowsIn(const Target &t, const std::string &rows)
 	return "ctid = ANY (ARRAY(" + rows + "))";
 }
 
-/* Why `method` cannot rewrite a column of `t` ("" when it can, or `t` is no Citus table). */
+/* Why `method` cannot rewrite a column of `t` on its shards ("" when it can, or no Citus table). */
 std::string RefusedOnCitus(const Target &t, const MethodCall &method)
 {
 	if (t.citus == CitusKind::None)
 		return "";
-	std::string why = CitusMethodProblem(t.leaf.qualified, method);
-	return why.empty() ? why : why + "; the column was skipped (check() lists such columns)";
-}
-
-/*
- * A column whose method cannot run on the Citus table `t` is skipped, and
- * the stage recorded as partial with the reason (check() says it first).
- */
-bool Engine::SkippedOnCitus(const Target &t, const DeclaredColumn &c, const char *action,
-                            const MethodCall &method)
-{
-	std::string why = RefusedOnCitus(t, method);
-	if (why.empty())
-		return false;
-	StartDetail(t, c.info.facts.name, action, 0);
-	Finish(t, c.info.facts.name, action, StageOutcome{}, std::chrono::steady_clock::now(), why);
-	return true;
+	return CitusMethodProblem(t.leaf.qualified, method);
 }
 
 /*
@@ -136,7 +120,7 @@ int64_t Engine::MinimizeBatchByKey(const Target &t, const std::string &sets,
  * rows the batch meant to change) as the last column of every row; one
  * row of NULLs and `found` when none changed.
  */
-SqlResult Engine::UpdateBatchByKey(const Target &t, const std::string &column_sql,
+SqlResult Engine::UpdateBatchByKey(const Target &t, const ColumnInfo &column,
                                    const std::string &expression, const std::string &batch_rows,
                                    int last_first, const std::vector<SqlValue> &params,
                                    const std::vector<Oid> &types, int64_t found)
@@ -146,17 +130,83 @@ SqlResult Engine::UpdateBatchByKey(const Target &t, const std::string &column_sq
 		returning += "r." + QuoteIdent(t.key[i]) + "::text AS pgr_k" + Str(i) + ", ";
 	std::string still_in_batch = "r." + t.age_sql + " < $1::" + t.age_type + " AND " +
 	                             KeysetColumns(t, "r") + " <= " + KeysetParams(t, last_first);
+	returning += "(" + still_in_batch + ") IS NOT TRUE AS pgr_moved";
 	SqlResult result =
-	    OwnerTypedSql(t.leaf.relid,
-	                  "UPDATE " + t.leaf.qualified + " AS r SET " + column_sql + " = " +
-	                      expression + " WHERE " + batch_rows + " RETURNING " + returning + "(" +
-	                      still_in_batch + ") IS NOT TRUE AS pgr_moved",
-	                  params, types);
+	    t.values_here ? UpdateBatchHere(t, column, expression, batch_rows, params, types, returning)
+	                  : OwnerTypedSql(t.leaf.relid,
+	                                  "UPDATE " + t.leaf.qualified + " AS r SET " +
+	                                      QuoteIdent(column.facts.name) + " = " + expression +
+	                                      " WHERE " + batch_rows + " RETURNING " + returning,
+	                                  params, types);
 	if (result.rows.empty())
 		result.rows.push_back(SqlRow(t.key.size() + 1));
 	for (SqlRow &row : result.rows)
 		row.push_back(SqlValue(Str(found)));
 	return result;
+}
+
+/*
+ * A value batch whose method the shards cannot run (keyed: it needs this
+ * backend's engine capability and the server key; random: VOLATILE):
+ * the batch's values are read, the method computed here, on the
+ * coordinator, and the new values written back by key (UPDATE ... FROM
+ * unnest(arrays), which Citus runs per shard).  A value the application
+ * changed in between is left as it is (the UPDATE compares the old one)
+ * and counted as skipped.  Every cast applies to a parameter, never to a
+ * column: Citus refuses a STABLE cast of a column in an UPDATE.
+ */
+SqlResult Engine::UpdateBatchHere(const Target &t, const ColumnInfo &column,
+                                  const std::string &expression, const std::string &batch_rows,
+                                  const std::vector<SqlValue> &params,
+                                  const std::vector<Oid> &types, const std::string &returning)
+{
+	std::string q = QuoteIdent(column.facts.name);
+	std::string type = TypeName(column.type_oid);
+	std::string keys;
+	for (size_t i = 0; i < t.key.size(); i++)
+		keys += "r." + QuoteIdent(t.key[i]) + "::text, ";
+	SqlResult batch = OwnerTypedSql(t.leaf.relid,
+	                                "SELECT " + keys + "r." + q + "::text FROM " +
+	                                    t.leaf.qualified + " AS r WHERE " + batch_rows,
+	                                params, types);
+	if (batch.rows.empty())
+		return batch;
+	size_t old = t.key.size();
+	std::vector<SqlValue> old_values;
+	for (const SqlRow &row : batch.rows)
+		old_values.push_back(row[old]);
+	/* the method, here: the column's values unnested under the column's own name */
+	SqlResult fresh = OwnerSql(t.leaf.relid,
+	                           "SELECT (" + expression + ")::text FROM (SELECT x.v AS " + q +
+	                               ", x.n FROM pg_catalog.unnest($1::" + type +
+	                               "[]) WITH ORDINALITY AS x(v, n)) AS r ORDER BY r.n",
+	                           {ArrayLiteral(old_values)});
+	std::vector<SqlValue> p = params;
+	std::vector<Oid> p_types = types;
+	std::string arrays;
+	std::string names;
+	std::string same_row;
+	for (size_t i = 0; i <= old + 1; i++) {
+		std::vector<SqlValue> values;
+		for (size_t r = 0; r < batch.rows.size(); r++)
+			values.push_back(i <= old ? batch.rows[r][i] : fresh.rows.at(r).at(0));
+		p.push_back(ArrayLiteral(values));
+		p_types.push_back(TEXTOID);
+		std::string element_type = i < old ? t.key_types[i] : type;
+		arrays += (i > 0 ? ", $" : "$") + Str(static_cast<int64_t>(p.size())) +
+		          "::" + element_type + "[]";
+		std::string name = i < old ? "pgr_k" + Str(i) : i == old ? "pgr_old" : "pgr_new";
+		names += (i > 0 ? ", " : "") + name;
+		if (i < old)
+			same_row += "r." + QuoteIdent(t.key[i]) + " = u." + name + " AND ";
+	}
+	/* unnest(a, b) is special syntax, never qualified; search_path is pg_catalog here */
+	return OwnerTypedSql(t.leaf.relid,
+	                     "UPDATE " + t.leaf.qualified + " AS r SET " + q +
+	                         " = u.pgr_new FROM unnest(" + arrays + ") AS u(" + names + ") WHERE " +
+	                         same_row + "r." + q + " IS NOT DISTINCT FROM u.pgr_old AND " +
+	                         batch_rows + " RETURNING " + returning,
+	                     p, p_types);
 }
 
 /*

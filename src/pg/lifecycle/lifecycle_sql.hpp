@@ -41,6 +41,7 @@ struct Target {
 	std::vector<IncomingKey> blockers; /* NO ACTION / RESTRICT keys pointing at it */
 	SubjectPath path;                  /* how rows reach their subject */
 	CitusKind citus = CitusKind::None; /* Distributed or Reference on the coordinator */
+	bool values_here = false;          /* the value stage's method runs here, not on the shards */
 	bool by_key = false; /* batches select rows by primary key (lifecycle/key_rows.cpp) */
 };
 

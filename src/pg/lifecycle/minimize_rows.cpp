@@ -34,7 +34,8 @@ void Engine::MinimizeExistingRows(const Target &t)
 			continue;
 		std::string why = RefusedOnCitus(t, *c.policy.minimize);
 		if (!why.empty()) {
-			refused += (refused.empty() ? "" : "; ") + why;
+			refused += (refused.empty() ? "" : "; ") + why + ": column " +
+			           QuoteIdent(c.info.facts.name) + " not minimized";
 			continue;
 		}
 		std::string q = QuoteIdent(c.info.facts.name);

@@ -127,7 +127,7 @@ void Engine::UpdateValues(const Target &t, const DeclaredColumn &c, const char *
 			old_rows += " FROM " + t.leaf.qualified + " WHERE " + batch_rows + " FOR UPDATE";
 			SqlResult result =
 			    t.by_key
-			        ? UpdateBatchByKey(t, q, expression, batch_rows, last_first, up, up_types,
+			        ? UpdateBatchByKey(t, *column, expression, batch_rows, last_first, up, up_types,
 			                           found)
 			        : OwnerTypedSql(
 			              t.leaf.relid,
