@@ -243,6 +243,28 @@ is($sql->("SELECT (SELECT count(*) FROM customer WHERE id = $subject) + "
 is($sql->("SELECT count(*) FROM retention.verify_forgotten('customer', '$subject') WHERE status = 'leftover'"),
 	'0', 'verify_forgotten: nothing left');
 
+# a subject table distributed on a column that is not its subject's key:
+# forget anonymizes with hash (computed on the coordinator) across the shards
+$sql->(q{
+CREATE TABLE member (region int NOT NULL, id int NOT NULL, email text NOT NULL,
+                     seen timestamptz NOT NULL, PRIMARY KEY (region, id), UNIQUE (id, region));
+SELECT create_distributed_table('member', 'region');
+INSERT INTO member SELECT i % 5, i, 'member' || i || '@example.com', now() - make_interval(days => i)
+FROM generate_series(1, 50) i;
+SECURITY LABEL FOR retention ON TABLE member IS
+  'subject member(id); age from seen; purge after 10 years; on forget anonymize';
+SECURITY LABEL FOR retention ON COLUMN member.email IS 'anonymize after 5 years using hash';
+});
+like($sql->(q{SELECT string_agg(problem, E'\n') FROM retention.check() WHERE table_name = 'member'::regclass}),
+	qr/distributed on region, a column unrelated to its subject member/,
+	'check(): a table distributed on a column unrelated to its subject');
+$sql->("SELECT retention.forget_subject('member', '7')") for 1 .. 2;
+is($sql->(q{SELECT string_agg(id || ' ' || (email = retention.hash('member' || id || '@example.com')), ',' ORDER BY id)
+            FROM member WHERE id IN (7, 8)}),
+	'7 t,8 f', 'forget_subject (on forget anonymize, hash): the subject hashed once, no other row');
+is($sql->("SELECT string_agg(status, ',') FROM retention.verify_forgotten('member', '7')"),
+	'anonymized', 'verify_forgotten: the subject is anonymized');
+
 # ---- a run terminated mid-batch, then resumed ---------------------------------
 $sql->(q{
 CREATE TABLE ticket (id int PRIMARY KEY, body text NOT NULL, opened_at timestamptz NOT NULL);
