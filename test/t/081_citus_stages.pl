@@ -261,7 +261,7 @@ like($sql->(q{SELECT string_agg(problem, E'\n') FROM retention.check() WHERE tab
 $sql->("SELECT retention.forget_subject('member', '7')") for 1 .. 2;
 is($sql->(q{SELECT string_agg(id || ' ' || (email = retention.hash('member' || id || '@example.com')), ',' ORDER BY id)
             FROM member WHERE id IN (7, 8)}),
-	'7 t,8 f', 'forget_subject (on forget anonymize, hash): the subject hashed once, no other row');
+	'7 true,8 false', 'forget_subject (on forget anonymize, hash): the subject hashed once, no other row');
 is($sql->("SELECT string_agg(status, ',') FROM retention.verify_forgotten('member', '7')"),
 	'anonymized', 'verify_forgotten: the subject is anonymized');
 

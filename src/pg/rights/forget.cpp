@@ -615,13 +615,26 @@ int64_t CompleteDeferredForgets()
 			std::vector<SqlValue> keys;
 			for (const SqlRow &e : entries.rows)
 				keys.push_back(e[0]);
-			/* which of them the table still has, asked of its owner */
-			SqlResult present = OwnerSql(
-			    m.table->info.relid,
-			    "SELECT f.row_key::text FROM (SELECT k::text[] AS row_key FROM "
-			    "pg_catalog.unnest($1::text[]) AS k) f WHERE EXISTS (SELECT 1 FROM " +
-			        m.table->info.qualified + " r WHERE " + RowKeyMatches(m, "r", "f") + ")",
-			    {ArrayLiteral(keys)});
+			/*
+			 * which of them the table still has, asked of its owner; on a
+			 * Citus table by the key's text (Citus refuses this correlated
+			 * subquery), which is how forget recorded it
+			 */
+			CitusKind citus = CitusRelationOf(m.table->info.relid).kind;
+			SqlResult present =
+			    citus == CitusKind::Distributed || citus == CitusKind::Reference
+			        ? OwnerSql(m.table->info.relid,
+			                   "SELECT " + RowKey(m.primary_key, "r") + "::text FROM " +
+			                       m.table->info.qualified + " r WHERE " +
+			                       RowKey(m.primary_key, "r") + "::text = ANY ($1::text[])",
+			                   {ArrayLiteral(keys)})
+			        : OwnerSql(m.table->info.relid,
+			                   "SELECT f.row_key::text FROM (SELECT k::text[] AS row_key FROM "
+			                   "pg_catalog.unnest($1::text[]) AS k) f WHERE EXISTS (SELECT 1 "
+			                   "FROM " +
+			                       m.table->info.qualified + " r WHERE " +
+			                       RowKeyMatches(m, "r", "f") + ")",
+			                   {ArrayLiteral(keys)});
 			std::vector<SqlValue> kept;
 			for (const SqlRow &p : present.rows)
 				kept.push_back(p[0]);
