@@ -87,6 +87,46 @@ SELECT id, email = retention.hash(CASE id WHEN 100 THEN 'late@example.com' WHEN 
 FROM life.client c WHERE id IN (2, 13, 14, 100) ORDER BY id;
 SELECT count(*) AS queue_left FROM retention.late_row;
 
+-- the write triggers: retention_late_rows AFTER the write, only for an UPDATE that sets the age
+-- or a watched column, and only for a row near due (its WHEN, evaluated before any call; the
+-- engine's own writes are left out there too); retention_minimize BEFORE, for minimized columns
+SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'life.client'::regclass AND NOT tgisinternal ORDER BY tgname;
+-- they name columns, yet ALTER COLUMN TYPE and DROP COLUMN still work: the triggers follow
+CREATE TABLE life.note (id int PRIMARY KEY, body text, extra text, at timestamptz);
+SECURITY LABEL FOR retention ON TABLE life.note IS 'age from at';
+SECURITY LABEL FOR retention ON COLUMN life.note.body IS 'anonymize after 1 year using hash';
+SECURITY LABEL FOR retention ON COLUMN life.note.extra IS 'purge after 2 years';
+ALTER TABLE life.note ALTER COLUMN body TYPE varchar(200);
+ALTER TABLE life.note DROP COLUMN extra;
+SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'life.note'::regclass;
+INSERT INTO life.note VALUES (1, 'written late', now() - interval '13 months'),
+                             (2, 'not due', now() - interval '11 months');
+UPDATE life.note SET id = 3 WHERE id = 1;
+SELECT attnum, row_key FROM retention.late_row WHERE relid = 'life.note'::regclass;
+SECURITY LABEL FOR retention ON COLUMN life.note.body IS NULL;
+SELECT count(*) AS triggers_without_watched_columns FROM pg_trigger WHERE tgrelid = 'life.note'::regclass;
+DROP TABLE life.note;
+DELETE FROM retention.late_row;
+-- the trigger is called only for rows it may queue: not for an UPDATE of unwatched columns,
+-- not for the engine's own writes
+SET track_functions = 'all';
+SET stats_fetch_consistency = 'none';
+SELECT pg_stat_reset_single_function_counters('retention.write_trigger'::regproc);
+CREATE TABLE life.calls (id int PRIMARY KEY, body text, other text, at timestamptz);
+SECURITY LABEL FOR retention ON TABLE life.calls IS 'age from at';
+SECURITY LABEL FOR retention ON COLUMN life.calls.body IS 'anonymize after 1 year using hash';
+INSERT INTO life.calls SELECT i, 'body ' || i, 'o', now() - interval '13 months' FROM generate_series(1, 10) i;
+UPDATE life.calls SET other = 'x';
+CALL retention.run();
+SELECT pg_stat_force_next_flush();
+SELECT calls AS trigger_calls FROM pg_stat_user_functions WHERE funcid = 'retention.write_trigger'::regproc;
+SELECT count(*) FILTER (WHERE body = retention.hash('body ' || id)) AS hashed,
+       (SELECT count(*) FROM retention.late_row) AS queue_left
+FROM life.calls;
+RESET track_functions;
+RESET stats_fetch_consistency;
+DROP TABLE life.calls;
+
 -- every original client is in exactly one place: live, archived, or purged on purpose
 SELECT o.id / 12 AS years_ago,
        count(c.id) AS live, count(a.id) AS archived, count(*) - count(c.id) - count(a.id) AS purged

@@ -54,9 +54,22 @@ SECURITY LABEL FOR retention ON COLUMN note.code IS 'minimize to constant(0)';
 INSERT INTO note VALUES (1, 'do not keep', 1234);
 SELECT * FROM note;
 
--- the trigger is created with the rule: a replayed CREATE TRIGGER (pg_restore) is skipped
+-- the trigger is created with the rule: a replayed CREATE TRIGGER (pg_restore) is skipped,
+-- and so is 0.1.0's retention_write (a dump of 0.1.0)
+CREATE TRIGGER retention_minimize BEFORE INSERT OR UPDATE OF secret, code ON note
+    FOR EACH ROW EXECUTE FUNCTION retention.write_trigger();
 CREATE TRIGGER retention_write BEFORE INSERT OR UPDATE ON note
     FOR EACH ROW EXECUTE FUNCTION retention.write_trigger();
+SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'note'::regclass;
 SELECT retention.write_trigger();
+-- only as a row trigger of INSERT or UPDATE
+CREATE TABLE note_log (id int);
+CREATE TRIGGER misused AFTER INSERT ON note_log EXECUTE FUNCTION retention.write_trigger();
+INSERT INTO note_log VALUES (1);
+DROP TABLE note_log;
+
+-- an UPDATE that sets no minimized column does not call the trigger (nor lock the row first)
+UPDATE note SET id = 2;
+SELECT * FROM note;
 
 DROP TABLE member, visit, note;

@@ -28,6 +28,15 @@ COMMENT ON ROLE retention_dpo IS
 -- 10_inspect.sql: policies, check(), register of processing -------------
 
 -- 20_methods.sql: anonymization methods ----------------------------------
+-- 0.1.0's single BEFORE trigger retention_write becomes retention_minimize
+-- and retention_late_rows (given to the labelled tables at the end).
+COMMENT ON FUNCTION retention.write_trigger() IS
+'row trigger of retention_minimize (BEFORE: applies "minimize to" rules) and retention_late_rows (AFTER: queues rows written already due); created by the label provider';
+
+CREATE FUNCTION retention._late_rows_queued() RETURNS boolean
+LANGUAGE C STABLE AS 'MODULE_PATHNAME', 'retention_late_rows_queued';
+COMMENT ON FUNCTION retention._late_rows_queued() IS
+'false while the lifecycle engine writes: the WHEN of retention_late_rows';
 
 -- 30_lifecycle.sql: run history, archive, paused tables ------------------
 -- The archive keeps only the indexes its own queries need: no index on relid
@@ -69,6 +78,8 @@ BEGIN
             OR p.proname IN ('minimize_existing', 'enable_restriction', 'disable_restriction')
             -- CREATE TRIGGER needs EXECUTE on the write trigger, by the labelling owner
             OR p.proname = 'write_trigger'
+            -- the WHEN of the late-row trigger, evaluated as the writing role
+            OR p.proname = '_late_rows_queued'
             -- called by restriction policies as the querying role; answers only
             -- for tables that role may read
             OR p.proname = '_visible'
@@ -79,6 +90,13 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- Every labelled table gets the write triggers of 0.2.0 in place of 0.1.0's
+-- retention_write (20_methods.sql), made by the label provider's own code.
+CREATE FUNCTION retention._sync_write_triggers() RETURNS bigint
+LANGUAGE C AS 'MODULE_PATHNAME', 'retention_sync_write_triggers';
+SELECT retention._sync_write_triggers();
+DROP FUNCTION retention._sync_write_triggers();
 
 -- Last: the launcher looks at this database again (the background worker
 -- skips a database whose schema is not the library's version).

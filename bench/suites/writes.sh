@@ -137,8 +137,9 @@ wr_report() {
 	cat <<TEXT
 The same application writes on two fresh copies of the customer table (random order, ROWS =
 $(lc_int "$ROWS"), half of them seen more than a year ago), one labelled (\`age from seen_at\`;
-\`email\`: \`anonymize after 1 year using hash\`, so the write trigger \`retention_write\` watches
-\`email\` and \`seen_at\`), one not; $REPEAT rounds, the order alternating; medians. Bulk
+\`email\`: \`anonymize after 1 year using hash\`, so the table gets the trigger \`retention_late_rows\`:
+AFTER INSERT OR UPDATE OF \`seen_at\`, \`email\`, WHEN the row is near due; no minimize rule, so no
+BEFORE trigger), one not; $REPEAT rounds, the order alternating; medians. Bulk
 statements are timed like the lifecycle trials (wall clock, after a \`CHECKPOINT\`); single-row
 UPDATEs are one pgbench client (\`-M prepared\`), $(lc_int "$WR_PGBENCH_TX") transactions on random ids. A write
 that makes a due row's watched value new (here \`update_watched\` on the half seen more than a
@@ -172,19 +173,47 @@ TEXT
 	echo "whole server during the run (backend, WAL writer, checkpointer). Target ≤ 1.1× on both."
 	cat <<'TEXT'
 
-Where the labelled side's extra cost comes from (perf and WAL, 2026-12-05): the trigger's own
-code is about 1 % of a bulk UPDATE's CPU when it queues nothing. But PostgreSQL locks every row
-an UPDATE reaches before it calls any BEFORE UPDATE row trigger (`GetTupleForTrigger`, a
-`Heap/LOCK` WAL record of about 54 bytes a row, whatever the trigger then does): the 1.12× WAL
-of the bulk UPDATE of an unwatched column. And COPY writes row by row instead of in multi-row
-batches when a table has a BEFORE INSERT row trigger (PostgreSQL's `CopyFrom`): the COPY's extra
-WAL and CPU. A row that is queued costs an insert into
-`retention.late_row` and its primary key (relid, attnum, text[] key): about 8 µs a row even
-inserted in bulk, against about 10 µs for the UPDATE of the row itself, so a bulk UPDATE that
-puts new values into due rows cannot come near 1.1× while every such row is recorded. Next
-step (not done): queue from an AFTER ROW trigger with a WHEN clause (no row lock, COPY in
-batches, no call when nothing watched changed) and keep the BEFORE trigger only on tables with
-minimize rules.
+The trigger's shape (issue 11.4): 0.1.0's single `BEFORE INSERT OR UPDATE` row trigger
+`retention_write` became `retention_minimize` (`BEFORE INSERT OR UPDATE OF` the minimized
+columns, only on tables with a minimize rule; none here) and `retention_late_rows` (`AFTER INSERT
+OR UPDATE OF` the age and watched columns `FOR EACH ROW WHEN` the new age is behind a stage's
+delay less 7 days `AND retention._late_rows_queued()`). Before and after, same suite, same
+settings (before: 2026-12-05 23:52 – 2026-12-06 00:17 UTC; after: 2026-12-06 03:11 – 03:32 UTC;
+both with load average 6–8 on the 2 shared cores, so wall clock moves by up to 1.5× from round
+to round, the backend's CPU time much less):
+
+| write | before: wall / CPU / WAL | after: wall / CPU / WAL | target ≤ 1.1× |
+|---|---:|---:|---|
+| bulk UPDATE of an unwatched column | 1.41× / 1.28× / 1.12× | 0.98× / 1.02× / 1.00× | PASS |
+| bulk UPDATE of the watched column (500,000 due rows queued) | 1.36× / 1.75× / 1.42× | 1.29× / 1.73× / 1.31× | **MISS** (see below) |
+| INSERT of 100,000 rows not due | 1.41× / 1.07× / 1.00× | 1.27× / 1.07× / 1.00× | CPU PASS; wall **MISS** in the noise (rounds 1.16×, 1.27×, 0.75×) |
+| COPY of the same rows | 1.55× / 1.33× / 1.18× | 0.72× / 0.96× / 1.00× | PASS |
+| single-row UPDATE of an unwatched column (pgbench) | 1.10× / 1.03× | 0.96× / 1.06× | PASS |
+| single-row UPDATE of the watched column (pgbench; due rows queued) | 1.18× / 1.20× | 0.95× / 1.04× | PASS |
+
+What changed: PostgreSQL no longer locks each row before the UPDATE (a `BEFORE UPDATE` row
+trigger made it call `GetTupleForTrigger`, a `Heap/LOCK` WAL record of ~54 bytes a row: the old
+1.12× WAL), COPY writes in multi-row batches again (`CopyFrom` falls back to row by row only for
+`BEFORE`/`INSTEAD OF` row triggers), and PostgreSQL decides without calling the trigger for an
+UPDATE whose `SET` names no watched column and for rows far from due (its `WHEN`, a comparison
+with `now() - interval`). The INSERT's wall-clock MISS is the machine's noise: 8 more
+interleaved rounds of the same INSERT and COPY of 100,000 rows on a scratch cluster (backend CPU
+from /proc, 10 ms ticks) gave labelled / unlabelled medians of 335 / 350 ms (0.96×) for INSERT
+and 335 / 370 ms (0.91×) for COPY. The engine's own writes never call it (`sql/lifecycle.sql` counts the
+calls with `track_functions = all`: 10 for 10 late inserts, none for an UPDATE of another column
+nor for the run that anonymizes those rows).
+
+Why the bulk UPDATE of the watched column stays above 1.1×: every due row whose clear value it
+rewrites must be recorded (the guarantee), and recording it is the cost, not the trigger call:
++7.2 s of backend CPU and +148 MB of WAL for 500,000 queued rows (~14 µs and ~300 bytes a
+row), against 8.5–11.8 s for the UPDATE of 1,000,000 rows itself. The limit, measured in plain
+SQL on the same shape of data (a scratch cluster, 1,000,000 rows, half due, 3 rounds): the
+UPDATE alone took 3.56–3.84 s of CPU and 358 MB of WAL; queueing the due half in ONE set-based
+statement, `INSERT INTO late_row_copy SELECT ... ON CONFLICT DO NOTHING` as the queue's, took
+3.96–4.35 s and 151 MB (1.1× the UPDATE's CPU), without `ON CONFLICT` 1.99–2.05 s and 124–141
+MB. So no trigger shape (per row or per statement with a transition table, which would also
+copy every updated row) can bring this write under ~1.5× CPU while each late row gets its own
+queue entry; getting there would need a smaller record than one row per late row (not done).
 TEXT
 }
 

@@ -21,7 +21,7 @@ namespace pg_retention::pg
 {
 
 int batch_target_ms = 100;
-int batch_max_rows = 10000;
+int batch_max_rows = 50000;
 int lock_timeout_ms = 200;
 int access_path = static_cast<int>(AccessPathSetting::Auto);
 double heap_path_min_share = 0.1;
@@ -79,7 +79,7 @@ void DefineLifecycleSettings()
 	    &batch_target_ms, 100, 1, 60000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable("retention.batch_max_rows",
 	                        gettext_noop("Most rows in one lifecycle batch."), NULL,
-	                        &batch_max_rows, 10000, 1, 1000000, PGC_SUSET, 0, NULL, NULL, NULL);
+	                        &batch_max_rows, 50000, 1, 1000000, PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable(
 	    "retention.lock_timeout",
 	    gettext_noop("How long a batch waits for a row lock held by the application."),
@@ -138,8 +138,8 @@ void DefineWritePathSettings()
 	    gettext_noop("How close to due a written row is queued for the next run."),
 	    gettext_noop(
 	        "Covers transactions that straddle a run's start; a larger margin queues more rows."),
-	    &late_write_margin_minutes, 24 * 60, 0, 7 * 24 * 60, PGC_SUSET, GUC_UNIT_MIN, NULL, NULL,
-	    NULL);
+	    &late_write_margin_minutes, 24 * 60, 0, kLateWriteMarginMaxMinutes, PGC_SUSET, GUC_UNIT_MIN,
+	    NULL, NULL, NULL);
 }
 
 void DefineRightsSettings()

@@ -35,6 +35,8 @@ extern int history_days; /* retention.history_days */
 
 /* The write path (write_path/late_rows.cpp) */
 extern int late_write_margin_minutes; /* retention.late_write_margin */
+/* Its largest value: the late-row trigger's WHEN allows for it (write_path/minimize.cpp). */
+constexpr int kLateWriteMarginMaxMinutes = 7 * 24 * 60;
 
 /* Rights of data subjects (rights/erasure.cpp) */
 extern bool auto_approve_erasure; /* retention.auto_approve_erasure */

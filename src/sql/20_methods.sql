@@ -142,14 +142,20 @@ LANGUAGE C STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_key_info';
 COMMENT ON FUNCTION retention.key_info() IS
 'whether a server key is loaded, its version and a fingerprint to tell keys apart (never the key)';
 
--- The write trigger: applies "minimize to" on every write and queues rows
--- written already due for the next run.  The label provider creates it with
--- a table's first minimize, anonymize or value purge rule, and drops it with
--- the last.
+-- The write triggers: retention_minimize (BEFORE INSERT OR UPDATE OF the
+-- minimized columns) applies "minimize to"; retention_late_rows (AFTER INSERT
+-- OR UPDATE OF the age and watched columns, WHEN the row is near due and
+-- retention._late_rows_queued()) queues rows written already due for the next
+-- run.  The label provider creates, replaces and drops them with the labels.
 CREATE FUNCTION retention.write_trigger() RETURNS trigger
 LANGUAGE C AS 'MODULE_PATHNAME', 'retention_write_trigger';
 COMMENT ON FUNCTION retention.write_trigger() IS
-'BEFORE INSERT OR UPDATE trigger: applies "minimize to" rules, queues rows written already due (created by the label provider)';
+'row trigger of retention_minimize (BEFORE: applies "minimize to" rules) and retention_late_rows (AFTER: queues rows written already due); created by the label provider';
+
+CREATE FUNCTION retention._late_rows_queued() RETURNS boolean
+LANGUAGE C STABLE AS 'MODULE_PATHNAME', 'retention_late_rows_queued';
+COMMENT ON FUNCTION retention._late_rows_queued() IS
+'false while the lifecycle engine writes: the WHEN of retention_late_rows';
 
 CREATE FUNCTION retention.minimize_existing(relation regclass) RETURNS bigint
 LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'retention_minimize_existing';

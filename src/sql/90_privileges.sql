@@ -34,6 +34,8 @@ BEGIN
             OR p.proname IN ('minimize_existing', 'enable_restriction', 'disable_restriction')
             -- CREATE TRIGGER needs EXECUTE on the write trigger, by the labelling owner
             OR p.proname = 'write_trigger'
+            -- the WHEN of the late-row trigger, evaluated as the writing role
+            OR p.proname = '_late_rows_queued'
             -- called by restriction policies as the querying role; answers only
             -- for tables that role may read
             OR p.proname = '_visible'

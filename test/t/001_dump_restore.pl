@@ -45,6 +45,15 @@ ok($rc, 'pg_restore succeeds');
 my $after = $node->safe_psql('target', $policies);
 is($after, $before, 'every rule survives dump and restore');
 
+my $triggers = q{SELECT string_agg(tgrelid::regclass || ' ' || pg_get_triggerdef(oid), E'\n'
+                                   ORDER BY tgrelid::regclass::text, tgname)
+                 FROM pg_trigger WHERE NOT tgisinternal};
+my $source_triggers = $node->safe_psql('source', $triggers);
+like($source_triggers, qr/retention_late_rows AFTER INSERT OR UPDATE OF .* WHEN/,
+	'the source has the late-row trigger');
+is($node->safe_psql('target', $triggers), $source_triggers,
+	'the write triggers are restored once each, as the labels make them');
+
 my $problems = $node->safe_psql('target',
 	q{SELECT count(*) FROM retention.check() WHERE severity = 'error'});
 is($problems, '0', 'subject paths resolve once the foreign keys are restored');

@@ -72,11 +72,35 @@ is($node->safe_psql('old', q{SELECT count(*) FROM crm.customer WHERE id = 5}),
 	'1', 'nothing was forgotten by the refused call');
 
 # --- the update ------------------------------------------------------------
+my $triggers = q{SELECT string_agg(pg_get_triggerdef(oid), E'\n' ORDER BY tgrelid::regclass::text, tgname)
+                 FROM pg_trigger WHERE NOT tgisinternal AND tgrelid::regclass::text LIKE 'crm.%'};
+like($node->safe_psql('old', $triggers), qr/TRIGGER retention_write BEFORE INSERT OR UPDATE ON crm\.customer/,
+	'0.1.0 gave the labelled tables its single BEFORE trigger retention_write');
+$node->safe_psql('old', q{INSERT INTO crm.customer VALUES (100, 'late@example.com', '+3310000000', 'Nice', now() - interval '2 years')});
+is($node->safe_psql('old', q{SELECT string_agg(attnum::text, ',' ORDER BY attnum) FROM retention.late_row WHERE row_key = '{100}'}),
+	'2,3', 'with the current library, 0.1.0\'s trigger still queues a row written already due');
+$node->safe_psql('old', q{DELETE FROM crm.customer WHERE id = 100; DELETE FROM retention.late_row WHERE row_key = '{100}'});
 $node->safe_psql('old', 'ALTER EXTENSION pg_retention UPDATE');
 my $version = $node->safe_psql('fresh', 'SELECT default_version FROM pg_available_extensions '
 	  . "WHERE name = 'pg_retention'");
 is($node->safe_psql('old', 'SELECT extversion FROM pg_extension WHERE extname = \'pg_retention\''),
 	$version, "updated to the default version $version");
+
+# --- the write triggers of a table labelled now ----------------------------
+$node->safe_psql('postgres', 'CREATE DATABASE relabelled');
+$node->safe_psql('relabelled', 'CREATE EXTENSION pg_retention');
+$node->safe_psql('relabelled', $setup);
+my $updated_triggers = $node->safe_psql('old', $triggers);
+is($updated_triggers, $node->safe_psql('relabelled', $triggers),
+	'every labelled table has the write triggers it would get if labelled now');
+like($updated_triggers, qr/TRIGGER retention_late_rows AFTER INSERT OR UPDATE OF seen_at, email, phone ON crm\.customer/,
+	'retention_late_rows replaces retention_write');
+unlike($updated_triggers, qr/retention_write/, 'no table keeps retention_write');
+
+$node->safe_psql('old', q{INSERT INTO crm.customer VALUES (101, 'late2@example.com', '+3310000001', 'Nice', now() - interval '2 years')});
+is($node->safe_psql('old', q{SELECT string_agg(attnum::text, ',' ORDER BY attnum) FROM retention.late_row WHERE row_key = '{101}'}),
+	'2,3', 'after the update, retention_late_rows queues a row written already due');
+$node->safe_psql('old', q{DELETE FROM crm.customer WHERE id = 101; DELETE FROM retention.late_row WHERE row_key = '{101}'});
 
 # --- the same objects as a fresh install -------------------------------------
 $node->safe_psql('fresh', 'CREATE EXTENSION pg_retention');

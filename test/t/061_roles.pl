@@ -52,5 +52,20 @@ $node->safe_psql('two', 'CREATE EXTENSION pg_retention');
 is($node->safe_psql('two', $roles), 'retention_admin:false,retention_dpo:false', 'and created again by the next CREATE EXTENSION');
 is($node->safe_psql('two', $grants), 't', 'with their grants');
 
+# Labels outlive DROP EXTENSION (CASCADE takes the write triggers): the table's
+# ALTER COLUMN TYPE and DROP COLUMN, which re-create the triggers where the
+# extension is installed, leave such a database alone.
+$node->safe_psql('two', q{
+CREATE TABLE note (id int PRIMARY KEY, body text, at timestamptz);
+SECURITY LABEL FOR retention ON TABLE note IS 'age from at';
+SECURITY LABEL FOR retention ON COLUMN note.body IS 'anonymize after 1 year using hash';
+DROP EXTENSION pg_retention CASCADE;
+});
+my ($alter_rc, $alter_out, $alter_err) = $node->psql('two',
+	'ALTER TABLE note ALTER COLUMN body TYPE varchar(100); ALTER TABLE note DROP COLUMN at');
+is($alter_rc . $alter_err, '0', 'ALTER TABLE works on a labelled table once the extension is dropped');
+is($node->safe_psql('two', q{SELECT count(*) FROM pg_seclabel WHERE objoid = 'note'::regclass}),
+	'2', 'its labels are still there');
+
 $node->stop;
 done_testing();

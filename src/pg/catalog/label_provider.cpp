@@ -103,6 +103,21 @@ void RewriteLabelAfterRename(const RenameStmt &stmt)
 		PgCall([&] { SetSecurityLabel(&table, kLabelProvider, label.c_str()); });
 }
 
+/* Whether an ALTER TABLE changes the type of a column or drops one (see
+ * DropWriteTriggersBeforeAlter). */
+bool AltersTriggerColumns(const AlterTableStmt *stmt)
+{
+	if (stmt->objtype != OBJECT_TABLE)
+		return false;
+	ListCell *lc;
+	foreach (lc, stmt->cmds) {
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		if (cmd->subtype == AT_AlterColumnType || cmd->subtype == AT_DropColumn)
+			return true;
+	}
+	return false;
+}
+
 extern "C" void RetentionProcessUtility(PlannedStmt *pstmt, const char *query_string,
                                         bool read_only_tree, ProcessUtilityContext context,
                                         ParamListInfo params, QueryEnvironment *query_env,
@@ -110,19 +125,35 @@ extern "C" void RetentionProcessUtility(PlannedStmt *pstmt, const char *query_st
 {
 	Node *parsetree = pstmt->utilityStmt;
 	/*
-	 * The write trigger is created with its labels; pg_restore replays
-	 * labels before triggers, so its CREATE TRIGGER finds it already there.
+	 * The write triggers are created with their labels; pg_restore replays
+	 * labels before triggers, so its CREATE TRIGGER finds them already there.
+	 * 0.1.0's retention_write (a dump of 0.1.0) is replaced by them.
 	 */
 	if (IsA(parsetree, CreateTrigStmt)) {
 		CreateTrigStmt *trig = castNode(CreateTrigStmt, parsetree);
-		if (strcmp(trig->trigname, kWriteTrigger) == 0 && !trig->replace) {
+		if (IsWriteTriggerName(trig->trigname) && !trig->replace) {
 			Oid relid = RangeVarGetRelid(trig->relation, NoLock, true);
-			if (OidIsValid(relid) && OidIsValid(get_trigger_oid(relid, kWriteTrigger, true))) {
-				ereport(NOTICE, (errmsg("trigger \"%s\" already exists, skipping", kWriteTrigger),
+			if (strcmp(trig->trigname, kLegacyWriteTrigger) == 0 &&
+			    strcmp(strVal(llast(trig->funcname)), "write_trigger") == 0) {
+				ereport(
+				    NOTICE,
+				    (errmsg("trigger \"%s\" of pg_retention 0.1.0 is not restored", trig->trigname),
+				     errdetail("The table's retention rules create its write triggers.")));
+				return;
+			}
+			if (OidIsValid(relid) && OidIsValid(get_trigger_oid(relid, trig->trigname, true))) {
+				ereport(NOTICE, (errmsg("trigger \"%s\" already exists, skipping", trig->trigname),
 				                 errdetail("It was created with the table's retention rules.")));
 				return;
 			}
 		}
+	}
+	Oid altered = InvalidOid;
+	if (IsA(parsetree, AlterTableStmt) &&
+	    AltersTriggerColumns(castNode(AlterTableStmt, parsetree))) {
+		Oid relid = RangeVarGetRelid(castNode(AlterTableStmt, parsetree)->relation, NoLock, true);
+		if (OidIsValid(relid))
+			altered = InvokeGuarded("ALTER TABLE", DropWriteTriggersBeforeAlter, relid);
 	}
 	if (prev_process_utility != nullptr)
 		prev_process_utility(pstmt, query_string, read_only_tree, context, params, query_env, dest,
@@ -131,6 +162,8 @@ extern "C" void RetentionProcessUtility(PlannedStmt *pstmt, const char *query_st
 		standard_ProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env,
 		                        dest, qc);
 
+	if (OidIsValid(altered))
+		InvokeGuarded("ALTER TABLE", RecreateWriteTriggersAfterAlter, altered);
 	if (IsA(parsetree, RenameStmt)) {
 		RenameStmt *stmt = castNode(RenameStmt, parsetree);
 		if (stmt->renameType == OBJECT_COLUMN && stmt->relationType == OBJECT_TABLE)

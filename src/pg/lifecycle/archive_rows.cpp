@@ -24,10 +24,10 @@ namespace pg_retention::pg::lifecycle
  * Moves one batch of due rows into the archive: the table's owner
  * deletes them and hands back each row as JSON with its subject and age
  * (the owner's casts and triggers run as the owner); the extension seals
- * them and writes its archive.  One subtransaction: both or neither.
- * Returns the count archived and the newest age moved, in the age's type.
+ * them and writes its archive.  `which`: the rows of the DELETE (alias r).  One subtransaction:
+ * both or neither. Returns the count archived and the newest age moved, in the age's type.
  */
-SqlResult Engine::ArchiveRows(const Target &t, const std::string &due_rows,
+SqlResult Engine::ArchiveRows(const Target &t, const std::string &which,
                               const std::vector<SqlValue> &p)
 {
 	const DeclaredTable &d = *t.declared;
@@ -39,13 +39,13 @@ SqlResult Engine::ArchiveRows(const Target &t, const std::string &due_rows,
 		                      " does not resolve: " + t.path.problem,
 		                  "55000"};
 	/* m.*, never a bare m: a column named m would be sealed instead of the row */
-	SqlResult moved = OwnerSql(
-	    t.leaf.relid,
-	    "WITH moved AS (DELETE FROM " + t.leaf.qualified + " WHERE " + RowsIn(t, due_rows) +
-	        " RETURNING *) SELECT " + subject_id + ", m." + t.age_sql +
-	        "::timestamptz::text, pg_catalog.row_to_json(m.*)::text, (pg_catalog.max(m." +
-	        t.age_sql + ") OVER ())::text FROM moved m",
-	    p);
+	SqlResult moved =
+	    OwnerSql(t.leaf.relid,
+	             "WITH moved AS (DELETE FROM " + t.leaf.qualified + " AS r WHERE " + which +
+	                 " RETURNING *) SELECT " + subject_id + ", m." + t.age_sql +
+	                 "::timestamptz::text, pg_catalog.row_to_json(m.*)::text, (pg_catalog.max(m." +
+	                 t.age_sql + ") OVER ())::text FROM moved m",
+	             p);
 	if (moved.rows.empty())
 		return SqlResult{0, {{SqlValue("0"), SqlValue()}}};
 	std::vector<SqlValue> ids, aged, payloads;

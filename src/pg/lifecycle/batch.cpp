@@ -50,6 +50,19 @@ void Batcher::SetLockTimeout(int ms)
 }
 
 /*
+ * A batch's commit does not wait for its WAL to reach the disk
+ * (synchronous_commit = off for that transaction alone); the stage's last
+ * commit and the run's do, and flush every batch before them.  A crash in
+ * between loses the last batches whole, their work with their progress
+ * record and watermark (the WAL is replayed in order), and the next run
+ * does them again: the same as a crash in the middle of a batch.
+ */
+void Batcher::CommitWithoutFlush()
+{
+	Sql("SELECT pg_catalog.set_config('synchronous_commit', 'off', true)", {});
+}
+
+/*
  * bufmgr.c adds VacuumCostPageHit/Miss/Dirty to VacuumCostBalance while
  * VacuumCostActive is set (15 to 18 alike).  A vacuum_delay_point() reached
  * inside the batch (a GIN pending-list cleanup) may reset the balance:

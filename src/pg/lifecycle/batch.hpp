@@ -111,8 +111,10 @@ public:
 				WaitBeforeRetry(attempt);
 			}
 		}
-		if (commit_)
+		if (commit_) {
+			CommitWithoutFlush();
 			tx_.CommitAndContinue();
+		}
 		if (delay_ms_ > 0)
 			Sleep(ThrottleSleepMs(delay_ms_, limit_, balance));
 	}
@@ -172,6 +174,7 @@ private:
 	int limit_ = 200;
 
 	static void Sleep(double ms);
+	static void CommitWithoutFlush();
 	static bool Retryable(const BatchFailed &f, int attempt);
 	static void WaitBeforeRetry(int attempt);
 };

@@ -42,6 +42,20 @@ constexpr int kHeapPathLockTimeoutMs = 1;
 /* Advisory lock class of "a run is in progress in this database" ('RET1'). */
 constexpr int32_t kRunLockClass = 0x52455431;
 
+/*
+ * The rows a purge or archive takes, as parts built once per stage: the
+ * table (alias r) and the rows' conditions on it.  The index path selects
+ * their ctids, the heap path puts the conditions on its DELETE itself,
+ * and the leftover probe counts them: the same text in each.
+ */
+struct DueRows {
+	std::string table; /* the leaf, qualified */
+	std::string where; /* conditions on r, $1 the cutoff */
+
+	/* SELECT r.ctid FROM <table> r WHERE <where> */
+	std::string Select() const { return "SELECT r.ctid FROM " + table + " r WHERE " + where; }
+};
+
 /* What one stage of one relation did. */
 struct StageOutcome {
 	int64_t due = 0;
@@ -74,7 +88,7 @@ std::vector<std::string> ColumnsOf(const SqlResult &r, size_t column);
 /* ---- the key access path (key_rows.cpp) ---- */
 /* Whether the batches of `t` select rows by key (Citus tables; access_path = key). */
 bool ByKey(const Target &t);
-/* A WHERE condition: the rows `rows` selects (by ctid, or by key on the key path). */
+/* A WHERE condition: the rows whose key `rows` (a SELECT of the key columns) returns. */
 std::string RowsIn(const Target &t, const std::string &rows);
 /* Why `method` cannot rewrite a column of `t` ("" when it can: not Citus, or IMMUTABLE). */
 std::string RefusedOnCitus(const Target &t, const MethodCall &method);
@@ -143,6 +157,7 @@ private:
 	std::string AccountLeftover(const Target &t, StageOutcome &o, const std::string &due_select,
 	                            const std::vector<SqlValue> &params, const std::vector<Oid> &types,
 	                            const std::string &horizon);
+	std::string AccountLeft(StageOutcome &o, int64_t locked, int64_t left);
 	void FailIfAgeMoved(const Target &t, int64_t moved, const char *action);
 	std::string Cutoff(const Target &t, const Delay &delay);
 	template <typename Work> void Batch(Work &&work) { batcher_.Run(std::forward<Work>(work)); }
@@ -158,14 +173,18 @@ private:
 	void ForgetQueued(const Target &t, const std::string &attnum, const SqlResult &processed);
 	int64_t CountBlocked(const Target &t, const std::string &cutoff, std::string &blocked_by);
 	void MoveRows(const Target &t, const char *action, const Delay &delay);
+	int64_t EstimateDue(const Target &t, const DueRows &due, const std::string &cutoff);
 	const char *ChooseAccessPath(const Target &t, int64_t due, int64_t &blocks);
-	void MoveRowsInIndexOrder(const Target &t, bool archive, const std::string &due_rows,
+	void MoveRowsInIndexOrder(const Target &t, bool archive, const DueRows &due,
 	                          const std::vector<SqlValue> &params, StageOutcome &o);
-	void MoveRowsInHeapOrder(const Target &t, bool archive, const std::string &due_rows,
-	                         const std::vector<SqlValue> &params, int64_t blocks, StageOutcome &o);
-	int64_t MoveBlockRange(const Target &t, bool archive, const std::string &due_rows,
+	std::pair<int64_t, int64_t> MoveRowsInHeapOrder(const Target &t, bool archive,
+	                                                const DueRows &due,
+	                                                const std::vector<SqlValue> &params,
+	                                                int64_t blocks, const std::string &horizon,
+	                                                StageOutcome &o);
+	int64_t MoveBlockRange(const Target &t, bool archive, const DueRows &due,
 	                       const std::string &range, const std::vector<SqlValue> &params);
-	SqlResult ArchiveRows(const Target &t, const std::string &due_rows,
+	SqlResult ArchiveRows(const Target &t, const std::string &which,
 	                      const std::vector<SqlValue> &p);
 	void PurgeArchive();
 

@@ -69,12 +69,10 @@ bool ByKey(const Target &t)
 	return static_cast<AccessPathSetting>(access_path) == AccessPathSetting::Key && !t.key.empty();
 }
 
-/* Rows named by `rows` (a SELECT of the ctid, or of the key on the key path). */
+/* A WHERE condition: the rows whose key `rows` (a SELECT of the key columns) returns. */
 std::string RowsIn(const Target &t, const std::string &rows)
 {
-	if (t.by_key)
-		return "(" + KeyList(t, "") + ") IN (" + rows + ")";
-	return "ctid = ANY (ARRAY(" + rows + "))";
+	return "(" + KeyList(t, "") + ") IN (" + rows + ")";
 }
 
 /* Why `method` cannot rewrite a column of `t` on its shards ("" when it can, or no Citus table). */
@@ -248,7 +246,7 @@ void Engine::MoveRowsByKey(const Target &t, const char *action, const Delay &del
 			std::vector<SqlValue> p{cutoff, Str(size), Str(summary_.run_id),
 			                        purge_delay.empty() ? SqlValue() : SqlValue(purge_delay)};
 			moved = archive
-			            ? ArchiveRows(t, rows, p).ScalarInt()
+			            ? ArchiveRows(t, RowsIn(t, rows), p).ScalarInt()
 			            : OwnerSql(t.leaf.relid,
 			                       "DELETE FROM " + t.leaf.qualified + " WHERE " + RowsIn(t, rows),
 			                       {cutoff, Str(size)})

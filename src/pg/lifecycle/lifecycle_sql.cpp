@@ -113,7 +113,8 @@ std::vector<UpdateTrigger> BeforeUpdateTriggers(Oid relid, const std::string &ag
 	        "FROM pg_catalog.pg_trigger tg JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid "
 	        "JOIN pg_catalog.pg_language l ON l.oid = p.prolang "
 	        "WHERE tg.tgrelid = $1::oid AND NOT tg.tgisinternal AND tg.tgenabled <> 'D' "
-	        "AND (tg.tgtype::int & 19) = 19 AND tg.tgname <> 'retention_write' ORDER BY tg.tgname",
+	        "AND (tg.tgtype::int & 19) = 19 AND tg.tgname NOT IN ('retention_write', "
+	        "'retention_minimize') ORDER BY tg.tgname",
 	        {std::to_string(relid), age_column});
 	std::vector<UpdateTrigger> triggers;
 	for (const SqlRow &row : r.rows)

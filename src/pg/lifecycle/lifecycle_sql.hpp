@@ -54,7 +54,7 @@ std::string NotBlocked(const Target &t, const std::string &alias);
 /* An expression over `alias` giving the row's subject id as text. */
 std::string SubjectIdSql(const Target &t, const std::string &alias);
 
-/* An enabled BEFORE UPDATE row trigger of a table (other than retention_write). */
+/* An enabled BEFORE UPDATE row trigger of a table (other than the write triggers). */
 struct UpdateTrigger {
 	std::string name;     /* the trigger */
 	std::string function; /* its function, as regprocedure text */

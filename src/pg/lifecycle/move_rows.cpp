@@ -60,34 +60,31 @@ void Engine::MoveRows(const Target &t, const char *action, const Delay &delay)
 		return MoveRowsByKey(t, action, delay);
 	bool archive = std::string(action) == "archive";
 	std::string cutoff = Cutoff(t, delay);
-	std::string due_rows = "SELECT r.ctid FROM " + t.leaf.qualified + " r WHERE r." + t.age_sql +
-	                       " < $1::" + t.age_type + NotBlocked(t, "r");
+	DueRows due{t.leaf.qualified, "r." + t.age_sql + " < $1::" + t.age_type + NotBlocked(t, "r")};
 	/* a row past its purge delay is never archived, even one the purge stage found locked */
 	if (archive && t.declared->policy->purge_after)
-		due_rows += " AND NOT r." + t.age_sql + " < " +
-		            QuoteLiteral(Cutoff(t, *t.declared->policy->purge_after)) + "::" + t.age_type;
+		due.where += " AND NOT r." + t.age_sql + " < " +
+		             QuoteLiteral(Cutoff(t, *t.declared->policy->purge_after)) + "::" + t.age_type;
 	/* rows a forget left in place are never sealed again under a new key */
 	if (archive)
-		due_rows += SkipForgottenRows(t.declared->info.relid, t.key, "r");
+		due.where += SkipForgottenRows(t.declared->info.relid, t.key, "r");
 	StageOutcome o;
 	std::string horizon = StageHorizon();
-	/* the due rows, and the block of the last one (-1: none); as Count() does */
 	int64_t blocks = 0;
-	int64_t last_block = -1;
-	InEngineSubtransaction([&] {
-		SqlResult r = OwnerSql(t.leaf.relid,
-		                       "SELECT count(*), COALESCE((pg_catalog.max(d.ctid)::text"
-		                       "::pg_catalog.point)[0]::bigint, -1) FROM (" +
-		                           due_rows + ") d",
-		                       {cutoff});
-		o.due = r.ScalarInt();
-		last_block = std::stoll(r.rows.at(0).at(1).value_or("-1"));
-	});
+	int64_t estimate = EstimateDue(t, due, cutoff);
+	const char *path = ChooseAccessPath(t, estimate, blocks);
+	bool heap = std::string(path) == "heap";
+	/*
+	 * The index path counts its due rows first.  The heap path reads every
+	 * one of them in its batches anyway: it starts from the planner's
+	 * estimate and counts them as it goes (no scan more of the table).
+	 */
+	if (heap)
+		o.due = estimate;
+	else
+		o.due = Count(t, "SELECT count(*) FROM (" + due.Select() + ") d", {cutoff});
 	o.blocked = CountBlocked(t, cutoff, o.blocked_by);
 	summary_.rows_blocked += o.blocked;
-	const char *path = ChooseAccessPath(t, o.due, blocks);
-	/* rows due later are the next run's: the heap path stops after the last block due now */
-	blocks = std::min(blocks, last_block + 1);
 	Detail(t, "", action).access_path = path;
 	StartDetail(t, "", action, o.due);
 	auto started = std::chrono::steady_clock::now();
@@ -97,20 +94,49 @@ void Engine::MoveRows(const Target &t, const char *action, const Delay &delay)
 	/* $2 and $5 are the index path's; $3 and $4 serve the archive's INSERT */
 	std::vector<SqlValue> p{cutoff, SqlValue(), Str(summary_.run_id),
 	                        purge_delay.empty() ? SqlValue() : SqlValue(purge_delay)};
-	if (o.due > 0) {
-		if (std::string(path) == "heap")
-			MoveRowsInHeapOrder(t, archive, due_rows, p, blocks, o);
-		else
-			MoveRowsInIndexOrder(t, archive, due_rows, p, o);
+	if (!heap) {
+		if (o.due > 0)
+			MoveRowsInIndexOrder(t, archive, due, p, o);
+		std::string left = AccountLeftover(t, o, due.Select(), {cutoff}, {TEXTOID}, horizon);
+		Finish(t, "", action, o, started, left);
+		return;
 	}
-	std::string left = AccountLeftover(t, o, due_rows, {cutoff}, {TEXTOID}, horizon);
-	Finish(t, "", action, o, started, left);
+	/* each range was probed in its batch; here the blocks added since the stage started */
+	auto [locked, left] = MoveRowsInHeapOrder(t, archive, due, p, blocks, horizon, o);
+	std::string undone;
+	if (StopRequested())
+		o.due = std::max(o.due, o.done); /* the estimate, or more */
+	else {
+		auto [tail_locked, tail_left] = ProbeLeftover(
+		    t, due.Select() + " AND r.ctid >= '(" + Str(blocks) + ",0)'::pg_catalog.tid", {cutoff},
+		    {TEXTOID}, horizon);
+		locked += tail_locked;
+		left += tail_left;
+		o.due = o.done + locked + left;
+		undone = AccountLeft(o, locked, left);
+	}
+	Finish(t, "", action, o, started, undone);
+}
+
+/*
+ * The planner's estimate of the due rows (EXPLAIN, the cutoff bound): what
+ * the choice of a path needs, without a scan of the table.
+ */
+int64_t Engine::EstimateDue(const Target &t, const DueRows &due, const std::string &cutoff)
+{
+	std::string plan;
+	InEngineSubtransaction([&] {
+		plan = OwnerSql(t.leaf.relid, "EXPLAIN " + due.Select(), {cutoff}).Scalar().value_or("");
+	});
+	size_t at = plan.find(" rows=");
+	return at == std::string::npos ? 0 : std::stoll(plan.substr(at + 6));
 }
 
 /*
  * Heap order when retention.access_path says so, or (auto) when at least
- * heap_path_min_share of the table's rows (pg_class.reltuples) are due on
- * a table of at least heap_path_min_pages: reading every page once in
+ * heap_path_min_share of the table's rows (pg_class.reltuples) are due
+ * (`due`: the planner's estimate) on a table of at least
+ * heap_path_min_pages: reading every page once in
  * physical order then costs less than fetching the due rows one by one
  * in age order.  `blocks` is the table's size in blocks now.
  */
@@ -142,7 +168,7 @@ const char *Engine::ChooseAccessPath(const Target &t, int64_t due, int64_t &bloc
  * skipping the rows an application transaction holds (FOR UPDATE SKIP
  * LOCKED).
  */
-void Engine::MoveRowsInIndexOrder(const Target &t, bool archive, const std::string &due_rows,
+void Engine::MoveRowsInIndexOrder(const Target &t, bool archive, const DueRows &due,
                                   const std::vector<SqlValue> &params, StageOutcome &o)
 {
 	const char *action = archive ? "archive" : "purge";
@@ -152,7 +178,7 @@ void Engine::MoveRowsInIndexOrder(const Target &t, bool archive, const std::stri
 		int64_t moved = 0;
 		auto batch_start = std::chrono::steady_clock::now();
 		Batch([&] {
-			std::string rows = due_rows;
+			std::string rows = due.Select();
 			if (from)
 				rows += " AND r." + t.age_sql + " >= $5::" + t.age_type;
 			rows += " ORDER BY r." + t.age_sql + " LIMIT $2::bigint FOR UPDATE SKIP LOCKED";
@@ -160,7 +186,7 @@ void Engine::MoveRowsInIndexOrder(const Target &t, bool archive, const std::stri
 			p[1] = Str(size);
 			p.push_back(from);
 			SqlResult result =
-			    archive ? ArchiveRows(t, rows, p)
+			    archive ? ArchiveRows(t, "r.ctid = ANY (ARRAY(" + rows + "))", p)
 			            : OwnerSql(t.leaf.relid,
 			                       "WITH gone AS (DELETE FROM " + t.leaf.qualified +
 			                           " WHERE ctid = ANY (ARRAY(" + rows + ")) RETURNING " +
@@ -182,17 +208,22 @@ void Engine::MoveRowsInIndexOrder(const Target &t, bool archive, const std::stri
 }
 
 /*
- * Block range after block range, from the first block to the block of
- * the last row due when the stage started (a row written or made due
- * later has a new xmin: the next run's), each range one committed batch
+ * Block range after block range, from the first block to the table's
+ * last block when the stage started (a row written later in a new block
+ * is the next run's), each range one committed batch
  * whose size in blocks aims at retention.batch_target and holds about
  * batch_max_rows due rows at most.  A range is a TID Range Scan: each
- * page is read once, in order, and pruned once.
+ * page is read once, in order, and pruned once.  Each batch also probes
+ * what its range left (ProbeLeftover): returns the rows locked and left.
  */
-void Engine::MoveRowsInHeapOrder(const Target &t, bool archive, const std::string &due_rows,
-                                 const std::vector<SqlValue> &params, int64_t blocks,
-                                 StageOutcome &o)
+std::pair<int64_t, int64_t> Engine::MoveRowsInHeapOrder(const Target &t, bool archive,
+                                                        const DueRows &due,
+                                                        const std::vector<SqlValue> &params,
+                                                        int64_t blocks, const std::string &horizon,
+                                                        StageOutcome &o)
 {
+	int64_t locked = 0;
+	int64_t left = 0;
 	const char *action = archive ? "archive" : "purge";
 	double due_per_block = std::max(static_cast<double>(o.due) / std::max<int64_t>(blocks, 1), 1.0);
 	int64_t most = std::max<int64_t>(static_cast<int64_t>(batch_max_rows / due_per_block), 1);
@@ -204,16 +235,23 @@ void Engine::MoveRowsInHeapOrder(const Target &t, bool archive, const std::strin
 		std::string within = " AND r.ctid >= '(" + Str(first) +
 		                     ",0)'::pg_catalog.tid AND r.ctid < '(" + Str(end) +
 		                     ",0)'::pg_catalog.tid";
+		std::pair<int64_t, int64_t> probed;
 		Batch([&] {
-			int64_t moved = MoveBlockRange(t, archive, due_rows, within, params);
+			int64_t moved = MoveBlockRange(t, archive, due, within, params);
+			/* what the range left, before the batch commits: its pages are still hot, and
+			 * its own dead rows not prunable yet (a probe at the end would prune them all) */
+			probed = ProbeLeftover(t, due.Select() + within, {params[0]}, {TEXTOID}, horizon);
 			o.done += moved;
 			o.batches++;
 			(archive ? summary_.rows_archived : summary_.rows_purged) += moved;
 			UpdateDetail(t, "", action, o, "running");
 		});
+		locked += probed.first;
+		left += probed.second;
 		first = end;
 		range = Batcher::NextSize(range, Elapsed(batch_start), 1, most);
 	}
+	return {locked, left};
 }
 
 /*
@@ -224,24 +262,18 @@ void Engine::MoveRowsInHeapOrder(const Target &t, bool archive, const std::strin
  * rows (FOR UPDATE SKIP LOCKED), under the usual lock timeout: the run
  * waits at most kHeapPathLockTimeoutMs per range for the application.
  */
-int64_t Engine::MoveBlockRange(const Target &t, bool archive, const std::string &due_rows,
+int64_t Engine::MoveBlockRange(const Target &t, bool archive, const DueRows &due,
                                const std::string &range, const std::vector<SqlValue> &params)
 {
 	auto once = [&](bool skip_locked) {
-		std::string rows = due_rows + range + (skip_locked ? " FOR UPDATE OF r SKIP LOCKED" : "");
-		if (archive)
-			return ArchiveRows(t, rows, params).ScalarInt();
+		/* plainly, the rows' own conditions on the DELETE itself: one visit per row */
+		std::string which = due.where + range;
 		if (skip_locked)
-			return OwnerSql(t.leaf.relid,
-			                "DELETE FROM " + t.leaf.qualified + " WHERE ctid = ANY (ARRAY(" + rows +
-			                    "))",
-			                params)
-			    .processed;
-		/* the rows' own conditions on the DELETE itself: one visit per row */
-		std::string where = due_rows.substr(
-		    std::string("SELECT r.ctid FROM " + t.leaf.qualified + " r WHERE ").size());
-		return OwnerSql(t.leaf.relid,
-		                "DELETE FROM " + t.leaf.qualified + " AS r WHERE " + where + range, params)
+			which =
+			    "r.ctid = ANY (ARRAY(" + due.Select() + range + " FOR UPDATE OF r SKIP LOCKED))";
+		if (archive)
+			return ArchiveRows(t, which, params).ScalarInt();
+		return OwnerSql(t.leaf.relid, "DELETE FROM " + due.table + " AS r WHERE " + which, params)
 		    .processed;
 	};
 	int64_t moved = 0;

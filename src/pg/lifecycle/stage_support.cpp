@@ -61,11 +61,10 @@ std::string Engine::StageHorizon()
  * the next run); any other one is a row the stage should have processed
  * and did not.  One statement per stage, in a subtransaction rolled back
  * at once: its FOR UPDATE SKIP LOCKED takes row locks only to tell which
- * rows are held.  Rows written while the stage ran (xmin not older than
- * `horizon`) are the next run's: they are ahead of the watermark, or the
- * write trigger queued them, and the next run takes them, so they never
- * make a run partial (an xmin older than 2^31 transactions, frozen long
- * ago, reads as new: such a row is not counted).
+ * rows are held, and runs only when a first plain count finds any row.  Rows written while the
+ * stage ran (xmin not older than `horizon`) are the next run's: they are ahead of the watermark, or
+ * the write trigger queued them, and the next run takes them, so they never make a run partial (an
+ * xmin older than 2^31 transactions, frozen long ago, reads as new: such a row is not counted).
  */
 std::pair<int64_t, int64_t> Engine::ProbeLeftover(const Target &t, const std::string &due_select,
                                                   std::vector<SqlValue> params,
@@ -93,6 +92,10 @@ std::pair<int64_t, int64_t> Engine::ProbeLeftover(const Target &t, const std::st
 	int64_t unlocked = 0;
 	try {
 		InEngineSubtransaction([&] {
+			/* nearly always nothing is left: one plain scan says so */
+			if (OwnerTypedSql(t.leaf.relid, "SELECT count(*) FROM (" + rows + ") a", params, types)
+			        .ScalarInt() == 0)
+				throw ProbeDone{};
 			SqlResult r = OwnerTypedSql(t.leaf.relid,
 			                            "SELECT (SELECT count(*) FROM (" + rows +
 			                                ") a)::text, (SELECT count(*) FROM (" + rows +
@@ -118,6 +121,12 @@ std::string Engine::AccountLeftover(const Target &t, StageOutcome &o, const std:
 	if (o.due == 0 || StopRequested())
 		return "";
 	auto [locked, left] = ProbeLeftover(t, due_select, params, types, horizon);
+	return AccountLeft(o, locked, left);
+}
+
+/* The same from a probe already made: `locked` and `left` rows. */
+std::string Engine::AccountLeft(StageOutcome &o, int64_t locked, int64_t left)
+{
 	if (locked > 0) {
 		o.blocked += locked;
 		summary_.rows_blocked += locked;

@@ -11,6 +11,10 @@
  *		queued row whose value was already anonymized (its age moved back
  *		over the watermark) is anonymized again: the safe side.
  *
+ *		Called AFTER the row is written, by retention_late_rows, whose UPDATE
+ *		OF and WHEN (minimize.cpp) already left out rows set no watched
+ *		column or age, rows far from due, and the engine's own writes.
+ *
  * IDENTIFICATION
  *		src/pg/write_path/late_rows.cpp
  *-------------------------------------------------------------------------
@@ -287,6 +291,16 @@ SuppressLateRowQueue::SuppressLateRowQueue() noexcept
 SuppressLateRowQueue::~SuppressLateRowQueue()
 {
 	suppressed--;
+}
+
+/*
+ * retention._late_rows_queued(): false while SuppressLateRowQueue is alive.
+ * Called by the WHEN of retention_late_rows, so that the engine's own writes
+ * never reach the trigger.
+ */
+PGR_FUNCTION(retention_late_rows_queued)
+{
+	return BoolGetDatum(suppressed == 0);
 }
 
 void QueueLateRow(TriggerData *trigger, HeapTuple written)

@@ -12,6 +12,7 @@
  *		src/pg/write_path/minimize.cpp
  *-------------------------------------------------------------------------
  */
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,7 +22,9 @@
 
 #include "methods/anon_functions.hpp"
 #include "boundary/guard.hpp"
+#include "guc.hpp"
 #include "boundary/owner_sql.hpp"
+#include "catalog/schema_version.hpp"
 #include "methods/method_sql.hpp"
 #include "write_path/late_rows.hpp"
 #include "write_path/minimize.hpp"
@@ -162,18 +165,9 @@ HeapTuple MinimizeTuple(TriggerData *trigger, const MinimizePlan &plan)
 	return heap_modify_tuple_by_cols(tuple, desc, n, columns, values, nulls);
 }
 
-bool TriggerExists(Oid relid)
+bool TriggerExists(Oid relid, const char *name)
 {
-	return PgCall([&] {
-		Relation rel = table_open(relid, AccessShareLock);
-		bool found = false;
-		TriggerDesc *triggers = rel->trigdesc;
-		for (int i = 0; triggers != nullptr && i < triggers->numtriggers; i++)
-			if (strcmp(triggers->triggers[i].tgname, kWriteTrigger) == 0)
-				found = true;
-		table_close(rel, AccessShareLock);
-		return found;
-	});
+	return PgCall([&] { return OidIsValid(get_trigger_oid(relid, name, true)); });
 }
 
 void RunSql(const std::string &sql, int expected)
@@ -188,22 +182,145 @@ void RunSql(const std::string &sql, int expected)
 	});
 }
 
+/* ", "-separated quoted names, each once. */
+std::string ColumnList(const std::vector<std::string> &names)
+{
+	std::string list;
+	std::vector<std::string> seen;
+	for (const std::string &n : names) {
+		if (std::find(seen.begin(), seen.end(), n) != seen.end())
+			continue;
+		seen.push_back(n);
+		list += (list.empty() ? "" : ", ") + QuoteIdent(n);
+	}
+	return list;
+}
+
+/*
+ * "age < now() - delay" for a stage's delay less the largest late-write
+ * margin: true for every row QueueLateRow may queue whatever the session's
+ * margin (it checks the exact one), false for the rows far from due.
+ */
+std::string DueCondition(const std::string &age, const Delay &delay)
+{
+	return "NEW." + QuoteIdent(age) +
+	       " OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) '" +
+	       std::to_string(delay.months) + " mons " + std::to_string(delay.days) + " days -" +
+	       std::to_string(kLateWriteMarginMaxMinutes) + " mins'::pg_catalog.interval)";
+}
+
+/*
+ * The late-row trigger's clauses after its name, or "" when the table has
+ * no watermarked stage.  UPDATE OF: an UPDATE that sets neither the age
+ * nor a watched column cannot make a row late.  WHEN, evaluated by
+ * PostgreSQL before any call: the row is due for one of the stages (less the
+ * margin) and this backend is not the engine writing (SuppressLateRowQueue).
+ */
+std::string LateRowClauses(const DeclaredTable &table)
+{
+	if (!table.policy || !table.policy->age_column)
+		return "";
+	const std::string &age = *table.policy->age_column;
+	/* a label broken by ALTER TABLE: the trigger would do nothing, and could not compare */
+	const ColumnInfo *age_info = table.info.FindColumn(age);
+	Oid age_type =
+	    age_info == nullptr ? InvalidOid : PgCall([&] { return getBaseType(age_info->type_oid); });
+	if (age_type != DATEOID && age_type != TIMESTAMPOID && age_type != TIMESTAMPTZOID)
+		return "";
+	std::vector<std::string> columns{age};
+	std::vector<std::string> due;
+	auto add = [&](const std::string &column, const std::optional<Delay> &delay) {
+		if (!delay || table.info.FindColumn(column) == nullptr)
+			return;
+		columns.push_back(column);
+		std::string condition = DueCondition(age, *delay);
+		if (std::find(due.begin(), due.end(), condition) == due.end())
+			due.push_back(condition);
+	};
+	for (const DeclaredColumn &c : table.columns) {
+		add(c.info.facts.name, c.policy.anonymize_after);
+		add(c.info.facts.name, c.policy.purge_after);
+	}
+	if (due.empty())
+		return "";
+	std::string when;
+	for (const std::string &d : due)
+		when += (when.empty() ? "(" : " OR ") + d;
+	return " AFTER INSERT OR UPDATE OF " + ColumnList(columns) + " ON " + table.info.qualified +
+	       " FOR EACH ROW WHEN (" + when + ") AND retention._late_rows_queued())";
+}
+
+/* The minimize trigger's clauses after its name, or "" when no column is minimized. */
+std::string MinimizeClauses(const DeclaredTable &table)
+{
+	std::vector<std::string> columns;
+	for (const DeclaredColumn &c : table.columns)
+		if (c.policy.minimize && table.info.FindColumn(c.info.facts.name) != nullptr)
+			columns.push_back(c.info.facts.name);
+	if (columns.empty())
+		return "";
+	return " BEFORE INSERT OR UPDATE OF " + ColumnList(columns) + " ON " + table.info.qualified +
+	       " FOR EACH ROW";
+}
+
+/* Creates or replaces trigger `name` with `clauses`, or drops it when they are empty. */
+void SyncTrigger(const DeclaredTable &table, const char *name, const std::string &clauses)
+{
+	if (!clauses.empty())
+		RunSql(std::string("CREATE OR REPLACE TRIGGER ") + name + clauses +
+		           " EXECUTE FUNCTION retention.write_trigger()",
+		       SPI_OK_UTILITY);
+	else if (TriggerExists(table.info.relid, name))
+		RunSql(std::string("DROP TRIGGER ") + name + " ON " + table.info.qualified, SPI_OK_UTILITY);
+}
+
 } // namespace
 
+bool IsWriteTriggerName(const char *name)
+{
+	return strcmp(name, kMinimizeTrigger) == 0 || strcmp(name, kLateRowTrigger) == 0 ||
+	       strcmp(name, kLegacyWriteTrigger) == 0;
+}
+
+/*
+ * The one place the write triggers are created (labels, ALTER TABLE, the
+ * 0.1.0 update, pg_restore replaying labels): replaced on every change of
+ * the labels, as their columns and delays are written into them.
+ */
 void SyncWriteTrigger(const DeclaredTable &table)
 {
-	bool wanted = HasWatermarkedStages(table);
-	for (const DeclaredColumn &c : table.columns)
-		wanted = wanted || c.policy.minimize.has_value();
-	bool exists = TriggerExists(table.info.relid);
-	if (wanted && !exists)
-		RunSql(std::string("CREATE TRIGGER ") + kWriteTrigger + " BEFORE INSERT OR UPDATE ON " +
-		           table.info.qualified +
-		           " FOR EACH ROW EXECUTE FUNCTION retention.write_trigger()",
-		       SPI_OK_UTILITY);
-	else if (!wanted && exists)
-		RunSql(std::string("DROP TRIGGER ") + kWriteTrigger + " ON " + table.info.qualified,
-		       SPI_OK_UTILITY);
+	if (OtherSchemaVersion()) {
+		/* 0.1.0's schema, until ALTER EXTENSION UPDATE: its single trigger (no WHEN function) */
+		bool wanted = HasWatermarkedStages(table) || !MinimizeClauses(table).empty();
+		SyncTrigger(table, kLegacyWriteTrigger,
+		            wanted ? " BEFORE INSERT OR UPDATE ON " + table.info.qualified + " FOR EACH ROW"
+		                   : "");
+		return;
+	}
+	SyncTrigger(table, kLegacyWriteTrigger, "");
+	SyncTrigger(table, kMinimizeTrigger, MinimizeClauses(table));
+	SyncTrigger(table, kLateRowTrigger, LateRowClauses(table));
+}
+
+Oid DropWriteTriggersBeforeAlter(Oid relid)
+{
+	/* a database without the extension may still hold labels (DROP EXTENSION keeps them) */
+	if (!PgCall([] { return OidIsValid(get_extension_oid("pg_retention", true)); }))
+		return InvalidOid;
+	std::optional<DeclaredTable> table = FindDeclaredTable(relid);
+	if (!table)
+		return InvalidOid;
+	SyncTrigger(*table, kMinimizeTrigger, "");
+	SyncTrigger(*table, kLateRowTrigger, "");
+	return table->info.relid;
+}
+
+void RecreateWriteTriggersAfterAlter(Oid root)
+{
+	InvalidatePolicyCache();
+	std::optional<DeclaredTable> table = FindDeclaredTable(root);
+	if (table)
+		SyncWriteTrigger(*table);
 }
 
 int64_t MinimizeExisting(Oid relid)
@@ -229,17 +346,49 @@ int64_t MinimizeExisting(Oid relid)
 	return OwnerSql(relid, "UPDATE " + target + " SET " + sets + " WHERE " + differs).processed;
 }
 
-/* retention.write_trigger(): BEFORE INSERT OR UPDATE FOR EACH ROW */
+/*
+ * retention.write_trigger(): FOR EACH ROW on INSERT or UPDATE; BEFORE it
+ * minimizes (retention_minimize), AFTER it queues a late row
+ * (retention_late_rows).  Under the name retention_write (a database still
+ * at 0.1.0) it does both, BEFORE, as 0.1.0 did.
+ */
 PGR_FUNCTION(retention_write_trigger)
 {
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		throw Error(ErrorKind::ObjectNotInPrerequisiteState,
 		            "retention.write_trigger() must be called as a trigger");
 	TriggerData *trigger = reinterpret_cast<TriggerData *>(fcinfo->context);
-	const MinimizePlan &plan = PlanFor(RelationGetRelid(trigger->tg_relation));
-	HeapTuple result = PgCall([&] { return MinimizeTuple(trigger, plan); });
-	QueueLateRow(trigger, result);
-	return PointerGetDatum(result);
+	if (!TRIGGER_FIRED_FOR_ROW(trigger->tg_event) ||
+	    !(TRIGGER_FIRED_BY_INSERT(trigger->tg_event) || TRIGGER_FIRED_BY_UPDATE(trigger->tg_event)))
+		throw Error(ErrorKind::ObjectNotInPrerequisiteState,
+		            "retention.write_trigger() must be called FOR EACH ROW on INSERT or UPDATE");
+	if (TRIGGER_FIRED_BEFORE(trigger->tg_event)) {
+		const MinimizePlan &plan = PlanFor(RelationGetRelid(trigger->tg_relation));
+		HeapTuple result = PgCall([&] { return MinimizeTuple(trigger, plan); });
+		/* 0.1.0's retention_write, until ALTER EXTENSION UPDATE, also queues */
+		if (strcmp(trigger->tg_trigger->tgname, kLegacyWriteTrigger) == 0)
+			QueueLateRow(trigger, result);
+		return PointerGetDatum(result);
+	}
+	QueueLateRow(trigger, TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? trigger->tg_newtuple
+	                                                                 : trigger->tg_trigtuple);
+	return PointerGetDatum(nullptr);
+}
+
+/*
+ * retention._sync_write_triggers() -> tables: gives every labelled table the
+ * write triggers of this version.  Called, then dropped, by the update from
+ * 0.1.0, whose tables carry retention_write.
+ */
+PGR_FUNCTION(retention_sync_write_triggers)
+{
+	int64_t count = 0;
+	DeclaredTables tables = AllDeclaredTables();
+	for (const DeclaredTable &table : *tables) {
+		SyncWriteTrigger(table);
+		count++;
+	}
+	return Int64GetDatum(count);
 }
 
 /* retention.minimize_existing(relation regclass) -> rows changed */
