@@ -68,6 +68,7 @@ const struct config_enum_entry access_path_options[] = {
     {"auto", static_cast<int>(AccessPathSetting::Auto), false},
     {"index", static_cast<int>(AccessPathSetting::Index), false},
     {"heap", static_cast<int>(AccessPathSetting::Heap), false},
+    {"key", static_cast<int>(AccessPathSetting::Key), false},
     {NULL, 0, false}};
 
 void DefineLifecycleSettings()
@@ -100,10 +101,11 @@ void DefineLifecycleSettings()
 	                        &deprecated_lock_timeout_ms, 0, 0, 60000, PGC_SUSET,
 	                        GUC_UNIT_MS | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 	DefineCustomEnumVariable(
-	    "retention.access_path", gettext_noop("How row purges and archives find their due rows."),
+	    "retention.access_path", gettext_noop("How the lifecycle's batches find their rows."),
 	    gettext_noop(
-	        "auto: in heap order (block ranges) when a large share of a big table is "
-	        "due, else through the age index; index or heap force one (tests, diagnosis)."),
+	        "auto: by primary key on Citus tables; for row purges and archives in heap order "
+	        "(block ranges) when a large share of a big table is due, else through the age "
+	        "index; index, heap or key force one (tests, diagnosis)."),
 	    &access_path, static_cast<int>(AccessPathSetting::Auto), access_path_options, PGC_SUSET, 0,
 	    NULL, NULL, NULL);
 	DefineCustomRealVariable(

@@ -24,7 +24,7 @@ extern int deprecated_lock_timeout_ms; /* retention.lock_timeout_ms, 0.1.0's nam
 int BatchTargetMs();
 int LockTimeoutMs();
 /* retention.access_path: how row purges and archives find their due rows. */
-enum class AccessPathSetting { Auto, Index, Heap };
+enum class AccessPathSetting { Auto, Index, Heap, Key };
 extern int access_path;
 extern double heap_path_min_share; /* retention.heap_path_min_share */
 extern int heap_path_min_pages;    /* retention.heap_path_min_pages */

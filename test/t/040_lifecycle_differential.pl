@@ -16,11 +16,13 @@
 # live row and every archived row (decrypted) must equal the model's, and the
 # run must be 'succeeded' (nothing here is locked or failing).
 #
-# Row purges and archives have two access paths (retention.access_path):
+# Row purges and archives have three access paths (retention.access_path):
 # DIFF_SEEDS seeds (default 6) run with the path DIFF_ACCESS_PATH (default
 # index), then DIFF_HEAP_SEEDS more seeds (default 3) with the heap-order
-# path forced; DIFF_SEED=n replays one seed with DIFF_ACCESS_PATH.  Every
-# failure message names its seed and path.
+# path forced, then DIFF_KEY_SEEDS (default 2) with the key path (every
+# stage's batches by primary key, as on Citus: no ctid, no FOR UPDATE);
+# DIFF_SEED=n replays one seed with DIFF_ACCESS_PATH.  Every failure
+# message names its seed and path.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -43,12 +45,14 @@ else
 	my $base = time() % 100000;
 	my $n = $ENV{DIFF_SEEDS} // 6;
 	my $heap = $ENV{DIFF_HEAP_SEEDS} // 3;
-	@seeds = map { $base + $_ } 0 .. ($n + $heap - 1);
+	my $key = $ENV{DIFF_KEY_SEEDS} // 2;
+	@seeds = map { $base + $_ } 0 .. ($n + $heap + $key - 1);
 	$path_of{$_} = $first_path for @seeds[0 .. $n - 1];
-	$path_of{$_} = 'heap' for @seeds[$n .. $#seeds];
+	$path_of{$_} = 'heap' for @seeds[$n .. $n + $heap - 1];
+	$path_of{$_} = 'key' for @seeds[$n + $heap .. $#seeds];
 }
 note('seeds: ' . join(' ', map { "$_ ($path_of{$_})" } @seeds)
-	  . ' (DIFF_SEED=n DIFF_ACCESS_PATH=index|heap replays one)');
+	  . ' (DIFF_SEED=n DIFF_ACCESS_PATH=index|heap|key replays one)');
 
 my $node = RetentionNode::new_node('diff');
 $node->start;

@@ -16,6 +16,7 @@
 #include "base/error.hpp"
 #include "label/policy.hpp"
 
+#include "catalog/citus_checks.hpp"
 #include "catalog/column_values.hpp"
 #include "boundary/guard.hpp"
 #include "lifecycle/lifecycle_sql.hpp"
@@ -223,6 +224,8 @@ void CheckTable(ResultSet &out, const DeclaredTable &t, const std::vector<Declar
 		Report(out, "error", t.info.relid, {},
 		       "these rules need the server key, which is not loaded",
 		       "set retention.key_file or retention.key_command and restart the server");
+	for (const CitusProblem &p : CitusProblems(t, all))
+		Report(out, p.severity, t.info.relid, p.column, p.problem, p.hint);
 }
 
 } // namespace

@@ -33,6 +33,7 @@
 #include "catalog/policy_store.hpp"
 #include "rights/subject_path.hpp"
 #include "catalog/table_order.hpp"
+#include "catalog/citus_checks.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -261,10 +262,14 @@ void Engine::ProcessTable(const DeclaredTable &t)
 			if (!has_age)
 				continue;
 			for (const DeclaredColumn &c : t.columns) {
-				if (c.policy.anonymize_after && c.policy.anonymize_using)
+				if (c.policy.anonymize_after && c.policy.anonymize_using) {
+					/* a method the shards cannot run is computed here (key_rows.cpp) */
+					target.values_here = !RefusedOnCitus(target, *c.policy.anonymize_using).empty();
 					UpdateValues(target, c, "anonymize", *c.policy.anonymize_after,
 					             MethodSql(*c.policy.anonymize_using, QuoteIdent(c.info.facts.name),
 					                       c.info));
+					target.values_here = false;
+				}
 				if (c.policy.purge_after)
 					UpdateValues(target, c, "purge_value", *c.policy.purge_after,
 					             "NULL::" + TypeName(c.info.type_oid));
@@ -324,6 +329,8 @@ Target Engine::MakeTarget(const DeclaredTable &t, Oid leaf, const std::vector<De
 			    IncomingKey{k.child_qualified, k.columns, k.referenced_columns});
 	if (t.policy && t.policy->subject)
 		target.path = ResolveSubjectPath(t, all);
+	target.citus = CitusRelationOf(leaf).kind;
+	target.by_key = ByKey(target);
 	return target;
 }
 

@@ -85,6 +85,14 @@ inline std::string Str(int64_t v)
 /* The text values of one column of a result. */
 std::vector<std::string> ColumnsOf(const SqlResult &r, size_t column);
 
+/* ---- the key access path (key_rows.cpp) ---- */
+/* Whether the batches of `t` select rows by key (Citus tables; access_path = key). */
+bool ByKey(const Target &t);
+/* A WHERE condition: the rows whose key `rows` (a SELECT of the key columns) returns. */
+std::string RowsIn(const Target &t, const std::string &rows);
+/* Why `method` cannot rewrite a column of `t` ("" when it can: not Citus, or IMMUTABLE). */
+std::string RefusedOnCitus(const Target &t, const MethodCall &method);
+
 class Engine
 {
 public:
@@ -179,6 +187,19 @@ private:
 	SqlResult ArchiveRows(const Target &t, const std::string &which,
 	                      const std::vector<SqlValue> &p);
 	void PurgeArchive();
+
+	/* ---- the key access path (key_rows.cpp) ---- */
+	int64_t MinimizeBatchByKey(const Target &t, const std::string &sets, const std::string &differs,
+	                           int64_t size, int64_t &moved);
+	SqlResult UpdateBatchByKey(const Target &t, const ColumnInfo &column,
+	                           const std::string &expression, const std::string &batch_rows,
+	                           int last_first, const std::vector<SqlValue> &params,
+	                           const std::vector<Oid> &types, int64_t found);
+	void MoveRowsByKey(const Target &t, const char *action, const Delay &delay);
+	SqlResult UpdateBatchHere(const Target &t, const ColumnInfo &column,
+	                          const std::string &expression, const std::string &batch_rows,
+	                          const std::vector<SqlValue> &params, const std::vector<Oid> &types,
+	                          const std::string &returning);
 };
 
 } // namespace pg_retention::pg::lifecycle

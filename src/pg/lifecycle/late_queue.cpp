@@ -135,7 +135,7 @@ int64_t Engine::ProcessLateRows(const Target &t, const ColumnInfo &column, const
 		        ") AS u(" + names + ")), upd AS (UPDATE " + t.leaf.qualified + " r SET " +
 		        QuoteIdent(column.facts.name) + " = " + expression + " FROM (SELECT q.row_key, x." +
 		        t.age_sql + " AS pgr_old_age FROM q JOIN " + t.leaf.qualified + " x ON " +
-		        QueueKeyMatches(t, "q", "x") + " FOR UPDATE OF x) o WHERE " +
+		        QueueKeyMatches(t, "q", "x") + (t.by_key ? "" : " FOR UPDATE OF x") + ") o WHERE " +
 		        QueueKeyMatches(t, "o", "r") + " AND r." + t.age_sql + " < $1::" + t.age_type +
 		        " AND " + behind + " RETURNING r." + t.age_sql +
 		        " IS DISTINCT FROM o.pgr_old_age AS moved) "

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "catalog/policy_store.hpp"
+#include "catalog/citus.hpp"
 #include "rights/subject_path.hpp"
 
 namespace pg_retention::pg
@@ -39,6 +40,9 @@ struct Target {
 	std::vector<Oid> key_type_oids;
 	std::vector<IncomingKey> blockers; /* NO ACTION / RESTRICT keys pointing at it */
 	SubjectPath path;                  /* how rows reach their subject */
+	CitusKind citus = CitusKind::None; /* Distributed or Reference on the coordinator */
+	bool values_here = false;          /* the value stage's method runs here, not on the shards */
+	bool by_key = false; /* batches select rows by primary key (lifecycle/key_rows.cpp) */
 };
 
 /* `(age, k1, k2)` for keyset comparisons. */

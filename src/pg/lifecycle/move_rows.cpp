@@ -56,6 +56,8 @@ int64_t Engine::CountBlocked(const Target &t, const std::string &cutoff, std::st
  */
 void Engine::MoveRows(const Target &t, const char *action, const Delay &delay)
 {
+	if (t.by_key)
+		return MoveRowsByKey(t, action, delay);
 	bool archive = std::string(action) == "archive";
 	std::string cutoff = Cutoff(t, delay);
 	DueRows due{t.leaf.qualified, "r." + t.age_sql + " < $1::" + t.age_type + NotBlocked(t, "r")};
@@ -152,6 +154,7 @@ const char *Engine::ChooseAccessPath(const Target &t, int64_t due, int64_t &bloc
 	case AccessPathSetting::Heap:
 		return "heap";
 	case AccessPathSetting::Auto:
+	case AccessPathSetting::Key: /* a table without a primary key: as auto */
 		break;
 	}
 	bool big = blocks >= heap_path_min_pages;

@@ -125,15 +125,19 @@ void Engine::UpdateValues(const Target &t, const DeclaredColumn &c, const char *
 				returning += "r." + k + "::text AS pgr_k" + Str(i) + ", ";
 			}
 			old_rows += " FROM " + t.leaf.qualified + " WHERE " + batch_rows + " FOR UPDATE";
-			SqlResult result = OwnerTypedSql(
-			    t.leaf.relid,
-			    "WITH o AS (" + old_rows + "), u AS (UPDATE " + t.leaf.qualified + " AS r SET " +
-			        q + " = " + expression + " FROM o WHERE " + batch_rows + same_row +
-			        " RETURNING " + returning + "r." + t.age_sql +
-			        " IS DISTINCT FROM o.pgr_old_age AS pgr_moved) SELECT u.*, "
-			        "n.pgr_locked::text "
-			        "FROM (SELECT count(*) AS pgr_locked FROM o) n LEFT JOIN u ON true",
-			    up, up_types);
+			SqlResult result =
+			    t.by_key
+			        ? UpdateBatchByKey(t, *column, expression, batch_rows, last_first, up, up_types,
+			                           found)
+			        : OwnerTypedSql(
+			              t.leaf.relid,
+			              "WITH o AS (" + old_rows + "), u AS (UPDATE " + t.leaf.qualified +
+			                  " AS r SET " + q + " = " + expression + " FROM o WHERE " +
+			                  batch_rows + same_row + " RETURNING " + returning + "r." + t.age_sql +
+			                  " IS DISTINCT FROM o.pgr_old_age AS pgr_moved) SELECT u.*, "
+			                  "n.pgr_locked::text "
+			                  "FROM (SELECT count(*) AS pgr_locked FROM o) n LEFT JOIN u ON true",
+			              up, up_types);
 			SqlResult updated;
 			int64_t moved = 0;
 			int64_t locked = std::stoll(result.rows.at(0).back().value());

@@ -29,6 +29,9 @@
 #include "boundary/spi_query.hpp"
 #include "boundary/result_set.hpp"
 #include "catalog/schema_version.hpp"
+#include "catalog/catalog.hpp"
+#include "catalog/citus.hpp"
+#include "catalog/citus_checks.hpp"
 
 namespace pg_retention::pg
 {
@@ -152,6 +155,114 @@ std::string AnonymizeSets(const SubjectMember &m)
 	return sets;
 }
 
+/*
+ * Whether m's anonymization must be computed here, on the coordinator: a
+ * Citus table with a method its shards cannot run in an UPDATE (keyed:
+ * the engine's capability and the server key are this backend's; random:
+ * VOLATILE).
+ */
+bool AnonymizeHere(const SubjectMember &m)
+{
+	CitusKind kind = CitusRelationOf(m.table->info.relid).kind;
+	if (kind != CitusKind::Distributed && kind != CitusKind::Reference)
+		return false;
+	for (const DeclaredColumn &c : m.table->columns)
+		if (c.policy.anonymize_using &&
+		    !CitusMethodProblem(m.table->info.qualified, *c.policy.anonymize_using).empty())
+			return true;
+	return false;
+}
+
+/*
+ * The rows `fresh` selects anonymized through the coordinator: read by key,
+ * each column's method applied here to the values, written back by key
+ * (UPDATE ... FROM unnest(arrays), run per shard by Citus; every cast on
+ * a parameter, none on a column).  Returns the RowKey texts of the rows
+ * changed, as the plain UPDATE ... RETURNING does.
+ */
+SqlResult AnonymizeThroughHere(const SubjectMember &m, const std::string &fresh,
+                               const std::vector<SqlValue> &key_params)
+{
+	const DeclaredTable &t = *m.table;
+	std::vector<KeyColumn> pk = LoadPrimaryKey(t.info.relid);
+	std::string read = RowKey(m.primary_key, "r") + "::text";
+	for (const KeyColumn &k : pk)
+		read += ", r." + QuoteIdent(k.name) + "::text";
+	for (const DeclaredColumn &c : t.columns)
+		read += ", r." + QuoteIdent(c.info.facts.name) + "::text";
+	SqlResult rows = OwnerPreparedSql(
+	    t.info.relid, "SELECT " + read + " FROM " + t.info.qualified + " r WHERE " + fresh,
+	    key_params);
+	if (rows.rows.empty())
+		return rows;
+	auto column_of = [&](size_t i) {
+		std::vector<SqlValue> values;
+		for (const SqlRow &row : rows.rows)
+			values.push_back(row[i]);
+		return ArrayLiteral(values);
+	};
+	/* the methods, here: the values unnested under their columns' own names */
+	std::vector<SqlValue> old_values;
+	std::string arrays, names, expressions;
+	size_t first = 1 + pk.size();
+	for (size_t j = 0; j < t.columns.size(); j++) {
+		const DeclaredColumn &c = t.columns[j];
+		std::string q = QuoteIdent(c.info.facts.name);
+		std::string type = TypeNameOf(c.info.type_oid);
+		old_values.push_back(column_of(first + j));
+		arrays += (j > 0 ? ", $" : "$") + Str(static_cast<int64_t>(j + 1)) + "::" + type + "[]";
+		names += q + ", ";
+		expressions += std::string(j > 0 ? ", " : "") + "(" +
+		               (c.policy.anonymize_using ? MethodSql(*c.policy.anonymize_using, q, c.info)
+		                                         : "NULL::" + type) +
+		               ")::text";
+	}
+	/* unnest(a, b) is special syntax, never qualified; search_path is pg_catalog here */
+	SqlResult anonymized =
+	    OwnerSql(t.info.relid,
+	             "SELECT " + expressions + " FROM unnest(" + arrays + ") WITH ORDINALITY AS r(" +
+	                 names + "pgr_n) ORDER BY r.pgr_n",
+	             old_values);
+	std::vector<SqlValue> p = key_params;
+	std::string sets, same_row;
+	arrays.clear();
+	names.clear();
+	for (size_t i = 0; i < pk.size() + t.columns.size(); i++) {
+		bool is_key = i < pk.size();
+		std::vector<SqlValue> values;
+		for (size_t r = 0; r < rows.rows.size(); r++)
+			values.push_back(is_key ? rows.rows[r][1 + i]
+			                        : anonymized.rows.at(r).at(i - pk.size()));
+		p.push_back(ArrayLiteral(values));
+		std::string name = "pgr_" + Str(static_cast<int64_t>(i));
+		const std::string &column = is_key ? pk[i].name : t.columns[i - pk.size()].info.facts.name;
+		std::string type =
+		    is_key ? pk[i].type_sql : TypeNameOf(t.columns[i - pk.size()].info.type_oid);
+		arrays += (i > 0 ? ", $" : "$") + Str(static_cast<int64_t>(p.size())) + "::" + type + "[]";
+		names += (i > 0 ? ", " : "") + name;
+		if (is_key)
+			same_row += "r." + QuoteIdent(column) + " = u." + name + " AND ";
+		else
+			sets += (sets.empty() ? "" : ", ") + QuoteIdent(column) + " = u." + name;
+	}
+	/* each row's position comes back: Citus allows no STABLE function (array_out) in RETURNING */
+	std::vector<SqlValue> positions;
+	for (size_t r = 0; r < rows.rows.size(); r++)
+		positions.push_back(Str(static_cast<int64_t>(r)));
+	p.push_back(ArrayLiteral(positions));
+	SqlResult changed = OwnerPreparedSql(
+	    t.info.relid,
+	    "UPDATE " + t.info.qualified + " r SET " + sets + " FROM unnest(" + arrays + ", $" +
+	        Str(static_cast<int64_t>(p.size())) + "::int[]) AS u(" + names +
+	        ", pgr_position) WHERE " + same_row + fresh + " RETURNING u.pgr_position",
+	    p);
+	SqlResult keys;
+	for (const SqlRow &row : changed.rows)
+		keys.rows.push_back({rows.rows.at(std::stoul(row.at(0).value())).at(0)});
+	keys.processed = static_cast<int64_t>(keys.rows.size());
+	return keys;
+}
+
 class Forgetter
 {
 public:
@@ -208,7 +319,9 @@ private:
 		                          ? "SELECT " + key + "::text FROM " + table + " r WHERE " + fresh
 		                          : "UPDATE " + table + " r SET " + sets + " WHERE " + fresh +
 		                                " RETURNING " + key + "::text";
-		SqlResult keys = OwnerPreparedSql(relid, touched, id_.key);
+		SqlResult keys = !sets.empty() && AnonymizeHere(m)
+		                     ? AnonymizeThroughHere(m, fresh, id_.key)
+		                     : OwnerPreparedSql(relid, touched, id_.key);
 		int64_t changed = static_cast<int64_t>(keys.rows.size());
 		/* ... and the extension records them */
 		if (changed > 0) {
@@ -502,13 +615,26 @@ int64_t CompleteDeferredForgets()
 			std::vector<SqlValue> keys;
 			for (const SqlRow &e : entries.rows)
 				keys.push_back(e[0]);
-			/* which of them the table still has, asked of its owner */
-			SqlResult present = OwnerSql(
-			    m.table->info.relid,
-			    "SELECT f.row_key::text FROM (SELECT k::text[] AS row_key FROM "
-			    "pg_catalog.unnest($1::text[]) AS k) f WHERE EXISTS (SELECT 1 FROM " +
-			        m.table->info.qualified + " r WHERE " + RowKeyMatches(m, "r", "f") + ")",
-			    {ArrayLiteral(keys)});
+			/*
+			 * which of them the table still has, asked of its owner; on a
+			 * Citus table by the key's text (Citus refuses this correlated
+			 * subquery), which is how forget recorded it
+			 */
+			CitusKind citus = CitusRelationOf(m.table->info.relid).kind;
+			SqlResult present =
+			    citus == CitusKind::Distributed || citus == CitusKind::Reference
+			        ? OwnerSql(m.table->info.relid,
+			                   "SELECT " + RowKey(m.primary_key, "r") + "::text FROM " +
+			                       m.table->info.qualified + " r WHERE " +
+			                       RowKey(m.primary_key, "r") + "::text = ANY ($1::text[])",
+			                   {ArrayLiteral(keys)})
+			        : OwnerSql(m.table->info.relid,
+			                   "SELECT f.row_key::text FROM (SELECT k::text[] AS row_key FROM "
+			                   "pg_catalog.unnest($1::text[]) AS k) f WHERE EXISTS (SELECT 1 "
+			                   "FROM " +
+			                       m.table->info.qualified + " r WHERE " +
+			                       RowKeyMatches(m, "r", "f") + ")",
+			                   {ArrayLiteral(keys)});
 			std::vector<SqlValue> kept;
 			for (const SqlRow &p : present.rows)
 				kept.push_back(p[0]);

@@ -33,6 +33,7 @@
 #include "methods/method_sql.hpp"
 #include "rights/subject_rights.hpp"
 #include "boundary/compat.hpp"
+#include "catalog/citus.hpp"
 
 extern "C" {
 #include "catalog/pg_authid.h"
@@ -295,6 +296,15 @@ PGR_FUNCTION(retention_visible)
 PGR_FUNCTION(retention_enable_restriction)
 {
 	DeclaredTable t = SubjectTableArgument(fcinfo);
+	/* the shards would see neither the restrictive policy nor the coordinator's restrictions */
+	CitusKind citus = CitusRelationOf(t.info.relid).kind;
+	if (citus == CitusKind::Distributed || citus == CitusKind::Reference)
+		throw Error(ErrorKind::FeatureNotSupported,
+		            "restriction of processing is not supported on the Citus table " +
+		                t.info.qualified,
+		            "the queries Citus runs on the shards would not hide restricted subjects' rows",
+		            "restrict access to the subject's rows in the application, or keep the table "
+		            "local to the coordinator");
 	std::shared_ptr<const SubjectScope> scope = SubjectScope::Load(t.policy->subject->subject);
 	const SubjectMember &m = MemberFor(*scope, t.info.relid);
 	if (!m.path.problem.empty())
