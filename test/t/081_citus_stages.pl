@@ -23,12 +23,7 @@ use lib 'test/perl';
 use CitusCluster;
 
 CitusCluster::skip_unless_citus();
-# citus.enable_unsafe_triggers: until the write path on Citus (issue 12,
-# item 3) stops creating the write trigger on distributed tables, a column
-# label set after distribution needs it; this suite tests the stages, not
-# the trigger, and passes with or without it once that lands.
-my $cluster = CitusCluster->new('stages',
-	conf => "retention.worker_enabled = off\ncitus.enable_unsafe_triggers = on\n");
+my $cluster = CitusCluster->new('stages', conf => "retention.worker_enabled = off\n");
 my $c = $cluster->coordinator;
 my $sql = sub { return $cluster->sql($c, $_[0]); };
 
