@@ -65,6 +65,7 @@ listen_addresses = ''
 shared_preload_libraries = 'citus,pg_retention'
 retention.key_file = '$CT_DIR/server.key'
 retention.worker_enabled = off
+citus.local_hostname = '$CT_DIR/$node'
 citus.shard_count = $CT_SHARDS
 citus.shard_replication_factor = 1
 max_prepared_transactions = 20
