@@ -10,6 +10,9 @@
 # shellcheck shell=bash
 # ROWS and REPEAT come from bench/run.
 : "${ROWS:?}" "${REPEAT:?}"
+# The formatting helpers (lc_int, lc_num, lc_ratio).
+# shellcheck source=bench/suites/lifecycle.sh
+source "$BENCH_ROOT/bench/suites/lifecycle.sh"
 
 # The cluster: its own directory and ports (beside bench/run's single node).
 CT_DIR=$BENCH_DIR/citus
@@ -356,9 +359,6 @@ ct_range() {
 		END { printf "%.0f–%.0f", lo, hi }' "$CT_DIR/trials"
 }
 
-ct_int() { LC_ALL=C printf "%.0f" "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
-ct_num() { awk -v x="$1" 'BEGIN { printf (x >= 100 ? "%.0f" : (x >= 10 ? "%.1f" : "%.2f")), x }'; }
-ct_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
 
 ct_what() {
 	case $1 in
@@ -386,8 +386,8 @@ ct_report() {
 	echo
 	echo "A Citus $version cluster on this machine: a coordinator and 2 workers (each with the settings of"
 	echo "the other suites' node, \`shared_preload_libraries = 'citus,pg_retention'\`, the same key file),"
-	echo "\`citus.shard_count = $CT_SHARDS\`. Table: the lifecycle suite's customer table, $(ct_int "$ROWS") rows"
-	echo "(\`id bigint\` primary key, \`email\`, \`phone\`, \`seen_at\` with an index, random order), $(ct_int "$due")"
+	echo "\`citus.shard_count = $CT_SHARDS\`. Table: the lifecycle suite's customer table, $(lc_int "$ROWS") rows"
+	echo "(\`id bigint\` primary key, \`email\`, \`phone\`, \`seen_at\` with an index, random order), $(lc_int "$due")"
 	echo "of them older than the one-year cutoff; distributed on \`id\` ($CT_SHARDS shards), and for the"
 	echo "single node the same rows in a plain table on the coordinator. Every trial starts from a fresh"
 	echo "copy (vacuumed, frozen, analyzed, then a \`CHECKPOINT\` on every node); the three sides are"
@@ -396,7 +396,7 @@ ct_report() {
 	echo "processed per second. The issue states no target for Citus: the ratios are reported."
 	if [ "$ROWS" -lt 1000000 ]; then
 		echo
-		echo "**This run used $(ct_int "$ROWS") rows**, not the 1,000,000 the issue names (it took"
+		echo "**This run used $(lc_int "$ROWS") rows**, not the 1,000,000 the issue names (it took"
 		echo "$(( ($(date +%s) - CT_T0 + 30) / 60 )) min on this shared machine; purge and archive on Citus take longer per row as"
 		echo "the table grows, below). \`ROWS=1000000 bench/run citus\` measures 1M rows."
 	fi
@@ -409,9 +409,9 @@ ct_report() {
 		s=$(ct_median "$op.single" rate)
 		rows=""
 		[ "$(ct_median "$op.citus" rows)" = "$(ct_median "$op.raw" rows)" ] ||
-			rows=" (**raw: $(ct_int "$(ct_median "$op.raw" rows)") rows, engine: $(ct_int "$(ct_median "$op.citus" rows)")**)"
+			rows=" (**raw: $(lc_int "$(ct_median "$op.raw" rows)") rows, engine: $(lc_int "$(ct_median "$op.citus" rows)")**)"
 		printf '| %s | %s rows/s | %s rows/s%s | %s× | %s rows/s | %s× |\n' "$(ct_what "$op")" \
-			"$(ct_int "$c")" "$(ct_int "$r")" "$rows" "$(ct_ratio "$c" "$r")" "$(ct_int "$s")" "$(ct_ratio "$c" "$s")"
+			"$(lc_int "$c")" "$(lc_int "$r")" "$rows" "$(lc_ratio "$c" "$r")" "$(lc_int "$s")" "$(lc_ratio "$c" "$s")"
 	done
 	echo
 	echo "Raw SQL by hand, on the distributed table (\`\$cutoff\` = \`now() - interval '1 year'\`; each one"
@@ -445,13 +445,13 @@ ct_report_trials() {
 			single) label="$(ct_what "$op" | sed 's/ (.*//'), single node: \`CALL retention.run()\`" ;;
 			esac
 			if [ "$side" = raw ]; then
-				printf '| %s | %s | %s | %s | %s | 1 | | | |\n' "$label" "$(ct_int "$(ct_median "$name" rows)")" \
-					"$(ct_num "$(ct_median "$name" ms)")" "$(ct_range "$name")" "$(ct_int "$(ct_median "$name" rate)")"
+				printf '| %s | %s | %s | %s | %s | 1 | | | |\n' "$label" "$(lc_int "$(ct_median "$name" rows)")" \
+					"$(lc_num "$(ct_median "$name" ms)")" "$(ct_range "$name")" "$(lc_int "$(ct_median "$name" rate)")"
 			else
-				printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$(ct_int "$(ct_median "$name" rows)")" \
-					"$(ct_num "$(ct_median "$name" ms)")" "$(ct_range "$name")" "$(ct_int "$(ct_median "$name" rate)")" \
-					"$(ct_int "$(ct_median "$name" batches)")" "$(ct_int "$(ct_median "$name" rowsbatch)")" \
-					"$(ct_num "$(ct_median "$name" perbatch)")" "$(ct_field "$name" 6 | sed 's/^$/—/')"
+				printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$(lc_int "$(ct_median "$name" rows)")" \
+					"$(lc_num "$(ct_median "$name" ms)")" "$(ct_range "$name")" "$(lc_int "$(ct_median "$name" rate)")" \
+					"$(lc_int "$(ct_median "$name" batches)")" "$(lc_int "$(ct_median "$name" rowsbatch)")" \
+					"$(lc_num "$(ct_median "$name" perbatch)")" "$(ct_field "$name" 6 | sed 's/^$/—/')"
 			fi
 		done
 	done
@@ -475,8 +475,8 @@ a multi-shard query for its keys (\`... ORDER BY seen_at LIMIT n\` on each of th
 merged on the coordinator) and a multi-shard \`UPDATE\` or \`DELETE\` (for purge and archive both
 in one statement, the keys as a distributed subplan), committed across the nodes (two-phase
 commit). Each costs a fixed amount before any row: on an empty $CT_SHARDS-shard table, the key
-query takes $(ct_num "$os") ms and the \`UPDATE\` with its commit $(ct_num "$ou") ms (on an empty local table:
-$(ct_num "$ls") and $(ct_num "$lu") ms; means of $CT_STATEMENTS statements). The engine sizes its batches to
+query takes $(lc_num "$os") ms and the \`UPDATE\` with its commit $(lc_num "$ou") ms (on an empty local table:
+$(lc_num "$ls") and $(lc_num "$lu") ms; means of $CT_STATEMENTS statements). The engine sizes its batches to
 \`retention.batch_target\` = 100 ms, so on Citus this fixed cost takes a large share of every batch
 and the batches stay small:
 TEXT
@@ -489,30 +489,30 @@ TEXT
 			-v o="$(awk -v a="$ou" -v b="$os" -v q="$queries" 'BEGIN { print a + q * b }')" \
 			'BEGIN { if (st > 0) printf "%.0f", 100 * b * o / st; else print "nan" }')
 		printf -- '- %s: %s batches of %s rows, %s ms each (single node: %s batches of %s rows, %s ms); the fixed cost of its %s multi-shard statements per batch is about %s%% of the stage'"'"'s time.\n' \
-			"$(ct_what "$op" | sed 's/ (.*//')" "$(ct_int "$(ct_median "$op.citus" batches)")" \
-			"$(ct_int "$(ct_median "$op.citus" rowsbatch)")" "$(ct_num "$(ct_median "$op.citus" perbatch)")" \
-			"$(ct_int "$(ct_median "$op.single" batches)")" "$(ct_int "$(ct_median "$op.single" rowsbatch)")" \
-			"$(ct_num "$(ct_median "$op.single" perbatch)")" "$((queries + 1))" "$share"
+			"$(ct_what "$op" | sed 's/ (.*//')" "$(lc_int "$(ct_median "$op.citus" batches)")" \
+			"$(lc_int "$(ct_median "$op.citus" rowsbatch)")" "$(lc_num "$(ct_median "$op.citus" perbatch)")" \
+			"$(lc_int "$(ct_median "$op.single" batches)")" "$(lc_int "$(ct_median "$op.single" rowsbatch)")" \
+			"$(lc_num "$(ct_median "$op.single" perbatch)")" "$((queries + 1))" "$share"
 	done
 	echo
 	cat <<TEXT
 Outside its stages (finding the declared tables, the checks, the history), a run takes
-$(ct_num "$(ct_median mask.citus own)") ms on Citus and $(ct_num "$(ct_median mask.single own)") ms on the single node (anonymize with \`mask_email\`).
+$(lc_num "$(ct_median mask.citus own)") ms on Citus and $(lc_num "$(ct_median mask.single own)") ms on the single node (anonymize with \`mask_email\`).
 
 Purge and archive batches also grow with the table. The plan of one purge batch of
-$(ct_int "$CT_PLAN_BATCH") rows, as the engine sends it (\`DELETE ... WHERE (id) IN (SELECT r.id ... WHERE r.seen_at < \$1
+$(lc_int "$CT_PLAN_BATCH") rows, as the engine sends it (\`DELETE ... WHERE (id) IN (SELECT r.id ... WHERE r.seen_at < \$1
 ORDER BY r.seen_at LIMIT \$2)\`, \`EXPLAIN ANALYZE\` on a fresh copy): the key subquery runs on every
-shard with the \`LIMIT\` pushed down, so the coordinator receives up to $CT_SHARDS × $(ct_int "$CT_PLAN_BATCH") rows to keep
-$(ct_int "$CT_PLAN_BATCH") (\`$(ct_plan_line "Tuple data received from nodes")\`); the $(ct_int "$CT_PLAN_BATCH") keys are then sent to every
+shard with the \`LIMIT\` pushed down, so the coordinator receives up to $CT_SHARDS × $(lc_int "$CT_PLAN_BATCH") rows to keep
+$(lc_int "$CT_PLAN_BATCH") (\`$(ct_plan_line "Tuple data received from nodes")\`); the $(lc_int "$CT_PLAN_BATCH") keys are then sent to every
 shard as an intermediate result, and each shard's \`DELETE\` joins them with
-\`$(ct_plan_line "Scan on customer_" "Delete on")\` (that shard holds about $(ct_int "$((ROWS / CT_SHARDS))") rows). A
+\`$(ct_plan_line "Scan on customer_" "Delete on")\` (that shard holds about $(lc_int "$((ROWS / CT_SHARDS))") rows). A
 sequential scan there means every batch reads the whole table: the work of a purge grows with
 the table's size times its number of batches, where the raw \`DELETE\` reads the table once.
 
 With batches of 1 s (\`SET retention.batch_target = '1s'\`, for information: row locks are then
-held up to 1 s) the engine on Citus reaches $(ct_int "$(ct_median mask.citus_1s rate)") rows/s for anonymize with \`mask_email\`
-($(ct_ratio "$(ct_median mask.citus_1s rate)" "$(ct_median mask.raw rate)")× the raw \`UPDATE\`; $(ct_int "$(ct_median mask.citus_1s batches)") batches) and $(ct_int "$(ct_median purge.citus_1s rate)") rows/s for row purge
-($(ct_ratio "$(ct_median purge.citus_1s rate)" "$(ct_median purge.raw rate)")× the raw \`DELETE\`; $(ct_int "$(ct_median purge.citus_1s batches)") batches): fewer batches pay the fixed cost fewer
+held up to 1 s) the engine on Citus reaches $(lc_int "$(ct_median mask.citus_1s rate)") rows/s for anonymize with \`mask_email\`
+($(lc_ratio "$(ct_median mask.citus_1s rate)" "$(ct_median mask.raw rate)")× the raw \`UPDATE\`; $(lc_int "$(ct_median mask.citus_1s batches)") batches) and $(lc_int "$(ct_median purge.citus_1s rate)") rows/s for row purge
+($(lc_ratio "$(ct_median purge.citus_1s rate)" "$(ct_median purge.raw rate)")× the raw \`DELETE\`; $(lc_int "$(ct_median purge.citus_1s batches)") batches): fewer batches pay the fixed cost fewer
 times, and a purge reads the table fewer times.
 The raw statement is one multi-shard statement for all due rows, one commit: each shard scans its
 part once, the two workers in parallel.
