@@ -374,7 +374,7 @@ ct_raw_label() {
 	mask) echo "\`UPDATE customer SET email = retention.mask_email(email) WHERE seen_at < \$cutoff\`" ;;
 	hash) echo "\`WITH due AS MATERIALIZED (SELECT id, email ... WHERE seen_at < \$cutoff), new AS MATERIALIZED (SELECT id, retention.hash(email) ... FROM due) UPDATE customer c SET email = new.email FROM new WHERE c.id = new.id\`" ;;
 	purge) echo "\`DELETE FROM customer WHERE seen_at < \$cutoff\`" ;;
-	archive) echo "\`WITH moved AS (DELETE FROM customer WHERE seen_at < \$cutoff RETURNING *) INSERT INTO plain_copy SELECT * FROM moved\`" ;;
+	archive) echo "\`WITH moved AS (DELETE FROM customer WHERE seen_at < \$cutoff RETURNING *) INSERT INTO plain_copy SELECT * FROM moved\` (\`plain_copy\`: a plain table on the coordinator, like the archive)" ;;
 	esac
 }
 
