@@ -457,6 +457,18 @@ ct_report_trials() {
 	done
 }
 
+# ct_fit OP: "F ms fixed + R µs per row", from OP.citus and OP.citus_1s
+# (ms per batch against rows per batch).
+ct_fit() {
+	awk -v t1="$(ct_median "$1.citus" perbatch)" -v n1="$(ct_median "$1.citus" rowsbatch)" \
+		-v t2="$(ct_median "$1.citus_1s" perbatch)" -v n2="$(ct_median "$1.citus_1s" rowsbatch)" '
+		BEGIN {
+			if (n2 == n1) { print "n/a (one batch size)"; exit }
+			b = (t2 - t1) / (n2 - n1)
+			printf "%.0f ms fixed + %.1f µs per row", t1 - b * n1, b * 1000
+		}'
+}
+
 # Where the time goes, with this run's figures.
 # shellcheck disable=SC2016 # Markdown backquotes, not expansions
 ct_report_why() {
@@ -514,6 +526,10 @@ held up to 1 s) the engine on Citus reaches $(lc_int "$(ct_median mask.citus_1s 
 ($(lc_ratio "$(ct_median mask.citus_1s rate)" "$(ct_median mask.raw rate)")× the raw \`UPDATE\`; $(lc_int "$(ct_median mask.citus_1s batches)") batches) and $(lc_int "$(ct_median purge.citus_1s rate)") rows/s for row purge
 ($(lc_ratio "$(ct_median purge.citus_1s rate)" "$(ct_median purge.raw rate)")× the raw \`DELETE\`; $(lc_int "$(ct_median purge.citus_1s batches)") batches): fewer batches pay the fixed cost fewer
 times, and a purge reads the table fewer times.
+Fitted over the two batch sizes (ms per batch = fixed + rows × per row), a batch costs
+$(ct_fit mask) for anonymize with \`mask_email\` and $(ct_fit purge) for row purge:
+the fixed part is the statements' empty-table cost above plus the key query's work on every
+shard, and at the 100 ms target it leaves little time for rows: the batches stay small.
 The raw statement is one multi-shard statement for all due rows, one commit: each shard scans its
 part once, the two workers in parallel.
 \`hash\` is STABLE (it reads the server key and checks the engine's capability), which Citus
