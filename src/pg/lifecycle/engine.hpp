@@ -183,7 +183,8 @@ private:
 	                                                int64_t blocks, const std::string &horizon,
 	                                                StageOutcome &o);
 	int64_t MoveBlockRange(const Target &t, bool archive, const DueRows &due,
-	                       const std::string &range, const std::vector<SqlValue> &params);
+	                       const std::string &range, const std::vector<SqlValue> &params,
+	                       bool &skipped_locked);
 	SqlResult ArchiveRows(const Target &t, const std::string &which,
 	                      const std::vector<SqlValue> &p);
 	void PurgeArchive();
