@@ -71,10 +71,10 @@ int64_t Engine::CountBlocked(const Target &t, const std::string &cutoff, std::st
 		std::string not_blocked = NotBlocked(one, "r");
 		/* rows due but referenced: the NOT EXISTS turned into EXISTS */
 		std::string exists = not_blocked.substr(std::string(" AND NOT").size());
-		int64_t n = OwnerSql(t.leaf.relid,
-		                     "SELECT count(*) FROM " + t.leaf.qualified + " r WHERE r." +
-		                         t.age_sql + " < $1::" + t.age_type + " AND" + exists,
-		                     {cutoff})
+		int64_t n = OwnerTypedSql(t.leaf.relid,
+		                          "SELECT count(*) FROM " + t.leaf.qualified + " r WHERE r." +
+		                              t.age_sql + " < $1::" + t.age_type + " AND" + exists,
+		                          {cutoff}, {CutoffType(t)})
 		                .ScalarInt();
 		if (n > 0) {
 			blocked += n;
