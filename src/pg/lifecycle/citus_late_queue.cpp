@@ -49,16 +49,16 @@ namespace pg_retention::pg::lifecycle
 namespace
 {
 
-/* One placement of a Citus table's shard: the node and the shard's name there. */
+/* A node that holds placements of a Citus table's shards, with their oids there as SQL. */
 struct Placement {
 	std::string node;
 	std::string port;
-	std::string shard; /* qualified and quoted, as shard_name() gives it */
+	std::string shards; /* "ARRAY['s.t_102008'::regclass::oid, ...]", each name quoted */
 };
 
 /* One entry of a node's queue. */
 struct QueuedEntry {
-	size_t placement;
+	size_t placement; /* its node, in the placements */
 	std::string ctid;
 	std::string xmin;
 	std::vector<SqlValue> key; /* the key columns' text */
@@ -68,24 +68,29 @@ struct QueuedEntry {
 std::vector<Placement> PlacementsOf(Oid relid)
 {
 	SqlResult r =
-	    Sql("SELECT p.nodename, p.nodeport::text, pg_catalog.shard_name(s.logicalrelid, s.shardid) "
-	        "FROM pg_catalog.pg_dist_shard s JOIN pg_catalog.pg_dist_shard_placement p "
-	        "USING (shardid) WHERE s.logicalrelid = $1::oid AND p.shardstate = 1 "
-	        "ORDER BY s.shardid, p.nodename, p.nodeport",
+	    Sql("SELECT p.nodename, p.nodeport::text, pg_catalog.array_agg(pg_catalog.shard_name("
+	        "s.logicalrelid, s.shardid) ORDER BY s.shardid)::text FROM pg_catalog.pg_dist_shard s "
+	        "JOIN pg_catalog.pg_dist_shard_placement p USING (shardid) WHERE s.logicalrelid = "
+	        "$1::oid AND p.shardstate = 1 GROUP BY p.nodename, p.nodeport ORDER BY 1, 2",
 	        {Str(relid)});
 	std::vector<Placement> placements;
-	for (const SqlRow &row : r.rows)
-		placements.push_back({row[0].value(), row[1].value(), row[2].value()});
+	for (const SqlRow &row : r.rows) {
+		std::string shards;
+		for (const SqlValue &shard : ParseTextArray(row[2].value()))
+			shards += (shards.empty() ? "ARRAY[" : ", ") + QuoteLiteral(shard.value()) +
+			          "::pg_catalog.regclass::pg_catalog.oid";
+		placements.push_back({row[0].value(), row[1].value(), shards + "]"});
+	}
 	return placements;
 }
 
 /*
- * Runs one command per placement on its node (Citus's master_run_on_worker:
- * new connections, each command committed on its own); returns each
- * command's single result.  A node that fails the command fails the stage.
+ * Runs one command per node (Citus's master_run_on_worker: new connections,
+ * each command committed on its own); returns each command's single
+ * result.  A node that fails the command fails the stage.
  */
-std::vector<std::string> RunOnPlacements(const std::vector<Placement> &placements,
-                                         const std::vector<std::string> &commands, const char *what)
+std::vector<std::string> RunOnNodes(const std::vector<Placement> &placements,
+                                    const std::vector<std::string> &commands, const char *what)
 {
 	std::vector<SqlValue> nodes, ports, texts;
 	for (size_t i = 0; i < placements.size(); i++) {
@@ -108,26 +113,23 @@ std::vector<std::string> RunOnPlacements(const std::vector<Placement> &placement
 	return results;
 }
 
-/* The entries of `column` queued on every placement of the table. */
+/* The entries of `column` queued on every node for the table's shards. */
 std::vector<QueuedEntry> ReadQueues(const std::vector<Placement> &placements,
                                     const std::string &column, size_t key_columns)
 {
 	std::vector<std::string> commands;
 	for (const Placement &p : placements)
-		commands.push_back(
-		    "SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_array("
-		    "l.ctid::text, l.xmin::text, l.row_key, l.value_digest))::text, '[]') FROM "
-		    "retention.late_row l JOIN pg_catalog.pg_attribute a ON a.attrelid = l.relid AND "
-		    "a.attnum = l.attnum WHERE l.relid = " +
-		    QuoteLiteral(p.shard) +
-		    "::pg_catalog.regclass AND a.attname = " + QuoteLiteral(column));
-	std::vector<std::string> results =
-	    RunOnPlacements(placements, commands, "read the late-row queue");
+		commands.push_back("SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_array("
+		                   "l.ctid::text, l.xmin::text, l.row_key, l.value_digest))::text, '[]') "
+		                   "FROM retention.late_row l JOIN pg_catalog.pg_attribute a ON "
+		                   "a.attrelid = l.relid AND a.attnum = l.attnum WHERE l.relid = ANY (" +
+		                   p.shards + ") AND a.attname = " + QuoteLiteral(column));
+	std::vector<std::string> results = RunOnNodes(placements, commands, "read the late-row queue");
 	std::vector<QueuedEntry> entries;
 	for (size_t i = 0; i < results.size(); i++) {
 		std::string elements = "e->>0, e->>1, e->>3";
 		for (size_t k = 0; k < key_columns; k++)
-			elements += ", e->2->>" + Str(k);
+			elements += ", e->2->>" + Str(static_cast<int64_t>(k));
 		SqlResult r = Sql("SELECT " + elements + " FROM pg_catalog.json_array_elements($1::json) e",
 		                  {results[i]});
 		for (const SqlRow &row : r.rows)
@@ -141,7 +143,7 @@ std::vector<QueuedEntry> ReadQueues(const std::vector<Placement> &placements,
 void DeleteEntries(const std::vector<Placement> &placements,
                    const std::vector<QueuedEntry> &entries)
 {
-	std::map<size_t, std::string> values; /* placement -> VALUES list */
+	std::map<size_t, std::string> values; /* node -> VALUES list */
 	for (const QueuedEntry &e : entries)
 		values[e.placement] += (values[e.placement].empty() ? "(" : ", (") + QuoteLiteral(e.ctid) +
 		                       ", " + QuoteLiteral(e.xmin) + ")";
@@ -149,13 +151,12 @@ void DeleteEntries(const std::vector<Placement> &placements,
 	std::vector<std::string> commands;
 	for (const auto &[placement, list] : values) {
 		where.push_back(placements[placement]);
-		commands.push_back("DELETE FROM retention.late_row WHERE relid = " +
-		                   QuoteLiteral(placements[placement].shard) +
-		                   "::pg_catalog.regclass AND (ctid::text, xmin::text) IN (VALUES " + list +
-		                   ")");
+		commands.push_back("DELETE FROM retention.late_row WHERE relid = ANY (" +
+		                   placements[placement].shards +
+		                   ") AND (ctid::text, xmin::text) IN (VALUES " + list + ")");
 	}
 	if (!commands.empty())
-		(void)RunOnPlacements(where, commands, "delete entries of the late-row queue");
+		(void)RunOnNodes(where, commands, "delete entries of the late-row queue");
 }
 
 } // namespace

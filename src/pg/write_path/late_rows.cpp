@@ -256,18 +256,26 @@ Datum KeyArray(TriggerData *trigger, HeapTuple written, const LatePlan &plan)
  * for every queued row cost more than the row's own UPDATE.  A kept SPI
  * plan is a cached plan, replanned when retention.late_row changes.
  */
-SPIPlanPtr EnqueuePlan()
+SPIPlanPtr EnqueuePlan(bool with_digest)
 {
-	static SPIPlanPtr plan = nullptr;
+	static SPIPlanPtr plans[2] = {nullptr, nullptr};
+	SPIPlanPtr &plan = plans[with_digest ? 1 : 0];
 	if (plan == nullptr) {
-		/* a later write of a queued row brings its own digest (NULL off Citus) */
+		/*
+		 * A Citus shard's entry: a later write of the row brings its own
+		 * digest.  Without a digest, the statement of a 0.1.0 schema too
+		 * (0.1.0's trigger queues until ALTER EXTENSION UPDATE).
+		 */
 		Oid types[4] = {OIDOID, INT2OID, TEXTARRAYOID, TEXTOID};
-		SPIPlanPtr fresh = SPI_prepare(
-		    "INSERT INTO retention.late_row (relid, attnum, row_key, value_digest) "
-		    "VALUES ($1, $2, $3, $4) ON CONFLICT (relid, attnum, row_key) DO UPDATE SET "
-		    "value_digest = EXCLUDED.value_digest WHERE late_row.value_digest IS DISTINCT FROM "
-		    "EXCLUDED.value_digest",
-		    4, types);
+		SPIPlanPtr fresh =
+		    with_digest
+		        ? SPI_prepare("INSERT INTO retention.late_row (relid, attnum, row_key, "
+		                      "value_digest) VALUES ($1, $2, $3, $4) ON CONFLICT (relid, attnum, "
+		                      "row_key) DO UPDATE SET value_digest = EXCLUDED.value_digest",
+		                      4, types)
+		        : SPI_prepare("INSERT INTO retention.late_row (relid, attnum, row_key) "
+		                      "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+		                      3, types);
 		if (fresh == nullptr)
 			elog(ERROR, "pg_retention: could not prepare the late-row queue's insert: %s",
 			     SPI_result_code_string(SPI_result));
@@ -292,9 +300,9 @@ void Enqueue(Oid relid, List *columns, Datum key,
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ListCell *lc;
-	SPIPlanPtr plan = EnqueuePlan();
 	foreach (lc, columns) {
 		const std::optional<std::string> &digest = digests[foreach_current_index(lc)];
+		SPIPlanPtr plan = EnqueuePlan(digest.has_value());
 		Datum values[4] = {ObjectIdGetDatum(relid), Int16GetDatum((int16)lfirst_int(lc)), key,
 		                   digest ? CStringGetTextDatum(digest->c_str()) : (Datum)0};
 		char nulls[4] = {' ', ' ', ' ', digest ? ' ' : 'n'};
