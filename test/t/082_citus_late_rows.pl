@@ -168,7 +168,7 @@ my $held = 0;
 for (1 .. 1800)
 {
 	$held += $cluster->sql($_, q{SELECT count(*) FROM pg_stat_activity
-	  WHERE query LIKE 'DELETE FROM retention.late_row%' AND wait_event = 'PgSleep'})
+	  WHERE query LIKE '%DELETE FROM retention.late_row%' AND wait_event = 'PgSleep'})
 	  for $cluster->nodes;
 	last if $held;
 	usleep(100_000);
@@ -185,10 +185,10 @@ for my $node ($cluster->nodes)
 {
 	$cluster->sql($node, q{
 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-WHERE query LIKE 'DELETE FROM retention.late_row%' AND pid <> pg_backend_pid();
+WHERE query LIKE '%DELETE FROM retention.late_row%' AND pid <> pg_backend_pid();
 });
 	$node->poll_query_until('postgres', q{SELECT count(*) = 0 FROM pg_stat_activity
-		WHERE query LIKE 'DELETE FROM retention.late_row%' AND pid <> pg_backend_pid()});
+		WHERE query LIKE '%DELETE FROM retention.late_row%' AND pid <> pg_backend_pid()});
 	$cluster->sql($node, 'SET citus.enable_ddl_propagation = off; '
 		  . 'DROP TRIGGER hold ON retention.late_row; DROP FUNCTION public.hold_delete()');
 }

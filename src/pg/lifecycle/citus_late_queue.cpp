@@ -42,6 +42,7 @@
 #include "write_path/late_rows.hpp"
 #include "boundary/guard.hpp"
 #include "boundary/owner_sql.hpp"
+#include "guc.hpp"
 
 namespace pg_retention::pg::lifecycle
 {
@@ -151,9 +152,15 @@ void DeleteEntries(const std::vector<Placement> &placements,
 	std::vector<std::string> commands;
 	for (const auto &[placement, list] : values) {
 		where.push_back(placements[placement]);
-		commands.push_back("DELETE FROM retention.late_row WHERE relid = ANY (" +
-		                   placements[placement].shards +
-		                   ") AND (ctid::text, xmin::text) IN (VALUES " + list + ")");
+		std::string del = "DELETE FROM retention.late_row WHERE relid = ANY (" +
+		                  placements[placement].shards +
+		                  ") AND (ctid::text, xmin::text) IN (VALUES " + list + ")";
+		/* an entry an application's write holds: wait retention.lock_timeout at most */
+		const std::string tag = "$pgr_late$";
+		if (del.find(tag) == std::string::npos)
+			del = "DO " + tag + " BEGIN PERFORM pg_catalog.set_config('lock_timeout', '" +
+			      Str(LockTimeoutMs()) + "ms', true); " + del + "; END " + tag;
+		commands.push_back(del);
 	}
 	if (!commands.empty())
 		(void)RunOnNodes(where, commands, "delete entries of the late-row queue");
@@ -197,8 +204,15 @@ int64_t Engine::ProcessCitusLateRows(const Target &t, const ColumnInfo &column, 
 		Batch([&] {
 			changed = UpdateQueuedRows(t, column, action, expression, cutoff, mark, keys, digests);
 		});
-	if (!options_.dry_run)
+	if (options_.dry_run)
+		return changed;
+	try {
 		DeleteEntries(placements, entries);
+	} catch (const BatchFailed &f) {
+		/* harmless: their rows no longer hold their digests, the next run drops them */
+		Notice("WARNING", t.leaf.qualified + ": entries of the late-row queue stay for the next " +
+		                      "run: " + f.message);
+	}
 	return changed;
 }
 
