@@ -38,6 +38,11 @@ LANGUAGE C STABLE AS 'MODULE_PATHNAME', 'retention_late_rows_queued';
 COMMENT ON FUNCTION retention._late_rows_queued() IS
 'false while the lifecycle engine writes: the WHEN of retention_late_rows';
 
+CREATE FUNCTION retention._engine_write(anyelement) RETURNS boolean
+LANGUAGE C IMMUTABLE AS 'MODULE_PATHNAME', 'retention_engine_write';
+COMMENT ON FUNCTION retention._engine_write(anyelement) IS
+'true; marks the rest of the transaction as the lifecycle engine''s on a Citus shard''s node (its writes are not late rows): called in the WHERE of the run''s UPDATEs of Citus tables';
+
 -- 30_lifecycle.sql: run history, archive, paused tables ------------------
 -- The archive keeps only the indexes its own queries need: no index on relid
 -- (archived_rows(table) and restore-all read the archive whole); the
@@ -48,6 +53,8 @@ CREATE INDEX archived_row_purge_after_idx ON retention_archive.archived_row (pur
     WHERE purge_after IS NOT NULL;
 -- how each purge and archive found its rows (index or heap order)
 ALTER TABLE retention.run_detail ADD COLUMN access_path text;
+-- a Citus shard's queue entry carries the digest of the value as written
+ALTER TABLE retention.late_row ADD COLUMN value_digest text;
 
 -- 40_worker.sql: worker state --------------------------------------------
 
@@ -80,6 +87,8 @@ BEGIN
             OR p.proname = 'write_trigger'
             -- the WHEN of the late-row trigger, evaluated as the writing role
             OR p.proname = '_late_rows_queued'
+            -- in the WHERE of the run's UPDATEs of Citus tables, run as the table's owner
+            OR p.proname = '_engine_write'
             -- called by restriction policies as the querying role; answers only
             -- for tables that role may read
             OR p.proname = '_visible'
