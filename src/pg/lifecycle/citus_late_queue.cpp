@@ -54,7 +54,9 @@ namespace
 struct Placement {
 	std::string node;
 	std::string port;
-	std::string shards; /* "ARRAY['s.t_102008'::regclass::oid, ...]", each name quoted */
+	/* "ARRAY['s.t_102008'::regclass::oid, ...]": each name schema-qualified (also in public:
+	 * the node's connection has its own search_path) and quoted */
+	std::string shards;
 };
 
 /* One entry of a node's queue. */
@@ -70,7 +72,8 @@ std::vector<Placement> PlacementsOf(Oid relid)
 {
 	SqlResult r =
 	    Sql("SELECT p.nodename, p.nodeport::text, pg_catalog.array_agg(pg_catalog.shard_name("
-	        "s.logicalrelid, s.shardid) ORDER BY s.shardid)::text FROM pg_catalog.pg_dist_shard s "
+	        "s.logicalrelid, s.shardid, false) ORDER BY s.shardid)::text FROM "
+	        "pg_catalog.pg_dist_shard s "
 	        "JOIN pg_catalog.pg_dist_shard_placement p USING (shardid) WHERE s.logicalrelid = "
 	        "$1::oid AND p.shardstate = 1 GROUP BY p.nodename, p.nodeport ORDER BY 1, 2",
 	        {Str(relid)});
