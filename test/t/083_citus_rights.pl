@@ -114,14 +114,6 @@ is_deeply(
 	{ map { $_->name => 'customer,partner' } $cluster->nodes },
 	'every node lists the restricted subjects');
 
-diag($sql->($w1, q{SET citus.override_table_visibility TO off;
-SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, pg_get_userbyid(c.relowner), p.polname, pg_get_expr(p.polqual, p.polrelid)
-FROM pg_class c LEFT JOIN pg_policy p ON p.polrelid = c.oid WHERE c.relname LIKE 'customer%' OR c.relname LIKE 'partner%'}));
-diag($sql->($w1, q{SET citus.override_table_visibility TO off; SET ROLE app; SELECT relname FROM pg_class WHERE relname LIKE 'customer\_%' LIMIT 1}));
-my $shard = $sql->($w1, q{SET citus.override_table_visibility TO off; SELECT relname FROM pg_class WHERE relname LIKE 'customer\_%' LIMIT 1});
-diag($sql->($w1, "SET citus.override_table_visibility TO off; SET ROLE app; SELECT count(*), string_agg(id::text, ',') FROM $shard"));
-diag($sql->($w1, "SET ROLE app; SELECT retention._visible('customer', 'customer', '7'), current_user"));
-diag($sql->($coord, "SET ROLE app; EXPLAIN (VERBOSE) SELECT count(*) FROM customer"));
 my $as_app = sub { $sql->($coord, "SET ROLE app; $_[0]") };
 is($as_app->(q{SELECT count(*) FROM customer WHERE id = 7}), '0', 'app: router query hides the subject');
 is($as_app->(q{SELECT count(*) FROM customer}), '19', 'app: multi-shard query hides the subject');
@@ -132,7 +124,7 @@ is($as_app->(q{SELECT count(*) FROM partner WHERE id = 3}), '0', 'app: reference
 is($as_app->(q{UPDATE customer SET email = 'x' WHERE id = 7}), '', 'app: update finds nothing to change');
 ($rc, $out, $err) =
   $cluster->psql($coord, q{SET ROLE app; INSERT INTO ticket VALUES (7, 100, 'new', now())});
-like($err, qr/row-level security policy "retention_restriction"/, 'app: cannot add a row for the subject');
+like($err, qr/new row violates row-level security policy/, 'app: cannot add a row for the subject');
 is($sql->($coord, q{SET ROLE dpo; SELECT count(*) FROM customer}), '20', 'retention_dpo sees every row');
 is($sql->($coord, q{SET ROLE owner1; SELECT count(*) FROM ticket}), '40', "the table's owner sees every row");
 is($sql->($coord, q{SELECT email FROM customer WHERE id = 7}), 'c7@example.com', 'nothing was changed');
@@ -223,11 +215,11 @@ SELECT (SELECT count(*) FROM member WHERE id <> 4) || '/' ||
         WHERE a.member_id <> 4)});
 ($rc, $out, $err) = $cluster->psql($coord, q{
 SET ROLE dpo;
-SELECT (r->'tables'->'public.entry'->>'deleted') || '/' || (r->'tables'->'public.account'->>'deleted')
-       || '/' || (r->'tables'->'public.member'->>'deleted')
-FROM retention.forget_subject('member', '4', 'case 5') r});
+SELECT string_agg(key || '=' || (value->>'deleted'), ',' ORDER BY key)
+FROM retention.forget_subject('member', '4', 'case 5') r, jsonb_each(r->'tables')});
 is($rc, 0, 'forget_subject on a table distributed on another column with child tables') or diag($err);
-is($out, '12/4/1', 'the receipt counts the children, the accounts and the subject');
+like($out, qr/^(public\.)?account=4,(public\.)?entry=12,(public\.)?member=1$/,
+	'the receipt counts the children, the accounts and the subject');
 is( $sql->($coord, q{
 SELECT (SELECT count(*) FROM member WHERE id = 4) + (SELECT count(*) FROM account WHERE member_id = 4)
      + (SELECT count(*) FROM entry WHERE (branch, account_id) IN

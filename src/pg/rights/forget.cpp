@@ -274,9 +274,13 @@ public:
 		erasure_id_ =
 		    Sql("SELECT nextval('retention.erasure_log_erasure_id_seq')::text").Scalar().value();
 		if (!id_.key.empty()) {
+			SqlValue mode = SequentialOnCitus();
 			LockReferencedRows();
 			for (const SubjectMember &m : scope_.members())
 				ForgetRows(m);
+			if (mode)
+				Sql("SELECT pg_catalog.set_config('citus.multi_shard_modify_mode', $1, true)",
+				    {mode});
 		}
 		return ForgetArchiveAndRecord(reason, request_id);
 	}
@@ -354,6 +358,30 @@ private:
 		for (Oid leaf : LeafPartitions(relid))
 			list += "," + Str(leaf);
 		return list + "}";
+	}
+
+	/*
+	 * Citus refuses to modify a reference table after a multi-shard
+	 * statement modified a distributed table in parallel in the same
+	 * transaction (the children go first, a reference subject table last):
+	 * where the subject has both, its statements run one shard after the
+	 * other, for this forget only.  Returns the mode to restore, if set.
+	 */
+	SqlValue SequentialOnCitus() const
+	{
+		bool reference = false;
+		bool distributed = false;
+		for (const SubjectMember &m : scope_.members()) {
+			CitusKind kind = CitusRelationOf(m.table->info.relid).kind;
+			reference = reference || kind == CitusKind::Reference;
+			distributed = distributed || kind == CitusKind::Distributed;
+		}
+		if (!reference || !distributed)
+			return std::nullopt;
+		return Sql("SELECT pg_catalog.current_setting('citus.multi_shard_modify_mode'), "
+		           "pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true)")
+		    .rows.at(0)
+		    .at(0);
 	}
 
 	/*

@@ -162,7 +162,7 @@ int64_t TriggerLocalShards(Oid logical_relid)
 	return created;
 }
 
-/* Which relations of the partition tree of relid (relid itself when not partitioned). */
+/* The relations of the partition tree of relid (relid itself when not partitioned). */
 std::vector<Oid> PartitionTree(Oid relid)
 {
 	std::vector<Oid> tree;
@@ -172,6 +172,9 @@ std::vector<Oid> PartitionTree(Oid relid)
 	         {std::to_string(relid)})
 	         .rows)
 		tree.push_back(static_cast<Oid>(std::stoul(*row[0])));
+	/* pg_partition_tree lists nothing for a table that is neither partitioned nor a partition */
+	if (tree.empty())
+		tree.push_back(relid);
 	return tree;
 }
 
