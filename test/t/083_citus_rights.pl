@@ -27,6 +27,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes;
 use lib 'test/perl';
 use CitusCluster;
 
@@ -138,6 +139,16 @@ is_deeply(
 	{ map { $_->name => 'partner' } $cluster->nodes },
 	'every node lifted the restriction');
 is($as_app->(q{SELECT count(*) FROM customer}), '20', 'app sees the subject again');
+
+# what a restriction costs on 2 workers (reported, not asserted)
+{
+	my $t0 = [ Time::HiRes::gettimeofday() ];
+	$sql->($coord, q{SET ROLE dpo;
+SELECT retention.restrict_subject('customer', i::text) FROM generate_series(101, 120) i;
+SELECT retention.unrestrict_subject('customer', i::text) FROM generate_series(101, 120) i;});
+	diag(sprintf('restrict_subject + unrestrict_subject: %.1f ms a pair (20 pairs, one psql call)',
+		1000 * Time::HiRes::tv_interval($t0) / 20));
+}
 
 # a worker down: restrict fails and leaves nothing visible that it reported restricted
 $w2->stop;
