@@ -166,3 +166,11 @@ CREATE FUNCTION retention.minimize_existing(relation regclass) RETURNS bigint
 LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'retention_minimize_existing';
 COMMENT ON FUNCTION retention.minimize_existing(regclass) IS
 'minimizes the rows written before their "minimize to" rules; returns how many rows changed';
+
+CREATE FUNCTION retention.repair_triggers() RETURNS bigint
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'retention_repair_triggers';
+COMMENT ON FUNCTION retention.repair_triggers() IS
+'creates the write triggers declared tables (on Citus: their shards, on every node) lack, e.g. after pg_upgrade, which does not restore internal triggers; returns how many it created';
+REVOKE ALL ON FUNCTION retention.repair_triggers() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retention.repair_triggers() TO retention_admin;
