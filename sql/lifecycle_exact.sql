@@ -95,7 +95,8 @@ WHERE table_name = 'exact.touched'::regclass;
 CALL retention.run();
 SELECT status, tables_failed FROM retention.run_history ORDER BY run_id DESC LIMIT 1;
 SELECT action, status, error FROM retention.run_detail
-WHERE run_id = (SELECT max(run_id) FROM retention.run_history) AND table_text = 'exact.touched';
+WHERE run_id = (SELECT max(run_id) FROM retention.run_history) AND table_text = 'exact.touched'
+ORDER BY action;
 SELECT count(*) FILTER (WHERE seen = current_date - 800 AND email LIKE 't%') AS untouched
 FROM exact.touched;
 DROP TABLE exact.touched;
