@@ -21,7 +21,9 @@
  *		src/pg/lifecycle/key_rows.cpp
  *-------------------------------------------------------------------------
  */
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -129,13 +131,20 @@ SqlResult Engine::UpdateBatchByKey(const Target &t, const ColumnInfo &column,
 	std::string still_in_batch = "r." + t.age_sql + " < $1::" + t.age_type + " AND " +
 	                             KeysetColumns(t, "r") + " <= " + KeysetParams(t, last_first);
 	returning += "(" + still_in_batch + ") IS NOT TRUE AS pgr_moved";
-	SqlResult result =
-	    t.values_here ? UpdateBatchHere(t, column, expression, batch_rows, params, types, returning)
-	                  : OwnerTypedSql(t.leaf.relid,
-	                                  "UPDATE " + t.leaf.qualified + " AS r SET " +
-	                                      QuoteIdent(column.facts.name) + " = " + expression +
-	                                      " WHERE " + batch_rows + " RETURNING " + returning,
-	                                  params, types);
+	/*
+	 * The batch's last age as a bound of its own: each shard's planner then
+	 * sees a batch-sized range of its age index, not everything up to the
+	 * cutoff (a sequential scan of the shard per batch).
+	 */
+	std::string rows =
+	    batch_rows + " AND r." + t.age_sql + " <= $" + Str(last_first) + "::" + t.age_type;
+	SqlResult result = t.values_here
+	                       ? UpdateBatchHere(t, column, expression, rows, params, types, returning)
+	                       : OwnerTypedSql(t.leaf.relid,
+	                                       "UPDATE " + t.leaf.qualified + " AS r SET " +
+	                                           QuoteIdent(column.facts.name) + " = " + expression +
+	                                           " WHERE " + rows + " RETURNING " + returning,
+	                                       params, types);
 	if (result.rows.empty())
 		result.rows.push_back(SqlRow(t.key.size() + 1));
 	for (SqlRow &row : result.rows)
@@ -207,10 +216,101 @@ SqlResult Engine::UpdateBatchHere(const Target &t, const ColumnInfo &column,
 	                     p, p_types);
 }
 
+namespace
+{
+
 /*
- * Purges or archives the due rows by key, oldest first, `size` rows a
- * batch.  Each batch selects again from the rows still there, so a row
- * goes once: it is deleted.
+ * The age windows of a purge or archive by key: [lo, hi) ranges of the
+ * age column, oldest first, each one batch.  A window names its rows
+ * with conditions on the row alone (`age >= lo AND age < hi`), so Citus
+ * sends the batch's DELETE to every shard at once and each shard finds its
+ * rows through its own age index: no key list gathered on the coordinator
+ * and sent back.  The bounds are whole age values: a batch takes every due
+ * row of its window, a row is in exactly one window.  The width starts
+ * from the due rows' span and count and follows the previous window's
+ * yield (rows per second of age), aiming at the batch size the batch
+ * target asks.  The last window has no lower bound: it also takes a row
+ * written during the stage with an age behind the windows already done.
+ */
+class AgeWindows
+{
+public:
+	AgeWindows(const Target &t, const std::string &cutoff, const SqlValue &oldest, int64_t due,
+	           int64_t rows)
+	    : t_(t), cutoff_(cutoff), lo_(oldest)
+	{
+		double span = std::stod(Sql("SELECT (EXTRACT(epoch FROM $1::" + t.age_type +
+		                                ") - EXTRACT(epoch FROM $2::" + t.age_type + "))::text",
+		                            {cutoff, oldest})
+		                            .Scalar()
+		                            .value());
+		width_ = span * static_cast<double>(rows) / static_cast<double>(std::max<int64_t>(due, 1));
+		Place();
+	}
+
+	/* The window's condition on the row `r`; its bounds are $lo and $hi. */
+	std::string Condition(int lo, int hi) const
+	{
+		std::string age = "r." + t_.age_sql;
+		if (last())
+			return "";
+		return " AND " + age + " >= $" + Str(lo) + "::" + t_.age_type + " AND " + age + " < $" +
+		       Str(hi) + "::" + t_.age_type;
+	}
+	const SqlValue &lo() const { return lo_; }
+	const SqlValue &hi() const { return hi_; }
+	/* The window reaches the cutoff: the stage's last batch. */
+	bool last() const { return !hi_; }
+
+	/*
+	 * The next window, after this one moved `rows` in `elapsed_ms`: as wide
+	 * as the yield says the next batch's size (Batcher::NextSize) needs (at most 4 times wider, at
+	 * least a tenth; 4 times wider after an empty window).
+	 */
+	void Next(int64_t rows, double elapsed_ms)
+	{
+		double factor = 4.0;
+		if (rows > 0) {
+			double wanted = static_cast<double>(Batcher::NextSize(rows, elapsed_ms));
+			factor = std::clamp(wanted / static_cast<double>(rows), 0.1, 4.0);
+		}
+		width_ *= factor;
+		lo_ = hi_;
+		Place();
+	}
+
+private:
+	const Target &t_;
+	SqlValue cutoff_;
+	SqlValue lo_;
+	SqlValue hi_;
+	double width_ = 0; /* seconds */
+
+	/* hi = lo + width, whole days for a date; NULL when it reaches the cutoff */
+	void Place()
+	{
+		bool date = t_.age_type == "date";
+		/* at least a day for a date, a millisecond for a timestamp: a window moves */
+		width_ = std::max(width_, date ? 86400.0 : 0.001);
+		std::string step = date ? "$2::int" : "pg_catalog.make_interval(secs => $2::float8)";
+		std::string width =
+		    date ? Str(static_cast<int64_t>(std::ceil(width_ / 86400.0))) : std::to_string(width_);
+		hi_ = Sql("SELECT CASE WHEN h < $3::" + t_.age_type +
+		              " THEN h::text END FROM (SELECT ($1::" + t_.age_type + " + " + step +
+		              ")::" + t_.age_type + " AS h) s",
+		          {lo_, width, cutoff_})
+		          .Scalar();
+	}
+};
+
+} // namespace
+
+/*
+ * Purges or archives the due rows by key, oldest first, one age window a
+ * batch (AgeWindows).  A row goes once: it is deleted.  A table with
+ * foreign keys that keep referenced rows selects the window's keys first
+ * (`(k) IN (SELECT k ... WHERE <due> AND <window>)`), which Citus runs
+ * whatever the child table's distribution.
  */
 void Engine::MoveRowsByKey(const Target &t, const char *action, const Delay &delay)
 {
@@ -226,7 +326,11 @@ void Engine::MoveRowsByKey(const Target &t, const char *action, const Delay &del
 		due += SkipForgottenRows(t.declared->info.relid, t.key, "r");
 	StageOutcome o;
 	std::string horizon = StageHorizon();
-	o.due = Count(t, "SELECT count(*) FROM " + t.leaf.qualified + " r WHERE " + due, {cutoff});
+	SqlResult counted = OwnerSql(t.leaf.relid,
+	                             "SELECT count(*), min(r." + t.age_sql + ")::text FROM " +
+	                                 t.leaf.qualified + " r WHERE " + due,
+	                             {cutoff});
+	o.due = counted.ScalarInt();
 	o.blocked = CountBlocked(t, cutoff, o.blocked_by);
 	summary_.rows_blocked += o.blocked;
 	Detail(t, "", action).access_path = "key";
@@ -235,30 +339,35 @@ void Engine::MoveRowsByKey(const Target &t, const char *action, const Delay &del
 	std::string purge_delay;
 	if (archive && t.declared->policy->purge_after)
 		purge_delay = t.declared->policy->purge_after->ToPgInterval();
-	std::string rows = "SELECT " + KeyList(t, "r") + " FROM " + t.leaf.qualified + " r WHERE " +
-	                   due + " ORDER BY r." + t.age_sql + " LIMIT $2::bigint";
-	int64_t size = Batcher::FirstSize();
-	while (o.due > 0 && !StopRequested()) {
-		int64_t moved = 0;
-		auto batch_start = std::chrono::steady_clock::now();
-		Batch([&] {
-			/* $3 and $4 serve the archive's INSERT (ArchiveRows) */
-			std::vector<SqlValue> p{cutoff, Str(size), Str(summary_.run_id),
-			                        purge_delay.empty() ? SqlValue() : SqlValue(purge_delay)};
-			moved = archive
-			            ? ArchiveRows(t, RowsIn(t, rows), p).ScalarInt()
-			            : OwnerSql(t.leaf.relid,
-			                       "DELETE FROM " + t.leaf.qualified + " WHERE " + RowsIn(t, rows),
-			                       {cutoff, Str(size)})
-			                  .processed;
-			o.done += moved;
-			o.batches++;
-			(archive ? summary_.rows_archived : summary_.rows_purged) += moved;
-			UpdateDetail(t, "", action, o, "running");
-		});
-		if (moved < size)
-			break;
-		size = Batcher::NextSize(size, Elapsed(batch_start));
+	if (o.due > 0) {
+		AgeWindows window(t, cutoff, counted.rows[0][1], o.due, Batcher::FirstSize());
+		while (!StopRequested()) {
+			int64_t moved = 0;
+			auto batch_start = std::chrono::steady_clock::now();
+			Batch([&] {
+				/* $3 and $4 serve the archive's INSERT (ArchiveRows); $2 and $5 bound the window */
+				std::vector<SqlValue> p{cutoff, window.hi(), Str(summary_.run_id),
+				                        purge_delay.empty() ? SqlValue() : SqlValue(purge_delay),
+				                        window.lo()};
+				std::string which = due + window.Condition(5, 2);
+				if (!t.blockers.empty())
+					which = RowsIn(t, "SELECT " + KeyList(t, "r") + " FROM " + t.leaf.qualified +
+					                      " r WHERE " + which);
+				moved =
+				    archive
+				        ? ArchiveRows(t, which, p).ScalarInt()
+				        : OwnerSql(t.leaf.relid,
+				                   "DELETE FROM " + t.leaf.qualified + " AS r WHERE " + which, p)
+				              .processed;
+				o.done += moved;
+				o.batches++;
+				(archive ? summary_.rows_archived : summary_.rows_purged) += moved;
+				UpdateDetail(t, "", action, o, "running");
+			});
+			if (window.last())
+				break;
+			window.Next(moved, Elapsed(batch_start));
+		}
 	}
 	std::string left =
 	    AccountLeftover(t, o, "SELECT 1 FROM " + t.leaf.qualified + " r WHERE " + due, {cutoff},
