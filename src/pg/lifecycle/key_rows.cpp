@@ -24,12 +24,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "catalog/citus_checks.hpp"
+#include "lifecycle/age_windows.hpp"
 #include "rights/forget.hpp"
 #include "lifecycle/engine.hpp"
+#include "lifecycle/keyset.hpp"
 #include "methods/method_sql.hpp"
 #include "boundary/owner_sql.hpp"
 
@@ -62,6 +65,23 @@ void RequireKey(const Target &t, const char *action)
 }
 
 } // namespace
+
+/*
+ * The size of a key-path batch after one of `rows` that took `elapsed_ms`
+ * (0 rows: the first batch).  On a Citus table at least
+ * kCitusLeastBatchRows (within retention.batch_max_rows): each batch pays
+ * a fixed cost before any row (its multi-shard statements and the
+ * two-phase commit, 60-110 ms on the benchmark's cluster), and sizing by
+ * time alone would shrink the batches until that cost is all they do.
+ */
+int64_t KeyBatchSize(const Target &t, int64_t rows, double elapsed_ms)
+{
+	int64_t least =
+	    t.citus == CitusKind::None ? 10 : std::min<int64_t>(kCitusLeastBatchRows, batch_max_rows);
+	if (rows == 0)
+		return std::max(Batcher::FirstSize(), least);
+	return Batcher::NextSize(rows, elapsed_ms, least, batch_max_rows);
+}
 
 /* Citus tables always; plain tables when retention.access_path = 'key' and they have a key. */
 bool ByKey(const Target &t)
@@ -216,94 +236,122 @@ SqlResult Engine::UpdateBatchHere(const Target &t, const ColumnInfo &column,
 	                     p, p_types);
 }
 
-namespace
+AgeWindows::AgeWindows(const Target &t, const SqlValue &cutoff, const SqlValue &oldest, int64_t due,
+                       int64_t rows)
+    : t_(t), cutoff_(cutoff), lo_(oldest)
 {
+	double span = std::stod(Sql("SELECT (EXTRACT(epoch FROM $1::" + t.age_type +
+	                                ") - EXTRACT(epoch FROM $2::" + t.age_type + "))::text",
+	                            {cutoff, oldest})
+	                            .Scalar()
+	                            .value());
+	width_ = span * static_cast<double>(rows) / static_cast<double>(std::max<int64_t>(due, 1));
+	Place();
+}
+
+std::string AgeWindows::Condition(int lo, int hi) const
+{
+	if (last())
+		return "";
+	std::string age = "r." + t_.age_sql;
+	return " AND " + age + " >= $" + Str(lo) + "::" + t_.age_type + " AND " + age + " < $" +
+	       Str(hi) + "::" + t_.age_type;
+}
+
+void AgeWindows::Next(const SqlValue &lo, int64_t rows, int64_t wanted)
+{
+	double factor = 4.0;
+	if (rows > 0)
+		factor = std::clamp(static_cast<double>(wanted) / static_cast<double>(rows), 0.1, 4.0);
+	width_ *= factor;
+	lo_ = lo;
+	Place();
+}
+
+/* hi = lo + width, whole days for a date; NULL when it reaches the cutoff */
+void AgeWindows::Place()
+{
+	bool date = t_.age_type == "date";
+	/* at least a day for a date, a millisecond for a timestamp: a window moves */
+	width_ = std::max(width_, date ? 86400.0 : 0.001);
+	std::string step = date ? "$2::int" : "pg_catalog.make_interval(secs => $2::float8)";
+	std::string width =
+	    date ? Str(static_cast<int64_t>(std::ceil(width_ / 86400.0))) : std::to_string(width_);
+	hi_ = Sql("SELECT CASE WHEN h < $3::" + t_.age_type + " THEN h::text END FROM (SELECT ($1::" +
+	              t_.age_type + " + " + step + ")::" + t_.age_type + " AS h) s",
+	          {lo_, width, cutoff_})
+	          .Scalar();
+}
 
 /*
- * The age windows of a purge or archive by key: [lo, hi) ranges of the
- * age column, oldest first, each one batch.  A window names its rows
- * with conditions on the row alone (`age >= lo AND age < hi`), so Citus
- * sends the batch's DELETE to every shard at once and each shard finds its
- * rows through its own age index: no key list gathered on the coordinator
- * and sent back.  The bounds are whole age values: a batch takes every due
- * row of its window, a row is in exactly one window.  The width starts
- * from the due rows' span and count and follows the previous window's
- * yield (rows per second of age), aiming at the batch size the batch
- * target asks.  The last window has no lower bound: it also takes a row
- * written during the stage with an age behind the windows already done.
+ * The next value batch by key, in the shape of UpdateValues' candidate
+ * query: one row of texts [rows found, the last row's age, its key values].
+ * The batch is the keyset's rows in the next age window (AgeWindows): a
+ * count and the newest age there (an aggregate each shard answers from its
+ * age index), then the newest row up to that age.  No batch's keys travel
+ * through the coordinator, and the watermark stays the batch's last row.
+ * An empty window widens until one has rows or reaches the cutoff (0 rows:
+ * the stage is done).  `windows` is made at the first batch; `previous` is
+ * the rows the previous batch found, `size` what the next should find.
  */
-class AgeWindows
+SqlResult Engine::NextValueBatchByKey(const Target &t, const Keyset &keyset,
+                                      std::optional<AgeWindows> &windows, int64_t size,
+                                      int64_t previous)
 {
-public:
-	AgeWindows(const Target &t, const std::string &cutoff, const SqlValue &oldest, int64_t due,
-	           int64_t rows)
-	    : t_(t), cutoff_(cutoff), lo_(oldest)
-	{
-		double span = std::stod(Sql("SELECT (EXTRACT(epoch FROM $1::" + t.age_type +
-		                                ") - EXTRACT(epoch FROM $2::" + t.age_type + "))::text",
-		                            {cutoff, oldest})
-		                            .Scalar()
-		                            .value());
-		width_ = span * static_cast<double>(rows) / static_cast<double>(std::max<int64_t>(due, 1));
-		Place();
+	std::vector<SqlValue> p = keyset.params();
+	std::vector<Oid> types = keyset.types();
+	int n = static_cast<int>(p.size());
+	std::string from = " FROM " + t.leaf.qualified + " r WHERE " + keyset.window();
+	std::string age = "r." + t.age_sql;
+	if (!windows) {
+		SqlResult first = OwnerTypedSql(
+		    t.leaf.relid, "SELECT count(*)::text, min(" + age + ")::text" + from, p, types);
+		int64_t due = first.ScalarInt();
+		if (due == 0)
+			return SqlResult{0, {{SqlValue("0")}}};
+		windows.emplace(t, p[0], first.rows[0][1], due, size);
+	} else if (p.size() > 1 && p[1] != windows->lo()) {
+		/* the keyset moved (its $2 is its position's age): the next window starts there */
+		windows->Next(p[1], previous, size);
 	}
-
-	/* The window's condition on the row `r`; its bounds are $lo and $hi. */
-	std::string Condition(int lo, int hi) const
-	{
-		std::string age = "r." + t_.age_sql;
-		if (last())
-			return "";
-		return " AND " + age + " >= $" + Str(lo) + "::" + t_.age_type + " AND " + age + " < $" +
-		       Str(hi) + "::" + t_.age_type;
+	p.insert(p.end(), {SqlValue(), SqlValue()});
+	types.insert(types.end(), {t.age_type_oid, t.age_type_oid});
+	SqlResult counted;
+	for (;;) {
+		p[n] = windows->lo();
+		p[n + 1] = windows->hi();
+		counted = OwnerTypedSql(t.leaf.relid,
+		                        "SELECT count(*)::text, max(" + age + ")::text" + from +
+		                            windows->Condition(n + 1, n + 2),
+		                        p, types);
+		if (counted.ScalarInt() > 0 || windows->last())
+			break;
+		windows->Next(windows->lo(), 0, 0);
 	}
-	const SqlValue &lo() const { return lo_; }
-	const SqlValue &hi() const { return hi_; }
-	/* The window reaches the cutoff: the stage's last batch. */
-	bool last() const { return !hi_; }
-
-	/*
-	 * The next window, after this one moved `rows` in `elapsed_ms`: as wide
-	 * as the yield says the next batch's size (Batcher::NextSize) needs (at most 4 times wider, at
-	 * least a tenth; 4 times wider after an empty window).
-	 */
-	void Next(int64_t rows, double elapsed_ms)
-	{
-		double factor = 4.0;
-		if (rows > 0) {
-			double wanted = static_cast<double>(Batcher::NextSize(rows, elapsed_ms));
-			factor = std::clamp(wanted / static_cast<double>(rows), 0.1, 4.0);
-		}
-		width_ *= factor;
-		lo_ = hi_;
-		Place();
+	if (counted.ScalarInt() == 0)
+		return SqlResult{0, {{SqlValue("0")}}};
+	p.resize(n);
+	types.resize(n);
+	p.push_back(counted.rows[0][1]);
+	types.push_back(t.age_type_oid);
+	std::string keys;
+	std::string descending;
+	for (size_t i = 0; i < t.key.size(); i++) {
+		keys += ", r." + QuoteIdent(t.key[i]) + "::text";
+		descending += ", r." + QuoteIdent(t.key[i]) + " DESC";
 	}
-
-private:
-	const Target &t_;
-	SqlValue cutoff_;
-	SqlValue lo_;
-	SqlValue hi_;
-	double width_ = 0; /* seconds */
-
-	/* hi = lo + width, whole days for a date; NULL when it reaches the cutoff */
-	void Place()
-	{
-		bool date = t_.age_type == "date";
-		/* at least a day for a date, a millisecond for a timestamp: a window moves */
-		width_ = std::max(width_, date ? 86400.0 : 0.001);
-		std::string step = date ? "$2::int" : "pg_catalog.make_interval(secs => $2::float8)";
-		std::string width =
-		    date ? Str(static_cast<int64_t>(std::ceil(width_ / 86400.0))) : std::to_string(width_);
-		hi_ = Sql("SELECT CASE WHEN h < $3::" + t_.age_type +
-		              " THEN h::text END FROM (SELECT ($1::" + t_.age_type + " + " + step +
-		              ")::" + t_.age_type + " AS h) s",
-		          {lo_, width, cutoff_})
-		          .Scalar();
-	}
-};
-
-} // namespace
+	/* the newest row up to that age (one row from each shard) */
+	SqlResult last = OwnerTypedSql(t.leaf.relid,
+	                               "SELECT " + age + "::text" + keys + from + " AND " + age +
+	                                   " <= $" + Str(n + 1) + "::" + t.age_type + " ORDER BY " +
+	                                   age + " DESC" + descending + " LIMIT 1",
+	                               p, types);
+	if (last.rows.empty())
+		return SqlResult{0, {{SqlValue("0")}}};
+	SqlRow row{counted.rows[0][0]};
+	row.insert(row.end(), last.rows[0].begin(), last.rows[0].end());
+	return SqlResult{1, {row}};
+}
 
 /*
  * Purges or archives the due rows by key, oldest first, one age window a
@@ -340,7 +388,7 @@ void Engine::MoveRowsByKey(const Target &t, const char *action, const Delay &del
 	if (archive && t.declared->policy->purge_after)
 		purge_delay = t.declared->policy->purge_after->ToPgInterval();
 	if (o.due > 0) {
-		AgeWindows window(t, cutoff, counted.rows[0][1], o.due, Batcher::FirstSize());
+		AgeWindows window(t, SqlValue(cutoff), counted.rows[0][1], o.due, KeyBatchSize(t, 0, 0));
 		while (!StopRequested()) {
 			int64_t moved = 0;
 			auto batch_start = std::chrono::steady_clock::now();
@@ -366,7 +414,8 @@ void Engine::MoveRowsByKey(const Target &t, const char *action, const Delay &del
 			});
 			if (window.last())
 				break;
-			window.Next(moved, Elapsed(batch_start));
+			window.Next(window.hi(), moved,
+			            moved > 0 ? KeyBatchSize(t, moved, Elapsed(batch_start)) : 0);
 		}
 	}
 	std::string left =
