@@ -538,6 +538,10 @@ TEXT
 	done
 	echo
 	cat <<TEXT
+The fixed costs above are measured once, before the trials; on this shared machine they move
+with the other work (a share above 100% means the statements cost less during the stage than in
+that measurement).
+
 Outside its stages (finding the declared tables, the checks, the history), a run takes
 $(lc_num "$(ct_median mask.citus own)") ms on Citus and $(lc_num "$(ct_median mask.single own)") ms on the single node (anonymize with \`mask_email\`).
 
