@@ -236,6 +236,9 @@ SqlResult Engine::UpdateBatchHere(const Target &t, const ColumnInfo &column,
 	                     p, p_types);
 }
 
+/* The widest age window, in seconds (about 3,000 years). */
+constexpr double kMaxWindowSeconds = 1e11;
+
 AgeWindows::AgeWindows(const Target &t, const SqlValue &cutoff, const SqlValue &oldest, int64_t due,
                        int64_t rows)
     : t_(t), cutoff_(cutoff), lo_(oldest)
@@ -245,6 +248,9 @@ AgeWindows::AgeWindows(const Target &t, const SqlValue &cutoff, const SqlValue &
 	                            {cutoff, oldest})
 	                            .Scalar()
 	                            .value());
+	/* an infinite oldest age (-infinity) gives no span: the windows widen from the least */
+	if (!std::isfinite(span))
+		span = 0;
 	width_ = span * static_cast<double>(rows) / static_cast<double>(std::max<int64_t>(due, 1));
 	Place();
 }
@@ -272,13 +278,18 @@ void AgeWindows::Next(const SqlValue &lo, int64_t rows, int64_t wanted)
 void AgeWindows::Place()
 {
 	bool date = t_.age_type == "date";
-	/* at least a day for a date, a millisecond for a timestamp: a window moves */
-	width_ = std::max(width_, date ? 86400.0 : 0.001);
+	/*
+	 * At least a day for a date, a millisecond for a timestamp; at most
+	 * kMaxWindowSeconds, so lo + width stays in range.  A window that
+	 * cannot move past lo (lo is -infinity) is the last: no bounds.
+	 */
+	width_ = std::clamp(width_, date ? 86400.0 : 0.001, kMaxWindowSeconds);
 	std::string step = date ? "$2::int" : "pg_catalog.make_interval(secs => $2::float8)";
 	std::string width =
 	    date ? Str(static_cast<int64_t>(std::ceil(width_ / 86400.0))) : std::to_string(width_);
-	hi_ = Sql("SELECT CASE WHEN h < $3::" + t_.age_type + " THEN h::text END FROM (SELECT ($1::" +
-	              t_.age_type + " + " + step + ")::" + t_.age_type + " AS h) s",
+	hi_ = Sql("SELECT CASE WHEN h < $3::" + t_.age_type + " AND h > $1::" + t_.age_type +
+	              " THEN h::text END FROM (SELECT ($1::" + t_.age_type + " + " + step +
+	              ")::" + t_.age_type + " AS h) s",
 	          {lo_, width, cutoff_})
 	          .Scalar();
 }
