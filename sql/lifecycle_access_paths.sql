@@ -152,4 +152,36 @@ FROM retention.run_detail d,
      (SELECT count(*) AS kept FROM paths.event WHERE at < now() - interval '2 years') k
 WHERE d.run_id = (SELECT max(run_id) FROM retention.run_history) AND d.action = 'purge';
 
+-- the key path (every Citus table's; retention.access_path = key) takes its
+-- batches as age windows: a date age, years of gap between the groups; and
+-- -infinity (no span to size a window from: one window takes all).  Exactly the due rows
+-- are anonymized and purged.
+SECURITY LABEL FOR retention ON TABLE paths.event IS NULL;
+CREATE TABLE paths.stay (id int PRIMARY KEY, email text, day date NOT NULL);
+CREATE INDEX ON paths.stay (day);
+INSERT INTO paths.stay
+SELECT i, 'guest' || i || '@example.com',
+       CASE WHEN i % 3 = 0 THEN current_date - 4000 - i % 50
+            WHEN i % 3 = 1 THEN current_date - 700 - i % 50
+            ELSE current_date - 30 - i % 50 END
+FROM generate_series(1, 3000) AS i;
+CREATE TABLE paths.stay_original AS SELECT * FROM paths.stay;
+SECURITY LABEL FOR retention ON TABLE paths.stay IS 'age from day; purge after 5 years';
+SECURITY LABEL FOR retention ON COLUMN paths.stay.email IS 'anonymize after 1 year using mask_email';
+CREATE TABLE paths.limbo (id int PRIMARY KEY, day date NOT NULL);
+INSERT INTO paths.limbo
+SELECT i, CASE i % 3 WHEN 0 THEN '-infinity'::date WHEN 1 THEN current_date - 4000 ELSE current_date END
+FROM generate_series(1, 9) AS i;
+SECURITY LABEL FOR retention ON TABLE paths.limbo IS 'age from day; purge after 5 years';
+SET retention.access_path = key;
+CALL retention.run();
+RESET retention.access_path;
+SELECT * FROM paths.last_detail;
+SELECT status, rows_purged, rows_anonymized FROM retention.run_history ORDER BY run_id DESC LIMIT 1;
+SELECT CASE WHEN o.day < current_date - interval '5 years' THEN 'old' WHEN o.day < current_date - interval '1 year' THEN 'due'
+            ELSE 'recent' END AS age,
+       count(s.id) AS live, count(*) FILTER (WHERE s.email <> o.email) AS anonymized
+FROM paths.stay_original o LEFT JOIN paths.stay s USING (id) GROUP BY 1 ORDER BY 1;
+SELECT id, day = current_date AS recent FROM paths.limbo ORDER BY id;
+
 DROP SCHEMA paths CASCADE;

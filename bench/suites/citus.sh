@@ -266,7 +266,8 @@ ct_compare() {
 }
 
 # The fixed cost of one statement, without rows: CT_STATEMENTS runs each of
-# an UPDATE and of a batch's key subquery (ORDER BY age LIMIT) on an empty
+# an UPDATE and of a value batch's first query (its window's count and newest
+# age, an aggregate every shard answers) on an empty
 # distributed table (32 shards) and on an empty local one, each statement
 # committed on its own, in one session.  Lines "name<TAB>ms per statement".
 CT_STATEMENTS=30
@@ -282,7 +283,7 @@ SQL
 	for name in update.citus select.citus update.single select.single; do
 		case $name in
 		update.*) statement="UPDATE TABLE SET email = retention.mask_email(email) WHERE seen_at < $CT_CUTOFF" ;;
-		select.*) statement="SELECT id FROM TABLE WHERE seen_at < $CT_CUTOFF ORDER BY seen_at, id LIMIT 1000" ;;
+		select.*) statement="SELECT count(*), max(seen_at) FROM TABLE WHERE seen_at < $CT_CUTOFF" ;;
 		esac
 		case $name in
 		*.citus) statement=${statement/TABLE/ct_empty} ;;
@@ -301,19 +302,21 @@ SQL
 }
 
 # The plan of one purge batch as the engine sends it (MoveRowsByKey in
-# src/pg/lifecycle/key_rows.cpp), CT_PLAN_BATCH rows, on a fresh copy of
-# the distributed table: EXPLAIN ANALYZE, kept in $CT_DIR/plan.
-CT_PLAN_BATCH=1000
+# src/pg/lifecycle/key_rows.cpp): the age window of the CT_PLAN_BATCH oldest
+# rows, on a fresh copy of the distributed table: EXPLAIN ANALYZE, kept in
+# $CT_DIR/plan.
+CT_PLAN_BATCH=5000
 ct_plan() {
 	{
 		echo "SET client_min_messages = warning;"
 		ct_copy_sql citus
 	} | ct_psql coordinator -At >/dev/null
 	ct_psql coordinator -At >"$CT_DIR/plan" <<SQL
+SELECT min(seen_at) AS lo FROM customer \gset
+SELECT seen_at AS hi FROM customer ORDER BY seen_at OFFSET $CT_PLAN_BATCH LIMIT 1 \gset
 BEGIN;
 EXPLAIN (ANALYZE, COSTS off, TIMING off, SUMMARY off)
-DELETE FROM customer WHERE (id) IN (SELECT r.id FROM customer r WHERE r.seen_at < $CT_CUTOFF
-    ORDER BY r.seen_at LIMIT $CT_PLAN_BATCH);
+DELETE FROM customer AS r WHERE r.seen_at < $CT_CUTOFF AND r.seen_at >= :'lo' AND r.seen_at < :'hi';
 ROLLBACK;
 SQL
 	ct_psql coordinator -c "DROP TABLE customer"
@@ -397,8 +400,7 @@ ct_report() {
 	if [ "$ROWS" -lt 1000000 ]; then
 		echo
 		echo "**This run used $(lc_int "$ROWS") rows**, not the 1,000,000 the issue names (it took"
-		echo "$(( ($(date +%s) - CT_T0 + 30) / 60 )) min on this shared machine; purge and archive on Citus take longer per row as"
-		echo "the table grows, below). \`ROWS=1000000 bench/run citus\` measures 1M rows."
+		echo "$(( ($(date +%s) - CT_T0 + 30) / 60 )) min on this shared machine). \`ROWS=1000000 bench/run citus\` measures 1M rows."
 	fi
 	echo
 	echo "| stage | Citus: \`CALL retention.run()\` | Citus: raw SQL by hand | engine ÷ raw | single node: \`CALL retention.run()\` | Citus ÷ single node |"
@@ -420,8 +422,41 @@ ct_report() {
 	for op in mask hash purge archive; do
 		echo "- $(ct_what "$op" | sed 's/ (.*//'): $(ct_raw_label "$op")"
 	done
+	ct_report_before
 	ct_report_trials
 	ct_report_why
+}
+
+# The engine on Citus before the age windows (one multi-shard key query
+# per batch, time-sized batches; BENCHMARKS.md of 2026-12-06 04:49 UTC,
+# ROWS=300000 REPEAT=3), against this run.
+CT_BEFORE_ROWS=300000
+ct_before() {
+	case $1 in
+	mask) echo "6404 0.08 211 707" ;;
+	hash) echo "5895 0.17 236 632" ;;
+	purge) echo "6725 0.03 211 707" ;;
+	archive) echo "5853 0.06 243 614" ;;
+	esac
+}
+ct_report_before() {
+	local op rate ratio batches rows
+	echo
+	echo "### Before and after the age windows"
+	echo
+	echo "Before: one multi-shard key query per batch (\`... ORDER BY seen_at LIMIT n\`), batches sized by"
+	echo "time alone (run of 2026-12-06 04:49 UTC, $(lc_int "$CT_BEFORE_ROWS") rows, 3 rounds). After: this run"
+	echo "($(lc_int "$ROWS") rows)."
+	echo
+	echo "| stage | before: rows/s | before: engine ÷ raw | before: batches × rows | after: rows/s | after: engine ÷ raw | after: batches × rows |"
+	echo "|---|---:|---:|---:|---:|---:|---:|"
+	for op in mask hash purge archive; do
+		read -r rate ratio batches rows <<<"$(ct_before "$op")"
+		printf '| %s | %s | %s× | %s × %s | %s | %s× | %s × %s |\n' "$(ct_what "$op" | sed 's/ (.*//')" \
+			"$(lc_int "$rate")" "$ratio" "$batches" "$(lc_int "$rows")" \
+			"$(lc_int "$(ct_median "$op.citus" rate)")" "$(lc_ratio "$(ct_median "$op.citus" rate)" "$(ct_median "$op.raw" rate)")" \
+			"$(lc_int "$(ct_median "$op.citus" batches)")" "$(lc_int "$(ct_median "$op.citus" rowsbatch)")"
+	done
 }
 
 ct_report_trials() {
@@ -457,18 +492,6 @@ ct_report_trials() {
 	done
 }
 
-# ct_fit OP: "F ms fixed + R µs per row", from OP.citus and OP.citus_1s
-# (ms per batch against rows per batch).
-ct_fit() {
-	awk -v t1="$(ct_median "$1.citus" perbatch)" -v n1="$(ct_median "$1.citus" rowsbatch)" \
-		-v t2="$(ct_median "$1.citus_1s" perbatch)" -v n2="$(ct_median "$1.citus_1s" rowsbatch)" '
-		BEGIN {
-			if (n2 == n1) { print "n/a (one batch size)"; exit }
-			b = (t2 - t1) / (n2 - n1)
-			printf "%.0f ms fixed + %.1f µs per row", t1 - b * n1, b * 1000
-		}'
-}
-
 # Where the time goes, with this run's figures.
 # shellcheck disable=SC2016 # Markdown backquotes, not expansions
 ct_report_why() {
@@ -482,25 +505,32 @@ ct_report_why() {
 	echo
 	cat <<TEXT
 On a Citus table every stage takes the key path ([docs/lifecycle.md](docs/lifecycle.md#the-key-path-citus-tables)):
-Citus refuses \`ctid\` and \`FOR UPDATE\`, so each batch names its rows by primary key. A batch is
-a multi-shard query for its keys (\`... ORDER BY seen_at LIMIT n\` on each of the $CT_SHARDS shards,
-merged on the coordinator) and a multi-shard \`UPDATE\` or \`DELETE\` (for purge and archive both
-in one statement, the keys as a distributed subplan), committed across the nodes (two-phase
-commit). Each costs a fixed amount before any row: on an empty $CT_SHARDS-shard table, the key
-query takes $(lc_num "$os") ms and the \`UPDATE\` with its commit $(lc_num "$ou") ms (on an empty local table:
-$(lc_num "$ls") and $(lc_num "$lu") ms; means of $CT_STATEMENTS statements). The engine sizes its batches to
-\`retention.batch_target\` = 100 ms, so on Citus this fixed cost takes a large share of every batch
-and the batches stay small:
+Citus refuses \`ctid\` and \`FOR UPDATE\`. Each batch is an **age window** \`[lo, hi)\` of the age
+column, named by conditions on the row alone, so every statement goes to the $CT_SHARDS shards at once
+and each shard finds its rows through its own index on \`seen_at\`; no batch's keys travel to the
+coordinator and back. Purge and archive send one statement per batch (\`DELETE ... WHERE seen_at <
+\$cutoff AND seen_at >= \$lo AND seen_at < \$hi\`, for archive \`RETURNING *\` into the coordinator's
+archive). Anonymize sends three: the window's count and newest age (an aggregate), the newest row up
+to that age (one row from each shard), then the \`UPDATE\` of the keyset range up to that row, whose
+last row is the watermark as before; \`hash\` adds a read of the values (below). Each multi-shard
+statement costs a fixed amount before any row: on an empty $CT_SHARDS-shard table, the aggregate takes
+$(lc_num "$os") ms and the \`UPDATE\` with its commit (two-phase, across the nodes) $(lc_num "$ou") ms (on an empty local table:
+$(lc_num "$ls") and $(lc_num "$lu") ms; means of $CT_STATEMENTS statements). Sized by
+\`retention.batch_target\` (100 ms) alone, the batches shrank until this cost was all they did; on a
+Citus table a batch now takes at least 5,000 rows:
 TEXT
 	echo
 	for op in mask hash purge archive; do
-		# queries per batch besides the UPDATE or DELETE: hash also reads the values
-		queries=1
-		[ "$op" != hash ] || queries=2
+		# multi-shard statements per batch besides the UPDATE or DELETE
+		case $op in
+		mask) queries=2 ;;
+		hash) queries=3 ;;
+		*) queries=0 ;;
+		esac
 		share=$(awk -v b="$(ct_median "$op.citus" batches)" -v st="$(ct_median "$op.citus" stage)" \
 			-v o="$(awk -v a="$ou" -v b="$os" -v q="$queries" 'BEGIN { print a + q * b }')" \
 			'BEGIN { if (st > 0) printf "%.0f", 100 * b * o / st; else print "nan" }')
-		printf -- '- %s: %s batches of %s rows, %s ms each (single node: %s batches of %s rows, %s ms); the fixed cost of its %s multi-shard statements per batch is about %s%% of the stage'"'"'s time.\n' \
+		printf -- '- %s: %s batches of %s rows, %s ms each (single node: %s batches of %s rows, %s ms); the fixed cost of its %s multi-shard statement(s) per batch is about %s%% of the stage'"'"'s time.\n' \
 			"$(ct_what "$op" | sed 's/ (.*//')" "$(lc_int "$(ct_median "$op.citus" batches)")" \
 			"$(lc_int "$(ct_median "$op.citus" rowsbatch)")" "$(lc_num "$(ct_median "$op.citus" perbatch)")" \
 			"$(lc_int "$(ct_median "$op.single" batches)")" "$(lc_int "$(ct_median "$op.single" rowsbatch)")" \
@@ -508,36 +538,32 @@ TEXT
 	done
 	echo
 	cat <<TEXT
+The fixed costs above are measured once, before the trials; on this shared machine they move
+with the other work (a share above 100% means the statements cost less during the stage than in
+that measurement).
+
 Outside its stages (finding the declared tables, the checks, the history), a run takes
 $(lc_num "$(ct_median mask.citus own)") ms on Citus and $(lc_num "$(ct_median mask.single own)") ms on the single node (anonymize with \`mask_email\`).
 
-Purge and archive batches also grow with the table. The plan of one purge batch of
-$(lc_int "$CT_PLAN_BATCH") rows, as the engine sends it (\`DELETE ... WHERE (id) IN (SELECT r.id ... WHERE r.seen_at < \$1
-ORDER BY r.seen_at LIMIT \$2)\`, \`EXPLAIN ANALYZE\` on a fresh copy): the key subquery runs on every
-shard with the \`LIMIT\` pushed down, so the coordinator receives up to $CT_SHARDS × $(lc_int "$CT_PLAN_BATCH") rows to keep
-$(lc_int "$CT_PLAN_BATCH") (\`$(ct_plan_line "Tuple data received from nodes")\`); the $(lc_int "$CT_PLAN_BATCH") keys are then sent to every
-shard as an intermediate result, and each shard's \`DELETE\` joins them with
-\`$(ct_plan_line "Scan on customer_" "Delete on")\` (that shard holds about $(lc_int "$((ROWS / CT_SHARDS))") rows). A
-sequential scan there means every batch reads the whole table: the work of a purge grows with
-the table's size times its number of batches, where the raw \`DELETE\` reads the table once.
-
-With batches of 1 s (\`SET retention.batch_target = '1s'\`, for information: row locks are then
-held up to 1 s) the engine on Citus reaches $(lc_int "$(ct_median mask.citus_1s rate)") rows/s for anonymize with \`mask_email\`
-($(lc_ratio "$(ct_median mask.citus_1s rate)" "$(ct_median mask.raw rate)")× the raw \`UPDATE\`; $(lc_int "$(ct_median mask.citus_1s batches)") batches) and $(lc_int "$(ct_median purge.citus_1s rate)") rows/s for row purge
-($(lc_ratio "$(ct_median purge.citus_1s rate)" "$(ct_median purge.raw rate)")× the raw \`DELETE\`; $(lc_int "$(ct_median purge.citus_1s batches)") batches): fewer batches pay the fixed cost fewer
-times, and a purge reads the table fewer times.
-Fitted over the two batch sizes (ms per batch = fixed + rows × per row), a batch costs
-$(ct_fit mask) for anonymize with \`mask_email\` and $(ct_fit purge) for row purge:
-the fixed part is the statements' empty-table cost above plus the key query's work on every
-shard, and at the 100 ms target it leaves little time for rows: the batches stay small.
+The plan of one purge batch, the window of the $(lc_int "$CT_PLAN_BATCH") oldest rows (\`EXPLAIN ANALYZE\` on a fresh
+copy): each shard's \`DELETE\` reads its part of the window through its age index,
+\`$(ct_plan_line "Scan on customer_" "Delete on")\`, with
+\`$(ct_plan_line "Index Cond")\`; a batch reads its own rows
+only, whatever the table's size (before: every shard joined the batch's keys, sent from the
+coordinator, with a sequential scan of the whole shard per batch).
 The raw statement is one multi-shard statement for all due rows, one commit: each shard scans its
-part once, the two workers in parallel.
+part once, the two workers in parallel; the engine pays the fixed cost once per batch and commits
+each batch.
 \`hash\` is STABLE (it reads the server key and checks the engine's capability), which Citus
 refuses over a column in an \`UPDATE\`: each batch's values are read to the coordinator, hashed
-there and written back by key (\`UPDATE ... FROM unnest(keys, old, new)\`): three statements per
-batch, and every row crosses the network twice. The raw statement by hand takes the same route in
-one statement. Archive also moves every row through the coordinator, on both sides (sealed there,
-where the key is: the archive is a coordinator table). The single node has none of these costs
+there and written back by key (\`UPDATE ... FROM unnest(keys, old, new)\`), and every row crosses
+the network twice. The write-back carries the batch's keys, old and new values as three array
+parameters to every one of the $CT_SHARDS shards, each joining them with its part of the window: its
+cost grows with rows × shards, which is why a \`hash\` batch costs $(lc_num "$(ct_median hash.citus perbatch)") ms where a \`mask_email\`
+batch of about as many rows costs $(lc_num "$(ct_median mask.citus perbatch)") ms (sending each shard only its own rows is not
+built). The raw statement by hand takes the same route in one statement. Archive also
+moves every row through the coordinator, on both sides (sealed there, where the key is: the archive
+is a coordinator table). The single node has none of these costs
 and runs the same statements on one table; on this machine the workers share its 2 cores, so
 Citus cannot gain from more hardware here: the Citus ÷ single-node ratio shows the price of
 distribution, not its benefit.
@@ -563,10 +589,7 @@ suite_citus() {
 	ct_plan >&2
 	local op
 	for op in mask hash purge archive; do
-		case $op in
-		mask | purge) ct_compare "$op" citus_1s ;;
-		*) ct_compare "$op" ;;
-		esac
+		ct_compare "$op"
 	done
 	ct_report
 	ct_stop

@@ -23,11 +23,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "lifecycle/age_windows.hpp"
 #include "lifecycle/batch.hpp"
 #include "lifecycle/lifecycle.hpp"
 #include "lifecycle/lifecycle_sql.hpp"
@@ -35,6 +37,8 @@
 
 namespace pg_retention::pg::lifecycle
 {
+
+class Keyset;
 
 /* The longest a heap-order batch waits for a row lock before it skips locked rows. */
 constexpr int kHeapPathLockTimeoutMs = 1;
@@ -88,6 +92,10 @@ std::vector<std::string> ColumnsOf(const SqlResult &r, size_t column);
 /* ---- the key access path (key_rows.cpp) ---- */
 /* Whether the batches of `t` select rows by key (Citus tables; access_path = key). */
 bool ByKey(const Target &t);
+/* The least rows of a key-path batch on a Citus table (KeyBatchSize). */
+constexpr int64_t kCitusLeastBatchRows = 5000;
+/* The next key-path batch's size after `rows` in `elapsed_ms` (0 rows: the first). */
+int64_t KeyBatchSize(const Target &t, int64_t rows, double elapsed_ms);
 /* A WHERE condition: the rows whose key `rows` (a SELECT of the key columns) returns. */
 std::string RowsIn(const Target &t, const std::string &rows);
 /* Why `method` cannot rewrite a column of `t` ("" when it can: not Citus, or IMMUTABLE). */
@@ -207,6 +215,9 @@ private:
 	                           int last_first, const std::vector<SqlValue> &params,
 	                           const std::vector<Oid> &types, int64_t found);
 	void MoveRowsByKey(const Target &t, const char *action, const Delay &delay);
+	SqlResult NextValueBatchByKey(const Target &t, const Keyset &keyset,
+	                              std::optional<AgeWindows> &windows, int64_t size,
+	                              int64_t previous);
 	SqlResult UpdateBatchHere(const Target &t, const ColumnInfo &column,
 	                          const std::string &expression, const std::string &batch_rows,
 	                          const std::vector<SqlValue> &params, const std::vector<Oid> &types,

@@ -13,6 +13,7 @@
  */
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,12 +63,14 @@ void Engine::UpdateValues(const Target &t, const DeclaredColumn &c, const char *
 	o.done += late;
 	StartDetail(t, c.info.facts.name, action, o.due);
 	auto started = std::chrono::steady_clock::now();
-	int64_t size = Batcher::FirstSize();
+	int64_t size = t.by_key ? KeyBatchSize(t, 0, 0) : Batcher::FirstSize();
 	/* ORDER BY names r.columns: a bare name would sort by the text output columns */
 	std::string order = KeysetColumns(t, "r");
 	order = order.substr(1, order.size() - 2);
 
-	int64_t skipped = 0; /* rows of a batch a trigger kept from being updated */
+	int64_t skipped = 0;               /* rows of a batch a trigger kept from being updated */
+	std::optional<AgeWindows> windows; /* the key path's batches (key_rows.cpp) */
+	int64_t previous = 0;              /* the rows the previous batch found */
 	while (o.due > 0 && !StopRequested()) {
 		int64_t found = 0;
 		int64_t batch_skipped = 0; /* set by the attempt that commits */
@@ -90,13 +93,15 @@ void Engine::UpdateValues(const Target &t, const DeclaredColumn &c, const char *
 				outer += ", c." + alias + "::text";
 				descending += ", c." + alias + " DESC";
 			}
-			SqlResult candidates = OwnerTypedSql(
-			    t.leaf.relid,
-			    "WITH c AS (SELECT " + inner + " FROM " + t.leaf.qualified + " r WHERE " +
-			        keyset.window() + " ORDER BY " + order + " LIMIT $" + Str(limit_param) +
-			        "::bigint) SELECT (SELECT count(*) FROM c)::text, " + outer +
-			        " FROM c ORDER BY " + descending + " LIMIT 1",
-			    p, p_types);
+			SqlResult candidates =
+			    t.by_key ? NextValueBatchByKey(t, keyset, windows, size, previous)
+			             : OwnerTypedSql(t.leaf.relid,
+			                             "WITH c AS (SELECT " + inner + " FROM " +
+			                                 t.leaf.qualified + " r WHERE " + keyset.window() +
+			                                 " ORDER BY " + order + " LIMIT $" + Str(limit_param) +
+			                                 "::bigint) SELECT (SELECT count(*) FROM c)::text, " +
+			                                 outer + " FROM c ORDER BY " + descending + " LIMIT 1",
+			                             p, p_types);
 			found = candidates.rows.empty() ? 0 : std::stoll(candidates.rows[0][0].value());
 			if (found == 0)
 				return;
@@ -176,9 +181,12 @@ void Engine::UpdateValues(const Target &t, const DeclaredColumn &c, const char *
 			keyset.Advance(last);
 		});
 		skipped += batch_skipped;
-		if (found < size)
+		previous = found;
+		/* an age window may find fewer rows than `size` and more follow */
+		if (t.by_key ? found == 0 || windows->last() : found < size)
 			break;
-		size = Batcher::NextSize(size, Elapsed(batch_start));
+		size = t.by_key ? KeyBatchSize(t, found, Elapsed(batch_start))
+		                : Batcher::NextSize(size, Elapsed(batch_start));
 	}
 	/* nothing due is left ahead of the final watermark (behind it is the late-row queue's) */
 	std::string left =
