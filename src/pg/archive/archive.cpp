@@ -204,7 +204,7 @@ struct SealedRows {
  */
 int64 BulkInsertArchived(Relation rel, Oid sequence, const SealedRows &rows)
 {
-	constexpr int kSlots = 1000;
+	constexpr int kSlots = 128; /* a few pages of rows per multi-insert; slots cost to make */
 	TupleDesc desc = RelationGetDescr(rel);
 	auto column = [&](const char *name) {
 		AttrNumber number = get_attnum(RelationGetRelid(rel), name);

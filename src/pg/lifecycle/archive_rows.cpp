@@ -8,6 +8,7 @@
  *		src/pg/lifecycle/archive_rows.cpp
  *-------------------------------------------------------------------------
  */
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -79,23 +80,39 @@ SqlResult Engine::ArchiveRows(const Target &t, const std::string &which,
 {
 	const DeclaredTable &d = *t.declared;
 	std::string subject = d.policy->subject ? d.policy->subject->subject : "";
-	std::string subject_id =
-	    subject.empty() ? QuoteLiteral(d.info.qualified) + "::text" : SubjectIdSql(t, "r");
 	if (!subject.empty() && !t.path.problem.empty())
 		throw BatchFailed{"subject path of " + t.leaf.qualified +
 		                      " does not resolve: " + t.path.problem,
 		                  "55000"};
+	/* the subject id (text), the age (timestamptz), the row (json), the age in its type */
+	auto columns = [&](const std::string &alias) {
+		std::string id = subject.empty() ? QuoteLiteral(d.info.qualified) : SubjectIdSql(t, alias);
+		return "(" + id + ")::text, " + alias + "." + t.age_sql + "::timestamptz, " +
+		       "pg_catalog.row_to_json(" + alias + ".*), " + alias + "." + t.age_sql;
+	};
 	/*
 	 * r.*, never a bare r: a column named r would be sealed instead of the
 	 * row.  RETURNING, not a CTE and a window for the newest age: the rows
-	 * are not stored twice on their way out.
+	 * are not stored twice on their way out.  On a Citus table the shards
+	 * return the rows whole (RETURNING *) and the coordinator computes the
+	 * rest: no STABLE cast or function of a column pushed to the shards.
 	 */
-	DatumResult moved =
-	    OwnerDatumSql(t.leaf.relid,
-	                  "DELETE FROM " + t.leaf.qualified + " AS r WHERE " + which + " RETURNING (" +
-	                      subject_id + ")::text, r." + t.age_sql +
-	                      "::timestamptz, pg_catalog.row_to_json(r.*), r." + t.age_sql,
-	                  p, std::vector<unsigned int>(p.size(), TEXTOID));
+	std::string sql = "DELETE FROM " + t.leaf.qualified + " AS r WHERE " + which;
+	if (t.citus == CitusKind::None)
+		sql += " RETURNING " + columns("r");
+	else
+		sql = "WITH moved AS (" + sql + " RETURNING *) SELECT " + columns("m") + " FROM moved m";
+	/*
+	 * The batch's parameters in their types (the callers' layout: cutoff,
+	 * batch size, run id, purge delay, watermark): `$1::date` then costs
+	 * nothing per row, where a text parameter is cast again at every row.
+	 */
+	Oid age = OidIsValid(t.age_type_oid) ? t.age_type_oid : TEXTOID;
+	const Oid layout[] = {age, INT8OID, INT8OID, INTERVALOID, age};
+	std::vector<unsigned int> types;
+	for (size_t i = 0; i < p.size(); i++)
+		types.push_back(i < std::size(layout) ? layout[i] : TEXTOID);
+	DatumResult moved = OwnerDatumSql(t.leaf.relid, sql, p, types);
 	if (moved.Rows() == 0)
 		return SqlResult{0, {{SqlValue("0"), SqlValue()}}};
 	int64_t archived =
