@@ -67,4 +67,18 @@ SELECT (retention.export_subject('twin', '1') #> '{tables,fmt.twin,archived_rows
 SELECT retention.restore_archived('fmt.twin') AS restored;
 SELECT count(*) AS twins, count(DISTINCT (name, born, tags, score, at, doc, seen)) AS distinct_rows
 FROM fmt.twin;
+-- The archive is written in bulk: a trigger on archived_row would not run, so
+-- the stage refuses to archive (the rows stay live) until it is dropped.
+CREATE FUNCTION fmt.audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER audit BEFORE INSERT ON retention_archive.archived_row
+    FOR EACH ROW EXECUTE FUNCTION fmt.audit();
+UPDATE fmt.twin SET seen = current_date - 800;
+CALL retention.run();
+SELECT status, rows_archived FROM retention.run_history ORDER BY run_id DESC LIMIT 1;
+SELECT action, status, error FROM retention.run_detail
+WHERE run_id = (SELECT max(run_id) FROM retention.run_history) AND action = 'archive';
+SELECT count(*) AS still_live FROM fmt.twin;
+DROP TRIGGER audit ON retention_archive.archived_row;
+CALL retention.run();
+SELECT count(*) AS still_live FROM fmt.twin;
 DROP SCHEMA fmt CASCADE;
