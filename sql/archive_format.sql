@@ -81,4 +81,8 @@ SELECT count(*) AS still_live FROM fmt.twin;
 DROP TRIGGER audit ON retention_archive.archived_row;
 CALL retention.run();
 SELECT count(*) AS still_live FROM fmt.twin;
+-- archived again under the keys their subjects already had (one each, not new ones)
+SELECT count(*) AS archived_again, count(DISTINCT row_data - 'id') AS distinct_rows,
+       (SELECT count(*) FROM retention_archive.data_key WHERE subject = 'twin') AS keys
+FROM retention.archived_rows('fmt.twin');
 DROP SCHEMA fmt CASCADE;

@@ -183,6 +183,50 @@ const SecureBytes &DataKeyFor(const std::string &subject, const std::string &sub
 	return data_keys.emplace(cache_key, std::move(key)).first->second;
 }
 
+/* An array literal of bytea values, for a bytea[] parameter: {"\\x..."}. */
+std::string ByteaArrayLiteral(const std::vector<std::string> &values)
+{
+	std::string out = "{";
+	for (const std::string &v : values)
+		out += (out.size() > 1 ? ",\"\\\\x" : "\"\\\\x") + HexEncode(v) + "\"";
+	return out + "}";
+}
+
+/*
+ * Creates, in one statement, the data keys of the subject hashes given that
+ * the cache does not hold, and caches those it stored: a batch of new
+ * subjects costs one INSERT, not a lookup and an insert per subject.  A
+ * hash whose key already existed (or that another backend stored first)
+ * keeps its stored key: DataKeyFor reads it, and the fresh one is dropped.
+ */
+void CreateDataKeys(const std::string &subject, const std::vector<std::string> &hashes)
+{
+	std::vector<std::string> wanted, wrapped;
+	std::unordered_map<std::string, SecureBytes> fresh;
+	uint32_t version = RequireServerKey().version();
+	for (const std::string &hash : hashes)
+		if (data_keys.find(subject + '\0' + hash) == data_keys.end() && fresh.count(hash) == 0) {
+			SecureBytes key = NewDataKey();
+			wrapped.push_back(WrapDataKey(WrappingKey(), version, key, Aad(subject, hash)));
+			wanted.push_back(hash);
+			fresh.emplace(hash, std::move(key));
+		}
+	if (wanted.empty())
+		return;
+	if (data_keys.size() + wanted.size() > kMaxCachedKeys)
+		data_keys.clear();
+	SqlResult stored = TypedSql(
+	    "INSERT INTO retention_archive.data_key (subject, subject_hash, key_version, wrapped_key) "
+	    "SELECT $1, u.hash, $3, u.wrapped FROM unnest($2, $4) AS u(hash, wrapped) "
+	    "ON CONFLICT DO NOTHING RETURNING encode(subject_hash, 'hex')",
+	    {subject, ByteaArrayLiteral(wanted), std::to_string(version), ByteaArrayLiteral(wrapped)},
+	    {TEXTOID, BYTEAARRAYOID, INT4OID, BYTEAARRAYOID});
+	for (const SqlRow &row : stored.rows) {
+		std::string hash = Unhex(row[0].value());
+		data_keys.emplace(subject + '\0' + hash, std::move(fresh.at(hash)));
+	}
+}
+
 /* The sealed rows of one batch, in archived_row's types (Datums palloc'd or by value). */
 struct SealedRows {
 	Oid relid;
@@ -304,37 +348,42 @@ int64_t WriteArchivedRows(unsigned int relid, const std::string &table_name,
 	std::vector<Datum> hashes, sealed; /* bytea, palloc'd */
 	hashes.reserve(n);
 	sealed.reserve(n);
+	/* each row's subject hash, once for a run of rows of the same subject */
+	std::vector<std::string> subject_hashes;
+	std::vector<size_t> hash_of(n);
 	std::string_view last_id;
-	bool have_id = false;
-	std::string hash, aad;
-	Datum hash_datum = 0;
-	RowSealer *sealer = nullptr;
 	for (size_t i = 0; i < n; i++) {
 		if (rows.IsNull(i, 0) || rows.IsNull(i, 2))
 			throw Error(ErrorKind::NullValueNotAllowed, "archived row has no subject id",
 			            "row " + std::to_string(i + 1) + " of the batch from " + table_name);
 		std::string_view id = TextOf(reinterpret_cast<const text *>(rows.Cell(i, 0)));
+		if (i == 0 || id != last_id)
+			subject_hashes.push_back(SubjectHash(subject, std::string(id)));
+		hash_of[i] = subject_hashes.size() - 1;
+		last_id = id;
+	}
+	CreateDataKeys(subject, subject_hashes);
+	const std::string *hash = nullptr;
+	std::string aad;
+	Datum hash_datum = 0;
+	RowSealer *sealer = nullptr;
+	for (size_t i = 0; i < n; i++) {
 		std::string_view payload = TextOf(reinterpret_cast<const text *>(rows.Cell(i, 2)));
-		if (!have_id || id != last_id) {
-			std::string next = SubjectHash(subject, std::string(id));
-			last_id = id;
-			have_id = true;
-			if (sealer == nullptr || next != hash) {
-				hash = std::move(next);
-				hash_datum = ByteaDatum(hash);
-				aad = Aad(subject, hash);
-				auto found = sealers.find(hash);
-				if (found == sealers.end()) {
-					if (sealers.size() >= kMaxSealers)
-						sealers.clear();
-					found =
-					    sealers
-					        .emplace(hash,
-					                 std::make_unique<RowSealer>(DataKeyFor(subject, hash, true)))
-					        .first;
-				}
-				sealer = found->second.get();
+		const std::string &next = subject_hashes[hash_of[i]];
+		if (hash == nullptr || next != *hash) {
+			hash = &next;
+			hash_datum = ByteaDatum(next);
+			aad = Aad(subject, next);
+			auto found = sealers.find(next);
+			if (found == sealers.end()) {
+				if (sealers.size() >= kMaxSealers)
+					sealers.clear();
+				found =
+				    sealers
+				        .emplace(next, std::make_unique<RowSealer>(DataKeyFor(subject, next, true)))
+				        .first;
 			}
+			sealer = found->second.get();
 		}
 		hashes.push_back(hash_datum);
 		sealed.push_back(ByteaDatum(sealer->Seal(payload, aad)));
