@@ -373,7 +373,7 @@ a batch's new keys are now created in one `INSERT` (they were a lookup and an in
 100,000 rows, each its own subject, archived in 6.7–6.8 s against 13.9–26.2 s before, two
 runs each, 07:05 UTC). The payload stays the row as JSON (format `0x02`, unchanged: rows sealed since
 0.1.0 and today read alike, `sql/archive_format.sql`): `row_to_json` is about 1 µs of those
-8.4 µs (200,000 rows of this table: 228 ms, `record_out` 188 ms, binary `record_send` 79 ms), so
+6.4–8.4 µs (200,000 rows of this table: 228 ms, `record_out` 188 ms, binary `record_send` 79 ms), so
 a binary format would save about 0.75 µs a row, 9 %, not the way to 0.5×. 0.5× would need a
 payload that is not one sealed document per row (e.g. sealing a block of rows together), which
 loses per-row erasure and restore by id: not done.
