@@ -72,4 +72,14 @@ DROP TABLE note_log;
 UPDATE note SET id = 2;
 SELECT * FROM note;
 
+-- a write trigger lost (dropped by hand, or internal ones after pg_upgrade): check() reports it,
+-- repair_triggers() recreates it
+DROP TRIGGER retention_minimize ON note;
+SELECT severity, table_name, problem FROM retention.check() WHERE problem LIKE 'write trigger%';
+SELECT retention.repair_triggers();
+SELECT count(*) FROM retention.check() WHERE problem LIKE 'write trigger%';
+SELECT retention.repair_triggers();
+INSERT INTO note VALUES (3, 'still secret', 99);
+SELECT * FROM note WHERE id = 3;
+
 DROP TABLE member, visit, note;

@@ -28,6 +28,13 @@ COMMENT ON ROLE retention_dpo IS
 -- 10_inspect.sql: policies, check(), register of processing -------------
 
 -- 20_methods.sql: anonymization methods ----------------------------------
+CREATE FUNCTION retention.repair_triggers() RETURNS bigint
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'retention_repair_triggers';
+COMMENT ON FUNCTION retention.repair_triggers() IS
+'creates the write triggers declared tables (on Citus: their shards, on every node) lack, e.g. after pg_upgrade, which does not restore internal triggers; returns how many it created';
+REVOKE ALL ON FUNCTION retention.repair_triggers() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retention.repair_triggers() TO retention_admin;
 -- 0.1.0's single BEFORE trigger retention_write becomes retention_minimize
 -- and retention_late_rows (given to the labelled tables at the end).
 COMMENT ON FUNCTION retention.write_trigger() IS
@@ -37,6 +44,11 @@ CREATE FUNCTION retention._late_rows_queued() RETURNS boolean
 LANGUAGE C STABLE AS 'MODULE_PATHNAME', 'retention_late_rows_queued';
 COMMENT ON FUNCTION retention._late_rows_queued() IS
 'false while the lifecycle engine writes: the WHEN of retention_late_rows';
+
+CREATE FUNCTION retention._engine_write(anyelement) RETURNS boolean
+LANGUAGE C IMMUTABLE AS 'MODULE_PATHNAME', 'retention_engine_write';
+COMMENT ON FUNCTION retention._engine_write(anyelement) IS
+'true; marks the rest of the transaction as the lifecycle engine''s on a Citus shard''s node (its writes are not late rows): called in the WHERE of the run''s UPDATEs of Citus tables';
 
 -- 30_lifecycle.sql: run history, archive, paused tables ------------------
 -- The archive keeps only the indexes its own queries need: no index on relid
@@ -55,10 +67,73 @@ CREATE INDEX archived_row_subject_subject_hash_idx ON retention_archive.archived
     (subject, subject_hash) WHERE subject <> '';
 -- how each purge and archive found its rows (index or heap order)
 ALTER TABLE retention.run_detail ADD COLUMN access_path text;
+-- a Citus shard's queue entry carries the digest of the value as written
+ALTER TABLE retention.late_row ADD COLUMN value_digest text;
 
 -- 40_worker.sql: worker state --------------------------------------------
 
 -- 50_subject_rights.sql: forget, export, requests, restriction -----------
+-- restriction on Citus tables: every worker keeps the coordinator's list
+CREATE OR REPLACE FUNCTION retention.restrict_subject(subject text, id text, reason text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    canonical text := retention._canonical_id(restrict_subject.subject, restrict_subject.id);
+    hash bytea := retention._subject_hash(restrict_subject.subject, canonical);
+    added boolean;
+BEGIN
+    -- one change of the list at a time (also sync_restrictions)
+    LOCK TABLE retention.restricted_subject IN SHARE ROW EXCLUSIVE MODE;
+    INSERT INTO retention.restricted_subject (subject, subject_hash, reason)
+    VALUES (restrict_subject.subject, hash, restrict_subject.reason)
+    ON CONFLICT DO NOTHING;
+    added := FOUND;
+    -- on a Citus coordinator, every worker's list too (they commit first)
+    PERFORM retention._restriction_to_workers(restrict_subject.subject, hash, true);
+    IF NOT EXISTS (SELECT 1 FROM retention.subject_map(restrict_subject.subject) m
+                   JOIN pg_catalog.pg_policy p ON p.polrelid = m.table_name
+                   WHERE p.polname = 'retention_restriction') THEN
+        RAISE WARNING 'no table of subject "%" enforces restriction', restrict_subject.subject
+            USING HINT = 'call retention.enable_restriction(''table'') on the tables whose rows must be hidden';
+    END IF;
+    RETURN added;
+END
+$$;
+COMMENT ON FUNCTION retention.restrict_subject(text, text, text) IS
+'restricts processing of a subject: its rows are hidden from application roles; true when newly restricted';
+
+CREATE OR REPLACE FUNCTION retention.unrestrict_subject(subject text, id text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    hash bytea := retention._subject_hash(unrestrict_subject.subject,
+                      retention._canonical_id(unrestrict_subject.subject, unrestrict_subject.id));
+BEGIN
+    LOCK TABLE retention.restricted_subject IN SHARE ROW EXCLUSIVE MODE;
+    -- on a Citus coordinator, the workers first: a failure leaves the subject restricted
+    PERFORM retention._restriction_to_workers(unrestrict_subject.subject, hash, false);
+    DELETE FROM retention.restricted_subject r
+    WHERE r.subject = unrestrict_subject.subject AND r.subject_hash = hash;
+    RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION retention.unrestrict_subject(text, text) IS
+'lifts the restriction of a subject; true when it was restricted';
+
+CREATE FUNCTION retention._restriction_to_workers(subject text, subject_hash bytea, restricted boolean)
+RETURNS void
+LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'retention_restriction_to_workers';
+COMMENT ON FUNCTION retention._restriction_to_workers(text, bytea, boolean) IS
+'on a Citus coordinator, restricts (or unrestricts) a subject on every worker; called by restrict_subject and unrestrict_subject';
+
+CREATE FUNCTION retention.sync_restrictions() RETURNS integer
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'retention_sync_restrictions';
+COMMENT ON FUNCTION retention.sync_restrictions() IS
+'on a Citus coordinator, makes every worker''s list of restricted subjects equal to the coordinator''s (a worker added later); returns the number of workers';
+REVOKE ALL ON FUNCTION retention.sync_restrictions() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retention.sync_restrictions() TO retention_dpo, retention_admin;
 
 -- 90_privileges.sql: EXECUTE for PUBLIC ----------------------------------
 -- As at install: every function of the schema loses PUBLIC's EXECUTE, then
@@ -87,6 +162,8 @@ BEGIN
             OR p.proname = 'write_trigger'
             -- the WHEN of the late-row trigger, evaluated as the writing role
             OR p.proname = '_late_rows_queued'
+            -- in the WHERE of the run's UPDATEs of Citus tables, run as the table's owner
+            OR p.proname = '_engine_write'
             -- called by restriction policies as the querying role; answers only
             -- for tables that role may read
             OR p.proname = '_visible'

@@ -157,7 +157,20 @@ LANGUAGE C STABLE AS 'MODULE_PATHNAME', 'retention_late_rows_queued';
 COMMENT ON FUNCTION retention._late_rows_queued() IS
 'false while the lifecycle engine writes: the WHEN of retention_late_rows';
 
+CREATE FUNCTION retention._engine_write(anyelement) RETURNS boolean
+LANGUAGE C IMMUTABLE AS 'MODULE_PATHNAME', 'retention_engine_write';
+COMMENT ON FUNCTION retention._engine_write(anyelement) IS
+'true; marks the rest of the transaction as the lifecycle engine''s on a Citus shard''s node (its writes are not late rows): called in the WHERE of the run''s UPDATEs of Citus tables';
+
 CREATE FUNCTION retention.minimize_existing(relation regclass) RETURNS bigint
 LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'retention_minimize_existing';
 COMMENT ON FUNCTION retention.minimize_existing(regclass) IS
 'minimizes the rows written before their "minimize to" rules; returns how many rows changed';
+
+CREATE FUNCTION retention.repair_triggers() RETURNS bigint
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'retention_repair_triggers';
+COMMENT ON FUNCTION retention.repair_triggers() IS
+'creates the write triggers declared tables (on Citus: their shards, on every node) lack, e.g. after pg_upgrade, which does not restore internal triggers; returns how many it created';
+REVOKE ALL ON FUNCTION retention.repair_triggers() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION retention.repair_triggers() TO retention_admin;

@@ -71,6 +71,8 @@ CREATE TABLE retention.late_row (
     attnum       smallint NOT NULL,
     row_key      text[] NOT NULL,
     queued_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- on a Citus shard's node: md5 of the value as written (docs/lifecycle.md)
+    value_digest text,
     PRIMARY KEY (relid, attnum, row_key)
 );
 

@@ -298,13 +298,17 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     canonical text := retention._canonical_id(restrict_subject.subject, restrict_subject.id);
+    hash bytea := retention._subject_hash(restrict_subject.subject, canonical);
     added boolean;
 BEGIN
+    -- one change of the list at a time (also sync_restrictions)
+    LOCK TABLE retention.restricted_subject IN SHARE ROW EXCLUSIVE MODE;
     INSERT INTO retention.restricted_subject (subject, subject_hash, reason)
-    VALUES (restrict_subject.subject,
-            retention._subject_hash(restrict_subject.subject, canonical), restrict_subject.reason)
+    VALUES (restrict_subject.subject, hash, restrict_subject.reason)
     ON CONFLICT DO NOTHING;
     added := FOUND;
+    -- on a Citus coordinator, every worker's list too (they commit first)
+    PERFORM retention._restriction_to_workers(restrict_subject.subject, hash, true);
     IF NOT EXISTS (SELECT 1 FROM retention.subject_map(restrict_subject.subject) m
                    JOIN pg_catalog.pg_policy p ON p.polrelid = m.table_name
                    WHERE p.polname = 'retention_restriction') THEN
@@ -320,16 +324,32 @@ COMMENT ON FUNCTION retention.restrict_subject(text, text, text) IS
 CREATE FUNCTION retention.unrestrict_subject(subject text, id text) RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    hash bytea := retention._subject_hash(unrestrict_subject.subject,
+                      retention._canonical_id(unrestrict_subject.subject, unrestrict_subject.id));
 BEGIN
+    LOCK TABLE retention.restricted_subject IN SHARE ROW EXCLUSIVE MODE;
+    -- on a Citus coordinator, the workers first: a failure leaves the subject restricted
+    PERFORM retention._restriction_to_workers(unrestrict_subject.subject, hash, false);
     DELETE FROM retention.restricted_subject r
-    WHERE r.subject = unrestrict_subject.subject
-      AND r.subject_hash = retention._subject_hash(unrestrict_subject.subject,
-                               retention._canonical_id(unrestrict_subject.subject, unrestrict_subject.id));
+    WHERE r.subject = unrestrict_subject.subject AND r.subject_hash = hash;
     RETURN FOUND;
 END
 $$;
 COMMENT ON FUNCTION retention.unrestrict_subject(text, text) IS
 'lifts the restriction of a subject; true when it was restricted';
+
+CREATE FUNCTION retention._restriction_to_workers(subject text, subject_hash bytea, restricted boolean)
+RETURNS void
+LANGUAGE C VOLATILE AS 'MODULE_PATHNAME', 'retention_restriction_to_workers';
+COMMENT ON FUNCTION retention._restriction_to_workers(text, bytea, boolean) IS
+'on a Citus coordinator, restricts (or unrestricts) a subject on every worker; called by restrict_subject and unrestrict_subject';
+
+CREATE FUNCTION retention.sync_restrictions() RETURNS integer
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'retention_sync_restrictions';
+COMMENT ON FUNCTION retention.sync_restrictions() IS
+'on a Citus coordinator, makes every worker''s list of restricted subjects equal to the coordinator''s (a worker added later); returns the number of workers';
 
 -- The erasure log across a restore: export it from the newer database,
 -- import it into the restored one, re-apply it.
@@ -390,6 +410,7 @@ REVOKE ALL ON FUNCTION retention.forget_subject(text, text, text),
     retention.request_erasure(text, text, text, interval), retention.approve_erasure(bigint, text),
     retention.reject_erasure(bigint, text), retention.process_erasure_requests(),
     retention.restrict_subject(text, text, text), retention.unrestrict_subject(text, text),
+    retention.sync_restrictions(),
     retention.export_erasure_log(), retention.import_erasure_log(jsonb),
     retention.reapply_erasures() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION retention.forget_subject(text, text, text),
@@ -397,8 +418,9 @@ GRANT EXECUTE ON FUNCTION retention.forget_subject(text, text, text),
     retention.request_erasure(text, text, text, interval), retention.approve_erasure(bigint, text),
     retention.reject_erasure(bigint, text), retention.process_erasure_requests(),
     retention.restrict_subject(text, text, text), retention.unrestrict_subject(text, text),
+    retention.sync_restrictions(),
     retention.export_erasure_log(), retention.import_erasure_log(jsonb),
     retention.reapply_erasures() TO retention_dpo;
 GRANT EXECUTE ON FUNCTION retention.verify_forgotten(text, text),
-    retention.process_erasure_requests(), retention.export_erasure_log(),
+    retention.process_erasure_requests(), retention.export_erasure_log(), retention.sync_restrictions(),
     retention.import_erasure_log(jsonb), retention.reapply_erasures() TO retention_admin;

@@ -36,6 +36,8 @@ BEGIN
             OR p.proname = 'write_trigger'
             -- the WHEN of the late-row trigger, evaluated as the writing role
             OR p.proname = '_late_rows_queued'
+            -- in the WHERE of the run's UPDATEs of Citus tables, run as the table's owner
+            OR p.proname = '_engine_write'
             -- called by restriction policies as the querying role; answers only
             -- for tables that role may read
             OR p.proname = '_visible'

@@ -22,6 +22,10 @@
 #include "boundary/spi_query.hpp"
 #include "catalog/citus.hpp"
 
+extern "C" {
+#include "commands/extension.h"
+}
+
 namespace pg_retention::pg
 {
 
@@ -70,7 +74,11 @@ Oid ShardOwner(Oid relid)
 
 bool CitusPresent()
 {
-	return PgCall([] { return OidIsValid(get_extension_oid("citus", true)); });
+	return PgCall([] {
+		Oid citus = get_extension_oid("citus", true);
+		/* not while CREATE EXTENSION citus runs its script: its catalog is not there yet */
+		return OidIsValid(citus) && !(creating_extension && CurrentExtensionObject == citus);
+	});
 }
 
 bool IsCitusCoordinator()

@@ -24,6 +24,9 @@
 #include "boundary/result_set.hpp"
 #include "archive/server_key.hpp"
 #include "rights/subject_path.hpp"
+#include "rights/subject_rights.hpp"
+#include "catalog/citus.hpp"
+#include "write_path/citus_trigger.hpp"
 
 namespace pg_retention::pg
 {
@@ -226,6 +229,45 @@ void CheckTable(ResultSet &out, const DeclaredTable &t, const std::vector<Declar
 		       "set retention.key_file or retention.key_command and restart the server");
 	for (const CitusProblem &p : CitusProblems(t, all))
 		Report(out, p.severity, t.info.relid, p.column, p.problem, p.hint);
+	std::vector<std::string> missing = MissingWriteTriggers(t);
+	if (!missing.empty()) {
+		std::string names;
+		for (const std::string &m : missing)
+			names += (names.empty() ? "" : ", ") + m;
+		Report(out, "error", t.info.relid, {}, "write trigger missing on " + names,
+		       "SELECT retention.repair_triggers(); (as retention_admin) recreates it: minimize on "
+		       "write and the late-row queue do nothing there until then (pg_upgrade does not "
+		       "restore the internal triggers used where Citus is installed)");
+	}
+}
+
+/*
+ * On a Citus coordinator, a worker whose list of restricted subjects differs
+ * from the coordinator's, reported on each Citus table that enforces
+ * restriction (its shards on that worker decide by that list).
+ */
+void CheckRestrictionLists(ResultSet &out, const std::vector<DeclaredTable> &all)
+{
+	std::vector<std::string> problems;
+	bool read = false;
+	for (const DeclaredTable &t : all) {
+		CitusKind kind = CitusRelationOf(t.info.relid).kind;
+		if ((kind != CitusKind::Distributed && kind != CitusKind::Reference) ||
+		    Sql("SELECT 1 FROM pg_catalog.pg_policy WHERE polrelid = $1::oid AND polname = "
+		        "'retention_restriction'",
+		        {std::to_string(t.info.relid)})
+		            .processed == 0)
+			continue;
+		if (!read) {
+			problems = RestrictionListProblems();
+			read = true;
+		}
+		for (const std::string &p : problems)
+			Report(out, "error", t.info.relid, {}, p,
+			       "SELECT retention.sync_restrictions(); (as retention_dpo) copies the "
+			       "coordinator's list to every worker (a worker added after restrictions were "
+			       "made, or one a failed restrict_subject or unrestrict_subject left behind)");
+	}
 }
 
 } // namespace
@@ -262,6 +304,7 @@ PGR_FUNCTION(retention_check)
 	DeclaredTables tables = AllDeclaredTables();
 	for (const DeclaredTable &t : *tables)
 		CheckTable(out, t, *tables);
+	CheckRestrictionLists(out, *tables);
 	return (Datum)0;
 }
 

@@ -208,6 +208,10 @@ extern "C" void RetentionProcessUtility(PlannedStmt *pstmt, const char *query_st
 
 	if (OidIsValid(altered))
 		InvokeGuarded("ALTER TABLE", RecreateWriteTriggersAfterAlter, altered);
+	/* tables labelled before Citus: their ordinary write triggers would stop distribution */
+	if (IsA(parsetree, CreateExtensionStmt) &&
+	    strcmp(castNode(CreateExtensionStmt, parsetree)->extname, "citus") == 0)
+		InvokeGuarded("CREATE EXTENSION", ConvertWriteTriggersForCitus);
 	if (IsA(parsetree, CreateStmt) && castNode(CreateStmt, parsetree)->partbound != nullptr) {
 		Oid relid = RangeVarGetRelid(castNode(CreateStmt, parsetree)->relation, NoLock, true);
 		InvokeGuarded("CREATE TABLE", InheritWriteTrigger, relid);

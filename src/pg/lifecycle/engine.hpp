@@ -171,6 +171,16 @@ private:
 	                        const std::string &expression, const std::string &cutoff,
 	                        const std::vector<SqlValue> &mark);
 	void ForgetQueued(const Target &t, const std::string &attnum, const SqlResult &processed);
+	int64_t TallyLateRows(const Target &t, const SqlResult &counts, const char *action);
+	/* the late-row queues of a Citus table's nodes (citus_late_queue.cpp) */
+	int64_t ProcessCitusLateRows(const Target &t, const ColumnInfo &column, const char *action,
+	                             const std::string &expression, const std::string &cutoff,
+	                             const std::vector<SqlValue> &mark);
+	int64_t UpdateQueuedRows(const Target &t, const ColumnInfo &column, const char *action,
+	                         const std::string &expression, const std::string &cutoff,
+	                         const std::vector<SqlValue> &mark,
+	                         const std::vector<std::vector<SqlValue>> &keys,
+	                         const std::vector<std::string> &digests);
 	int64_t CountBlocked(const Target &t, const std::string &cutoff, std::string &blocked_by);
 	void MoveRows(const Target &t, const char *action, const Delay &delay);
 	int64_t EstimateDue(const Target &t, const DueRows &due, const std::string &cutoff);
@@ -183,7 +193,8 @@ private:
 	                                                int64_t blocks, const std::string &horizon,
 	                                                StageOutcome &o);
 	int64_t MoveBlockRange(const Target &t, bool archive, const DueRows &due,
-	                       const std::string &range, const std::vector<SqlValue> &params);
+	                       const std::string &range, const std::vector<SqlValue> &params,
+	                       bool &skipped_locked);
 	SqlResult ArchiveRows(const Target &t, const std::string &which,
 	                      const std::vector<SqlValue> &p);
 	void PurgeArchive();

@@ -98,6 +98,9 @@ int64_t Engine::MinimizeBatchByKey(const Target &t, const std::string &sets,
 	std::string same_row;
 	for (size_t i = 0; i < t.key.size(); i++)
 		same_row += (i > 0 ? " AND r." : "r.") + QuoteIdent(t.key[i]) + " = o.pgr_k" + Str(i);
+	/* the shards' write triggers do not queue the engine's writes (late_rows.cpp) */
+	if (t.citus != CitusKind::None)
+		same_row += " AND retention._engine_write(r." + QuoteIdent(t.key[0]) + ")";
 	SqlResult r = OwnerSql(
 	    t.leaf.relid,
 	    "WITH upd AS (UPDATE " + t.leaf.qualified + " AS r SET " + sets + " FROM (SELECT " +

@@ -89,6 +89,8 @@ int64_t Engine::ProcessLateRows(const Target &t, const ColumnInfo &column, const
                                 const std::string &expression, const std::string &cutoff,
                                 const std::vector<SqlValue> &mark)
 {
+	if (t.citus != CitusKind::None)
+		return ProcessCitusLateRows(t, column, action, expression, cutoff, mark);
 	std::vector<SqlValue> p{Str(t.leaf.relid), Str(column.attnum), cutoff};
 	int64_t queued = Sql("SELECT count(*) FROM retention.late_row WHERE relid = $1::oid AND "
 	                     "attnum = $2::int2",
@@ -141,13 +143,23 @@ int64_t Engine::ProcessLateRows(const Target &t, const ColumnInfo &column, const
 		        " IS DISTINCT FROM o.pgr_old_age AS moved) "
 		        "SELECT count(*), count(*) FILTER (WHERE moved) FROM upd",
 		    params);
-		changed = r.ScalarInt();
-		FailIfAgeMoved(t, std::stoll(r.rows.at(0).at(1).value()), action);
-		if (std::string(action) == "anonymize")
-			summary_.rows_anonymized += changed;
-		else
-			summary_.values_purged += changed;
+		changed = TallyLateRows(t, r, action);
 	});
+	return changed;
+}
+
+/*
+ * The queued rows' UPDATE returned (rows changed, rows whose age a trigger
+ * moved): fails the batch when one moved, else counts them in the summary.
+ */
+int64_t Engine::TallyLateRows(const Target &t, const SqlResult &counts, const char *action)
+{
+	int64_t changed = counts.ScalarInt();
+	FailIfAgeMoved(t, std::stoll(counts.rows.at(0).at(1).value()), action);
+	if (std::string(action) == "anonymize")
+		summary_.rows_anonymized += changed;
+	else
+		summary_.values_purged += changed;
 	return changed;
 }
 

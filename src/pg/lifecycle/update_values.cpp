@@ -115,6 +115,9 @@ void Engine::UpdateValues(const Target &t, const DeclaredColumn &c, const char *
 			 */
 			std::string batch_rows =
 			    keyset.window() + " AND " + KeysetColumns(t) + " <= " + KeysetParams(t, last_first);
+			/* the shards' write triggers do not queue the engine's writes (late_rows.cpp) */
+			if (t.citus != CitusKind::None)
+				batch_rows += " AND retention._engine_write(" + QuoteIdent(t.key[0]) + ")";
 			std::string old_rows = "SELECT " + t.age_sql + " AS pgr_old_age";
 			std::string same_row;
 			std::string returning;

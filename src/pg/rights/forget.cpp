@@ -14,6 +14,7 @@
  *		src/pg/rights/forget.cpp
  *-------------------------------------------------------------------------
  */
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -273,9 +274,13 @@ public:
 		erasure_id_ =
 		    Sql("SELECT nextval('retention.erasure_log_erasure_id_seq')::text").Scalar().value();
 		if (!id_.key.empty()) {
+			SqlValue mode = SequentialOnCitus();
 			LockReferencedRows();
 			for (const SubjectMember &m : scope_.members())
 				ForgetRows(m);
+			if (mode)
+				Sql("SELECT pg_catalog.set_config('citus.multi_shard_modify_mode', $1, true)",
+				    {mode});
 		}
 		return ForgetArchiveAndRecord(reason, request_id);
 	}
@@ -356,6 +361,53 @@ private:
 	}
 
 	/*
+	 * Citus refuses to modify a reference table after a multi-shard
+	 * statement modified a distributed table in parallel in the same
+	 * transaction (the children go first, a reference subject table last):
+	 * where the subject has both, its statements run one shard after the
+	 * other, for this forget only.  Returns the mode to restore, if set.
+	 */
+	SqlValue SequentialOnCitus() const
+	{
+		bool reference = false;
+		bool distributed = false;
+		for (const SubjectMember &m : scope_.members()) {
+			CitusKind kind = CitusRelationOf(m.table->info.relid).kind;
+			reference = reference || kind == CitusKind::Reference;
+			distributed = distributed || kind == CitusKind::Distributed;
+		}
+		if (!reference || !distributed)
+			return std::nullopt;
+		return Sql("SELECT pg_catalog.current_setting('citus.multi_shard_modify_mode'), "
+		           "pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true)")
+		    .rows.at(0)
+		    .at(0);
+	}
+
+	/*
+	 * Citus runs FOR UPDATE only in a query routed to one shard: a
+	 * distributed table's rows are locked first where its distribution
+	 * column is the subject's key (or the foreign key to it).  Elsewhere the
+	 * distributed transaction's own locks are all there is: a child written
+	 * for the subject meanwhile waits for the DELETE of its parent row and
+	 * then fails its foreign key check, or, written first, makes the
+	 * parent's DELETE fail (the forget rolls back, nothing changed: call it
+	 * again).  Reference tables are routed (Citus locks every placement).
+	 */
+	static bool RoutedToOneShard(const SubjectMember &m)
+	{
+		CitusRelation citus = CitusRelationOf(m.table->info.relid);
+		if (citus.kind != CitusKind::Distributed)
+			return true;
+		if (m.path.hops.size() > 1)
+			return false;
+		const std::vector<std::string> &columns =
+		    m.path.hops.empty() ? m.path.key_columns : m.path.hops.front().child_columns;
+		return std::find(columns.begin(), columns.end(), citus.distribution_column) !=
+		       columns.end();
+	}
+
+	/*
 	 * Parents first, so concurrent inserts of children wait behind the
 	 * forget: one statement, its CTEs locking in the order they are read.
 	 */
@@ -364,7 +416,8 @@ private:
 		/* one statement per table, each as that table's owner, in the same order */
 		const std::vector<SubjectMember> &members = scope_.members();
 		for (auto it = members.rbegin(); it != members.rend(); ++it) {
-			if (it->action == ForgetAction::Keep || it->references.empty())
+			if (it->action == ForgetAction::Keep || it->references.empty() ||
+			    !RoutedToOneShard(*it))
 				continue;
 			OwnerPreparedSql(it->table->info.relid,
 			                 "SELECT count(*) FROM (SELECT 1 FROM " + it->table->info.qualified +

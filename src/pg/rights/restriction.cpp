@@ -220,6 +220,25 @@ bool DropPolicy(const TableInfo &target, const char *name)
 	return true;
 }
 
+bool RowSecurityOn(const TableInfo &target)
+{
+	return Sql("SELECT relrowsecurity FROM pg_catalog.pg_class WHERE oid = $1::oid",
+	           {std::to_string(target.relid)})
+	           .Scalar() == SqlValue("t");
+}
+
+/*
+ * Is retention_restriction the permissive policy of a Citus table (which
+ * enable_restriction gives it, with row-level security, when it had none)?
+ */
+bool CitusRestriction(const TableInfo &target)
+{
+	return Sql("SELECT 1 FROM pg_catalog.pg_policy WHERE polrelid = $1::oid AND polname = $2 "
+	           "AND polpermissive",
+	           {std::to_string(target.relid), std::string(kRestrictivePolicy)})
+	           .processed > 0;
+}
+
 /* The relations a policy must go on: the table, and each partition a query may name. */
 std::vector<TableInfo> PolicyTargets(const DeclaredTable &t)
 {
@@ -296,25 +315,59 @@ PGR_FUNCTION(retention_visible)
 PGR_FUNCTION(retention_enable_restriction)
 {
 	DeclaredTable t = SubjectTableArgument(fcinfo);
-	/* the shards would see neither the restrictive policy nor the coordinator's restrictions */
-	CitusKind citus = CitusRelationOf(t.info.relid).kind;
-	if (citus == CitusKind::Distributed || citus == CitusKind::Reference)
-		throw Error(ErrorKind::FeatureNotSupported,
-		            "restriction of processing is not supported on the Citus table " +
-		                t.info.qualified,
-		            "the queries Citus runs on the shards would not hide restricted subjects' rows",
-		            "restrict access to the subject's rows in the application, or keep the table "
-		            "local to the coordinator");
 	std::shared_ptr<const SubjectScope> scope = SubjectScope::Load(t.policy->subject->subject);
 	const SubjectMember &m = MemberFor(*scope, t.info.relid);
 	if (!m.path.problem.empty())
 		throw Error(ErrorKind::ObjectNotInPrerequisiteState,
 		            "subject path of " + t.info.qualified + " does not resolve", m.path.problem,
 		            "retention.check() lists the problem; fix it first");
-	for (const TableInfo &target : PolicyTargets(t)) {
-		bool rls = Sql("SELECT relrowsecurity FROM pg_catalog.pg_class WHERE oid = $1::oid",
-		               {std::to_string(target.relid)})
-		               .Scalar() == SqlValue("t");
+	/*
+	 * Citus puts the policy on every shard (each node's _visible() reads its
+	 * own copy of retention.restricted_subject, which restrict_subject keeps
+	 * equal), but refuses a subquery in a policy: the row must hold its
+	 * subject's id itself.
+	 */
+	CitusKind citus = CitusRelationOf(t.info.relid).kind;
+	if ((citus == CitusKind::Distributed || citus == CitusKind::Reference) &&
+	    !scope->JoinToKey(m, QuoteIdent(t.info.name)).from.empty())
+		throw Error(ErrorKind::FeatureNotSupported,
+		            "restriction of processing is not supported on the Citus table " +
+		                t.info.qualified + ": it is more than one foreign key away from subject " +
+		                scope->subject(),
+		            "the predicate would read the parent rows in a subquery, which Citus does not "
+		            "allow in a policy on a distributed table",
+		            "add the subject's key to the table and declare \"subject " + scope->subject() +
+		                " via <column>\" with a foreign key to the subject table");
+	bool on_citus = citus == CitusKind::Distributed || citus == CitusKind::Reference;
+	std::vector<TableInfo> targets = PolicyTargets(t);
+	if (on_citus)
+		for (const TableInfo &target : targets)
+			if (RowSecurityOn(target) && !CitusRestriction(target))
+				throw Error(ErrorKind::FeatureNotSupported,
+				            "restriction of processing is not supported on the Citus table " +
+				                target.qualified + ": it has row-level security of its own",
+				            "Citus gives the shards every policy as PERMISSIVE: the restriction "
+				            "would be ORed with the table's own policies, not ANDed",
+				            "disable the table's row-level security, or hide restricted "
+				            "subjects in its own policies");
+	for (const TableInfo &target : targets) {
+		bool rls = RowSecurityOn(target);
+		if (on_citus) {
+			/*
+			 * The one permissive policy of the table: Citus would turn a
+			 * restrictive one into a permissive one on the shards (it
+			 * does not propagate AS RESTRICTIVE), which would let everything
+			 * through beside retention_visible.
+			 */
+			if (!rls)
+				Sql("ALTER TABLE " + target.qualified + " ENABLE ROW LEVEL SECURITY");
+			DropPolicy(target, kRestrictivePolicy);
+			std::string predicate = PolicyPredicate(*scope, m, target);
+			Sql("CREATE POLICY " + std::string(kRestrictivePolicy) + " ON " + target.qualified +
+			    " AS PERMISSIVE FOR ALL TO PUBLIC USING (" + predicate + ") WITH CHECK (" +
+			    predicate + ")");
+			continue;
+		}
 		if (!rls) {
 			/* RLS denies everything without a permissive policy: allow all, then restrict */
 			Sql("ALTER TABLE " + target.qualified + " ENABLE ROW LEVEL SECURITY");
@@ -335,12 +388,186 @@ PGR_FUNCTION(retention_disable_restriction)
 {
 	DeclaredTable t = SubjectTableArgument(fcinfo);
 	for (const TableInfo &target : PolicyTargets(t)) {
+		bool citus_restriction = CitusRestriction(target);
 		DropPolicy(target, kRestrictivePolicy);
 		/* row-level security was ours to enable only if we added the permissive policy */
-		if (DropPolicy(target, kPermissivePolicy))
+		if (DropPolicy(target, kPermissivePolicy) || citus_restriction)
 			Sql("ALTER TABLE " + target.qualified + " DISABLE ROW LEVEL SECURITY");
 	}
 	return (Datum)0;
+}
+
+namespace
+{
+
+/* The hash argument n as the text form of a bytea ('\\x...'). */
+std::string HashArgument(FunctionCallInfo fcinfo, int n)
+{
+	if (PG_ARGISNULL(n))
+		throw Error(ErrorKind::NullValueNotAllowed, "subject_hash must not be NULL");
+	bytea *hash = PG_GETARG_BYTEA_PP(n);
+	static const char digits[] = "0123456789abcdef";
+	std::string hex = "\\x";
+	const unsigned char *bytes = reinterpret_cast<const unsigned char *>(VARDATA_ANY(hash));
+	for (size_t i = 0; i < VARSIZE_ANY_EXHDR(hash); i++) {
+		hex += digits[bytes[i] >> 4];
+		hex += digits[bytes[i] & 15];
+	}
+	return hex;
+}
+
+/*
+ * Does this node hand its restrictions on to workers?  The coordinator of
+ * a Citus cluster does; a plain server and a worker node have nobody to tell.
+ */
+bool HasWorkersToSync()
+{
+	return CitusPresent() && IsCitusCoordinator();
+}
+
+/*
+ * Runs `command` (a statement on retention.restricted_subject) on every
+ * worker, each in its own transaction (run_command_on_workers opens new
+ * connections: they commit at once, outside the caller's transaction).
+ * Returns the nodes that failed, with their errors.
+ */
+std::vector<std::string> RunOnWorkers(const std::string &command,
+                                      const std::vector<SqlValue> &params)
+{
+	SqlResult r = Sql("SELECT nodename || ':' || nodeport, success::text, result FROM "
+	                  "pg_catalog.run_command_on_workers((" +
+	                      command + ")) ORDER BY 1",
+	                  params);
+	std::vector<std::string> failed;
+	for (const SqlRow &row : r.rows)
+		if (row[1] != SqlValue("true"))
+			failed.push_back(row[0].value_or("?") + ": " + row[2].value_or(""));
+	return failed;
+}
+
+std::string Joined(const std::vector<std::string> &items)
+{
+	std::string out;
+	for (const std::string &i : items)
+		out += (out.empty() ? "" : "; ") + i;
+	return out;
+}
+
+/* The statement, built from the coordinator's list, that makes a worker's list equal to it. */
+constexpr const char *kWholeList =
+    "SELECT pg_catalog.format('WITH wanted AS (SELECT * FROM ROWS FROM "
+    "(pg_catalog.unnest(%L::text[]), "
+    "pg_catalog.unnest(%L::bytea[]), pg_catalog.unnest(%L::float8[]), "
+    "pg_catalog.unnest(%L::text[])) "
+    "AS w(subject, subject_hash, at, reason)), "
+    "gone AS (DELETE FROM retention.restricted_subject r WHERE NOT EXISTS (SELECT FROM wanted w "
+    "WHERE w.subject = r.subject AND w.subject_hash = r.subject_hash)) "
+    "INSERT INTO retention.restricted_subject (subject, subject_hash, restricted_at, reason) "
+    "SELECT subject, subject_hash, pg_catalog.to_timestamp(at), reason FROM wanted "
+    "ON CONFLICT DO NOTHING', coalesce(pg_catalog.array_agg(subject), '{}'), "
+    "coalesce(pg_catalog.array_agg(subject_hash), '{}'), "
+    "coalesce(pg_catalog.array_agg(extract(epoch FROM restricted_at)::float8), '{}'), "
+    "coalesce(pg_catalog.array_agg(reason), '{}')) FROM retention.restricted_subject";
+
+/* A digest of a node's list, equal on two nodes that restrict the same subjects. */
+constexpr const char *kListDigest =
+    "SELECT coalesce(pg_catalog.md5(pg_catalog.string_agg(subject || ':' || "
+    "pg_catalog.encode(subject_hash, 'hex'), ',' ORDER BY subject, subject_hash)), 'none') "
+    "FROM retention.restricted_subject";
+
+} // namespace
+
+/*
+ * retention._restriction_to_workers(subject, subject_hash, restricted) -> void:
+ * restrict_subject and unrestrict_subject hand the change on to every
+ * worker of a Citus cluster, whose _visible() reads its own copy of the list.
+ * The workers commit at once, the coordinator at the end of the caller's
+ * transaction, so the order is chosen for failures to err on hiding:
+ * - restrict: called after the coordinator's INSERT; a worker that fails
+ *   raises an error (the coordinator's row is rolled back; workers that
+ *   answered keep hiding the subject until unrestrict_subject or
+ *   sync_restrictions);
+ * - unrestrict: called before the coordinator's DELETE; when a worker
+ *   fails, the workers that answered get the subject back, then the error.
+ */
+PGR_FUNCTION(retention_restriction_to_workers)
+{
+	std::string subject = RequiredText(fcinfo, 0, "subject");
+	std::string hash = HashArgument(fcinfo, 1);
+	bool restricted = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+	if (!HasWorkersToSync())
+		return (Datum)0;
+	std::string insert =
+	    "SELECT pg_catalog.format('INSERT INTO retention.restricted_subject (subject, "
+	    "subject_hash, restricted_at, reason) VALUES (%L, %L::bytea, pg_catalog.to_timestamp(%s), "
+	    "%L) ON CONFLICT DO NOTHING', subject, subject_hash, extract(epoch FROM restricted_at)"
+	    "::float8, reason) FROM retention.restricted_subject WHERE subject = $1 AND subject_hash "
+	    "= $2::bytea";
+	if (restricted) {
+		std::vector<std::string> failed = RunOnWorkers(insert, {subject, hash});
+		if (!failed.empty())
+			throw Error(ErrorKind::ObjectNotInPrerequisiteState,
+			            "could not restrict the subject on every Citus worker",
+			            Joined(failed) +
+			                "; the workers that answered hide the subject's rows until it is "
+			                "unrestricted",
+			            "call retention.restrict_subject again once every worker is reachable");
+		return (Datum)0;
+	}
+	std::vector<std::string> failed =
+	    RunOnWorkers("SELECT pg_catalog.format('DELETE FROM retention.restricted_subject WHERE "
+	                 "subject = %L AND subject_hash = %L::bytea', $1::text, $2::bytea)",
+	                 {subject, hash});
+	if (failed.empty())
+		return (Datum)0;
+	/* the subject stays restricted: the workers that unrestricted it restrict it again */
+	std::vector<std::string> again = RunOnWorkers(insert, {subject, hash});
+	throw Error(ErrorKind::ObjectNotInPrerequisiteState,
+	            "could not unrestrict the subject on every Citus worker",
+	            Joined(failed) + (again.empty()
+	                                  ? "; the subject stays restricted on every node"
+	                                  : "; could not restrict it again on " + Joined(again) +
+	                                        ": call retention.sync_restrictions()"),
+	            "call retention.unrestrict_subject again once every worker is reachable");
+}
+
+/*
+ * retention.sync_restrictions() -> workers: makes every worker's list of
+ * restricted subjects equal to this coordinator's (a worker added after
+ * restrictions were made, or one a failure left behind).  0 where there is
+ * no worker.
+ */
+PGR_FUNCTION(retention_sync_restrictions)
+{
+	if (!HasWorkersToSync())
+		return Int32GetDatum(0);
+	/* no restrict or unrestrict in between: they take the same lock */
+	Sql("LOCK TABLE retention.restricted_subject IN SHARE ROW EXCLUSIVE MODE");
+	std::vector<std::string> failed = RunOnWorkers(kWholeList, {});
+	if (!failed.empty())
+		throw Error(ErrorKind::ObjectNotInPrerequisiteState,
+		            "could not copy the restricted subjects to every Citus worker", Joined(failed),
+		            "call retention.sync_restrictions() again once every worker is reachable");
+	return Int32GetDatum(static_cast<int32>(
+	    Sql("SELECT count(*) FROM pg_catalog.pg_dist_node WHERE groupid <> 0 AND isactive AND "
+	        "noderole = 'primary'")
+	        .ScalarInt()));
+}
+
+std::vector<std::string> RestrictionListProblems()
+{
+	std::vector<std::string> problems;
+	if (!HasWorkersToSync())
+		return problems;
+	std::string mine = Sql(kListDigest).Scalar().value_or("");
+	SqlResult nodes = Sql(std::string("SELECT nodename || ':' || nodeport, success::text, result "
+	                                  "FROM pg_catalog.run_command_on_workers($$") +
+	                      kListDigest + "$$) ORDER BY 1");
+	for (const SqlRow &row : nodes.rows)
+		if (row[1] == SqlValue("true") && row[2].value_or("") != mine)
+			problems.push_back("node " + row[0].value_or("?") +
+			                   " restricts other subjects than this coordinator");
+	return problems;
 }
 
 } // namespace pg_retention::pg

@@ -182,4 +182,10 @@ std::string JsonString(const std::string &value);
 /* The SQL type name of a type oid (format_type_be). */
 std::string TypeNameOf(Oid type);
 
+/*
+ * On a Citus coordinator, the workers whose list of restricted subjects
+ * differs from the coordinator's (restriction.cpp), for check().
+ */
+std::vector<std::string> RestrictionListProblems();
+
 } // namespace pg_retention::pg

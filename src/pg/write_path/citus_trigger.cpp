@@ -31,8 +31,11 @@
  *		src/pg/write_path/citus_trigger.cpp
  *-------------------------------------------------------------------------
  */
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "base/error.hpp"
 #include "label/policy.hpp"
 
 #include "boundary/guard.hpp"
@@ -41,7 +44,9 @@
 #include "write_path/minimize.hpp"
 
 extern "C" {
+#include "catalog/dependency.h"
 #include "catalog/pg_trigger.h"
+#include "commands/extension.h"
 #include "catalog/pg_inherits.h"
 #include "commands/trigger.h"
 #include "nodes/makefuncs.h"
@@ -116,7 +121,24 @@ void CreateWriteTrigger(Oid relid, Oid parent_trigger)
 		CreateWriteTrigger(lfirst_oid(lc), trigger);
 }
 
-void CreateInternalWriteTrigger(Oid relid)
+/* Drops the table's ordinary write triggers (created before Citus was installed). */
+void DropOrdinaryWriteTriggers(Oid relid)
+{
+	SqlResult ordinary = Sql("SELECT oid::text FROM pg_catalog.pg_trigger WHERE tgrelid = $1::oid "
+	                         "AND tgfoid = 'retention.write_trigger()'::pg_catalog.regprocedure "
+	                         "AND tgparentid = 0 AND NOT tgisinternal",
+	                         {std::to_string(relid)});
+	for (const SqlRow &row : ordinary.rows)
+		PgCall([&] {
+			ObjectAddress address;
+			ObjectAddressSet(address, TriggerRelationId, static_cast<Oid>(std::stoul(*row[0])));
+			performDeletion(&address, DROP_RESTRICT, PERFORM_DELETION_INTERNAL);
+			CommandCounterIncrement();
+		});
+}
+
+/* Returns whether it created one (false: the table had its internal trigger). */
+bool CreateInternalWriteTrigger(Oid relid)
 {
 	Oid existing = WriteTriggerOid(relid);
 	if (OidIsValid(existing)) {
@@ -124,17 +146,36 @@ void CreateInternalWriteTrigger(Oid relid)
 		if (Sql("SELECT tgisinternal FROM pg_catalog.pg_trigger WHERE oid = $1::oid",
 		        {std::to_string(existing)})
 		        .Scalar() == SqlValue("t"))
-			return;
-		DropWriteTrigger(relid);
+			return false;
+		DropOrdinaryWriteTriggers(relid);
 	}
 	CreateWriteTrigger(relid, InvalidOid);
+	return true;
 }
 
-/* Every shard of the Citus table that this node holds gets the trigger. */
-void TriggerLocalShards(Oid logical_relid)
+/* Every shard of the Citus table that this node holds gets the trigger; returns those created. */
+int64_t TriggerLocalShards(Oid logical_relid)
 {
+	int64_t created = 0;
 	for (Oid shard : LocalShardsOf(logical_relid))
-		CreateInternalWriteTrigger(shard);
+		created += CreateInternalWriteTrigger(shard) ? 1 : 0;
+	return created;
+}
+
+/* The relations of the partition tree of relid (relid itself when not partitioned). */
+std::vector<Oid> PartitionTree(Oid relid)
+{
+	std::vector<Oid> tree;
+	for (const SqlRow &row :
+	     Sql("SELECT relid::oid::text FROM pg_catalog.pg_partition_tree($1::oid) "
+	         "ORDER BY level, relid::oid",
+	         {std::to_string(relid)})
+	         .rows)
+		tree.push_back(static_cast<Oid>(std::stoul(*row[0])));
+	/* pg_partition_tree lists nothing for a table that is neither partitioned nor a partition */
+	if (tree.empty())
+		tree.push_back(relid);
+	return tree;
 }
 
 } // namespace
@@ -187,6 +228,120 @@ void SyncReplayedWriteTriggers(Oid relid, const CitusRelation &citus)
 		CreateInternalWriteTrigger(relid);
 	else
 		TriggerLocalShards(relid);
+}
+
+std::vector<std::string> MissingWriteTriggers(const DeclaredTable &table)
+{
+	std::vector<std::string> missing;
+	if (!table.problem.empty() || !WantsWriteTrigger(table))
+		return missing;
+	const char *count = "SELECT count(*) FROM pg_catalog.pg_trigger WHERE tgrelid = '%s'"
+	                    "::pg_catalog.regclass AND tgfoid = 'retention.write_trigger()'"
+	                    "::pg_catalog.regprocedure";
+	bool citus = CitusRelationOf(table.info.relid).kind != CitusKind::None;
+	for (Oid relid : PartitionTree(table.info.relid)) {
+		if (!citus) {
+			SqlValue name =
+			    Sql("SELECT $1::oid::pg_catalog.regclass::text WHERE NOT EXISTS (SELECT "
+			        "FROM pg_catalog.pg_trigger WHERE tgrelid = $1::oid AND tgfoid = "
+			        "'retention.write_trigger()'::pg_catalog.regprocedure)",
+			        {std::to_string(relid)})
+			        .Scalar();
+			if (name)
+				missing.push_back(*name);
+			continue;
+		}
+		/* a Citus table: its rows are written in its shards, on the nodes that hold them */
+		SqlResult placements =
+		    Sql("SELECT 'shard ' || shardid || ' on ' || nodename || ':' || nodeport || CASE WHEN "
+		        "success THEN '' ELSE ' (' || result || ')' END FROM "
+		        "pg_catalog.run_command_on_placements($1::oid::pg_catalog.regclass, $2) "
+		        "WHERE NOT success OR result = '0' ORDER BY shardid, nodename, nodeport",
+		        {std::to_string(relid), std::string(count)});
+		for (const SqlRow &row : placements.rows)
+			missing.push_back(
+			    Sql("SELECT $1::oid::pg_catalog.regclass::text", {std::to_string(relid)})
+			        .Scalar()
+			        .value_or("?") +
+			    " " + row[0].value_or("?"));
+	}
+	return missing;
+}
+
+int64_t RepairWriteTriggers()
+{
+	int64_t created = 0;
+	DeclaredTables tables = AllDeclaredTables();
+	if (!CitusPresent()) {
+		for (const DeclaredTable &t : *tables) {
+			size_t missing = MissingWriteTriggers(t).size();
+			if (missing > 0)
+				SyncWriteTrigger(t);
+			created += static_cast<int64_t>(missing);
+		}
+		return created;
+	}
+	for (const DeclaredTable &t : *tables) {
+		if (!t.problem.empty() || !WantsWriteTrigger(t))
+			continue;
+		if (CitusRelationOf(t.info.relid).kind == CitusKind::None)
+			created += CreateInternalWriteTrigger(t.info.relid) ? 1 : 0;
+		else
+			created += TriggerLocalShards(t.info.relid);
+	}
+	if (!IsCitusCoordinator()) {
+		/* a worker node: the shards of the Citus tables it holds (their rules are on the shells) */
+		for (const SqlRow &row :
+		     Sql("SELECT logicalrelid::oid::text FROM pg_catalog.pg_dist_partition ORDER BY 1")
+		         .rows) {
+			Oid relid = static_cast<Oid>(std::stoul(*row[0]));
+			std::optional<DeclaredTable> t = FindDeclaredTable(relid);
+			if (t && t->info.relid == relid && t->problem.empty() && WantsWriteTrigger(*t))
+				created += TriggerLocalShards(relid);
+		}
+		return created;
+	}
+	/* the coordinator: then every worker, for the shards it holds */
+	SqlResult workers =
+	    Sql("SELECT nodename || ':' || nodeport, success::text, result FROM "
+	        "pg_catalog.run_command_on_workers('SELECT retention.repair_triggers()') "
+	        "ORDER BY 1");
+	std::string failed;
+	for (const SqlRow &row : workers.rows) {
+		if (row[1] == SqlValue("true"))
+			created += std::stoll(row[2].value_or("0"));
+		else
+			failed +=
+			    (failed.empty() ? "" : "; ") + row[0].value_or("?") + ": " + row[2].value_or("");
+	}
+	if (!failed.empty())
+		throw Error(ErrorKind::ObjectNotInPrerequisiteState,
+		            "could not repair the write triggers on every Citus worker", failed,
+		            "call retention.repair_triggers() again once every worker is reachable");
+	return created;
+}
+
+void ConvertWriteTriggersForCitus()
+{
+	if (!PgCall([] { return OidIsValid(get_extension_oid("pg_retention", true)); }))
+		return;
+	InvalidatePolicyCache();
+	DeclaredTables tables = AllDeclaredTables();
+	for (const DeclaredTable &t : *tables) {
+		DropOrdinaryWriteTriggers(t.info.relid);
+		if (t.problem.empty() && WantsWriteTrigger(t))
+			SyncWriteTrigger(t);
+	}
+}
+
+/*
+ * retention.repair_triggers() -> triggers created: gives every declared
+ * table (on a Citus cluster: every shard, on every node) the write trigger
+ * it lacks.  pg_upgrade does not restore internal triggers.
+ */
+PGR_FUNCTION(retention_repair_triggers)
+{
+	return Int64GetDatum(RepairWriteTriggers());
 }
 
 } // namespace pg_retention::pg

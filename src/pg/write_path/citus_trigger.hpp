@@ -9,6 +9,10 @@
  */
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "catalog/policy_store.hpp"
 #include "catalog/citus.hpp"
 
@@ -35,5 +39,26 @@ void InheritWriteTrigger(Oid partition);
  * node holds their write trigger (it reads the Citus table's rules).
  */
 void SyncReplayedWriteTriggers(Oid relid, const CitusRelation &citus);
+
+/*
+ * The relations of a declared table that should have a write trigger and
+ * have none: the table and its partitions, or (a Citus table, asked on the
+ * coordinator) its shard placements on every node, named.  pg_upgrade
+ * does not restore internal triggers; check() reports these.
+ */
+std::vector<std::string> MissingWriteTriggers(const DeclaredTable &table);
+
+/*
+ * Creates the write triggers the declared tables lack, on this node and,
+ * from a Citus coordinator, on every worker (their shards); returns how
+ * many it created.
+ */
+int64_t RepairWriteTriggers();
+
+/*
+ * CREATE EXTENSION citus: the ordinary write triggers of tables labelled
+ * before become internal ones, so Citus distributes those tables.
+ */
+void ConvertWriteTriggersForCitus();
 
 } // namespace pg_retention::pg

@@ -15,22 +15,35 @@
  *		OF and WHEN (minimize.cpp) already left out rows set no watched
  *		column or age, rows far from due, and the engine's own writes.
  *
+ *		On a Citus shard the row goes into the queue of the shard's node,
+ *		under the shard's oid, with the digest of the value as written
+ *		(ValueDigest): the coordinator's run drains those queues outside its
+ *		transaction and processes a row only while it still holds that
+ *		value (lifecycle/citus_late_queue.cpp).  The engine's own writes
+ *		reach the shard through Citus's connections, in another backend
+ *		than the run's: their WHERE calls retention._engine_write(), which
+ *		marks the rest of that transaction as the engine's.
+ *
  * IDENTIFICATION
  *		src/pg/write_path/late_rows.cpp
  *-------------------------------------------------------------------------
  */
+#include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "guc.hpp"
 #include "write_path/late_rows.hpp"
 #include "catalog/citus.hpp"
+#include "boundary/compat.hpp"
 #include "boundary/guard.hpp"
 #include "boundary/spi_query.hpp"
 
 extern "C" {
 #include "catalog/pg_authid.h"
+#include "common/md5.h"
 #include "utils/datum.h"
 #include "utils/date.h"
 #include "utils/timestamp.h"
@@ -43,6 +56,14 @@ namespace
 {
 
 int suppressed = 0; /* SuppressLateRowQueue scopes alive in this backend */
+/* the transaction retention._engine_write() marked as the engine's (a shard's node) */
+LocalTransactionId engine_write_lxid = InvalidLocalTransactionId;
+
+bool EngineWrites()
+{
+	return suppressed > 0 || (engine_write_lxid != InvalidLocalTransactionId &&
+	                          engine_write_lxid == compat::MyLocalTransactionId());
+}
 
 /* One watermarked stage of one column, compiled for one relation. */
 struct LateCheck {
@@ -63,6 +84,7 @@ struct LatePlan {
 	std::vector<QueuedKeyColumn> key;
 	bool key_needs_datestyle = false; /* a key column prints dates or times */
 	std::vector<LateCheck> checks;
+	bool digest = false; /* a Citus shard: entries carry the value's digest */
 	/* each check's threshold, computed once per transaction (Due) */
 	TimestampTz thresholds_at = DT_NOBEGIN;
 	std::vector<TimestampTz> thresholds;
@@ -122,10 +144,6 @@ LatePlan &PlanFor(Oid relid)
 		return plan;
 	plan = LatePlan{};
 	std::optional<DeclaredTable> table = FindDeclaredTable(relid);
-	/* a Citus shard's trigger minimizes only: its node's queue is nobody's (README, Citus) */
-	if (table && table->info.relid != PartitionRoot(relid) &&
-	    CitusRelationOf(relid).kind == CitusKind::Shard)
-		table.reset();
 	if (table && table->problem.empty() && table->policy && table->policy->age_column) {
 		TableInfo here = relid == table->info.relid ? table->info : LoadTableInfo(relid);
 		const ColumnInfo *age = here.FindColumn(*table->policy->age_column);
@@ -143,6 +161,8 @@ LatePlan &PlanFor(Oid relid)
 			}
 		}
 	}
+	/* a shard's node queues for the coordinator, which drains it outside its transaction */
+	plan.digest = !plan.checks.empty() && CitusRelationOf(relid).kind == CitusKind::Shard;
 	plan.generation = PolicyGeneration();
 	return plan;
 }
@@ -236,14 +256,26 @@ Datum KeyArray(TriggerData *trigger, HeapTuple written, const LatePlan &plan)
  * for every queued row cost more than the row's own UPDATE.  A kept SPI
  * plan is a cached plan, replanned when retention.late_row changes.
  */
-SPIPlanPtr EnqueuePlan()
+SPIPlanPtr EnqueuePlan(bool with_digest)
 {
-	static SPIPlanPtr plan = nullptr;
+	static SPIPlanPtr plans[2] = {nullptr, nullptr};
+	SPIPlanPtr &plan = plans[with_digest ? 1 : 0];
 	if (plan == nullptr) {
-		Oid types[3] = {OIDOID, INT2OID, TEXTARRAYOID};
-		SPIPlanPtr fresh = SPI_prepare("INSERT INTO retention.late_row (relid, attnum, row_key) "
-		                               "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-		                               3, types);
+		/*
+		 * A Citus shard's entry: a later write of the row brings its own
+		 * digest.  Without a digest, the statement of a 0.1.0 schema too
+		 * (0.1.0's trigger queues until ALTER EXTENSION UPDATE).
+		 */
+		Oid types[4] = {OIDOID, INT2OID, TEXTARRAYOID, TEXTOID};
+		SPIPlanPtr fresh =
+		    with_digest
+		        ? SPI_prepare("INSERT INTO retention.late_row (relid, attnum, row_key, "
+		                      "value_digest) VALUES ($1, $2, $3, $4) ON CONFLICT (relid, attnum, "
+		                      "row_key) DO UPDATE SET value_digest = EXCLUDED.value_digest",
+		                      4, types)
+		        : SPI_prepare("INSERT INTO retention.late_row (relid, attnum, row_key) "
+		                      "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+		                      3, types);
 		if (fresh == nullptr)
 			elog(ERROR, "pg_retention: could not prepare the late-row queue's insert: %s",
 			     SPI_result_code_string(SPI_result));
@@ -258,7 +290,8 @@ SPIPlanPtr EnqueuePlan()
  * Inserts the queue entries as the bootstrap superuser: application roles
  * have no privilege on retention.late_row, as with RI triggers' own checks.
  */
-void Enqueue(Oid relid, List *columns, Datum key)
+void Enqueue(Oid relid, List *columns, Datum key,
+             const std::vector<std::optional<std::string>> &digests)
 {
 	Oid saved_user;
 	int saved_context;
@@ -267,10 +300,13 @@ void Enqueue(Oid relid, List *columns, Datum key)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ListCell *lc;
-	SPIPlanPtr plan = EnqueuePlan();
 	foreach (lc, columns) {
-		Datum values[3] = {ObjectIdGetDatum(relid), Int16GetDatum((int16)lfirst_int(lc)), key};
-		int rc = SPI_execute_plan(plan, values, NULL, false, 0);
+		const std::optional<std::string> &digest = digests[foreach_current_index(lc)];
+		SPIPlanPtr plan = EnqueuePlan(digest.has_value());
+		Datum values[4] = {ObjectIdGetDatum(relid), Int16GetDatum((int16)lfirst_int(lc)), key,
+		                   digest ? CStringGetTextDatum(digest->c_str()) : (Datum)0};
+		char nulls[4] = {' ', ' ', ' ', digest ? ' ' : 'n'};
+		int rc = SPI_execute_plan(plan, values, nulls, false, 0);
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "pg_retention: could not queue a late row: %s", SPI_result_code_string(rc));
 	}
@@ -299,18 +335,58 @@ SuppressLateRowQueue::~SuppressLateRowQueue()
 }
 
 /*
- * retention._late_rows_queued(): false while SuppressLateRowQueue is alive.
- * Called by the WHEN of retention_late_rows, so that the engine's own writes
- * never reach the trigger.
+ * retention._late_rows_queued(): false while SuppressLateRowQueue is alive,
+ * and in a transaction retention._engine_write() marked.  Called by the WHEN
+ * of retention_late_rows, so that the engine's own writes never reach the
+ * trigger.
  */
 PGR_FUNCTION(retention_late_rows_queued)
 {
-	return BoolGetDatum(suppressed == 0);
+	return BoolGetDatum(!EngineWrites());
+}
+
+/*
+ * retention._engine_write(anyelement): true, and the rest of this
+ * transaction's writes are the engine's.  The run's UPDATEs of a Citus table
+ * call it in their WHERE, over a column so that Citus evaluates it on the
+ * shards' nodes.  A session that calls it itself only keeps its own rows
+ * out of the queue, which writing their age wrong does as well.
+ */
+PGR_FUNCTION(retention_engine_write)
+{
+	engine_write_lxid = compat::MyLocalTransactionId();
+	return BoolGetDatum(true);
+}
+
+int PinDigestStyles()
+{
+	int nest = NewGUCNestLevel();
+	const char *settings[][2] = {{"datestyle", "ISO, YMD"},
+	                             {"intervalstyle", "postgres"},
+	                             {"timezone", "UTC"},
+	                             {"bytea_output", "hex"},
+	                             {"extra_float_digits", "1"}};
+	for (const auto &s : settings)
+		(void)set_config_option(s[0], s[1], PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+		                        false);
+	return nest;
+}
+
+void UnpinDigestStyles(int nest)
+{
+	AtEOXact_GUC(true, nest);
+}
+
+void TextDigest(const char *text, char (&hex)[33])
+{
+	const char *error = nullptr;
+	if (!pg_md5_hash(text, strlen(text), hex, &error))
+		elog(ERROR, "pg_retention: could not compute a digest: %s", error ? error : "?");
 }
 
 void QueueLateRow(TriggerData *trigger, HeapTuple written)
 {
-	if (suppressed > 0)
+	if (EngineWrites())
 		return;
 	Oid relid = RelationGetRelid(trigger->tg_relation);
 	LatePlan &plan = PlanFor(relid);
@@ -328,7 +404,27 @@ void QueueLateRow(TriggerData *trigger, HeapTuple written)
 		Datum key = KeyArray(trigger, written, plan);
 		if (nest >= 0)
 			AtEOXact_GUC(true, nest);
-		Enqueue(relid, columns, key);
+		std::vector<std::optional<std::string>> digests(list_length(columns));
+		if (plan.digest) {
+			TupleDesc desc = RelationGetDescr(trigger->tg_relation);
+			int styles = PinDigestStyles();
+			ListCell *lc;
+			foreach (lc, columns) {
+				bool isnull;
+				AttrNumber attnum = (AttrNumber)lfirst_int(lc);
+				Datum v = heap_getattr(written, attnum, desc, &isnull);
+				if (isnull)
+					continue;
+				Oid output;
+				bool varlena;
+				getTypeOutputInfo(TupleDescAttr(desc, attnum - 1)->atttypid, &output, &varlena);
+				char hex[33];
+				TextDigest(OidOutputFunctionCall(output, v), hex);
+				digests[foreach_current_index(lc)] = std::string(hex);
+			}
+			UnpinDigestStyles(styles);
+		}
+		Enqueue(relid, columns, key, digests);
 	});
 }
 

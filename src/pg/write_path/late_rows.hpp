@@ -13,6 +13,8 @@
  */
 #pragma once
 
+#include <string>
+
 #include "catalog/policy_store.hpp"
 
 extern "C" {
@@ -41,5 +43,17 @@ public:
 
 /* Queues `written` (the row as stored) when it is due already; called by the write trigger. */
 void QueueLateRow(TriggerData *trigger, HeapTuple written);
+
+/*
+ * The text styles a value is printed in for its digest (DateStyle ISO, YMD,
+ * TimeZone UTC, ...), so the shard's trigger and the coordinator's run print
+ * it alike: Pin returns the GUC nest level Unpin restores (a subtransaction's
+ * abort restores it too).  Both run inside PgCall.
+ */
+int PinDigestStyles();
+void UnpinDigestStyles(int nest);
+
+/* retention.late_row.value_digest of a value printed as `text`: md5, hex; inside PgCall. */
+void TextDigest(const char *text, char (&hex)[33]);
 
 } // namespace pg_retention::pg

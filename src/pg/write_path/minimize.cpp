@@ -288,17 +288,21 @@ bool IsWriteTriggerName(const char *name)
  * 0.1.0 update, pg_restore replaying labels): replaced on every change of
  * the labels, as their columns and delays are written into them.
  */
+bool WantsWriteTrigger(const DeclaredTable &table)
+{
+	return HasWatermarkedStages(table) || !MinimizeClauses(table).empty();
+}
+
 void SyncWriteTrigger(const DeclaredTable &table)
 {
 	if (CitusPresent()) {
 		/* internal triggers, which Citus accepts (write_path/citus_trigger.cpp) */
-		SyncCitusWriteTriggers(table,
-		                       HasWatermarkedStages(table) || !MinimizeClauses(table).empty());
+		SyncCitusWriteTriggers(table, WantsWriteTrigger(table));
 		return;
 	}
 	if (OtherSchemaVersion()) {
 		/* 0.1.0's schema, until ALTER EXTENSION UPDATE: its single trigger (no WHEN function) */
-		bool wanted = HasWatermarkedStages(table) || !MinimizeClauses(table).empty();
+		bool wanted = WantsWriteTrigger(table);
 		SyncTrigger(table, kLegacyWriteTrigger,
 		            wanted ? " BEFORE INSERT OR UPDATE ON " + table.info.qualified + " FOR EACH ROW"
 		                   : "");

@@ -31,6 +31,8 @@ constexpr const char *kLegacyWriteTrigger = "retention_write";
 /* Whether `name` is one of the triggers above (pg_restore replays them: see label_provider). */
 bool IsWriteTriggerName(const char *name);
 
+/* Does the table need a write trigger (minimize on write, or late rows queued)? */
+bool WantsWriteTrigger(const DeclaredTable &table);
 /* Creates, replaces or drops the table's write triggers to match its declaration. */
 void SyncWriteTrigger(const DeclaredTable &table);
 
