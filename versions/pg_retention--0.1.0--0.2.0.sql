@@ -58,6 +58,13 @@ DROP INDEX retention_archive.archived_row_relid_idx;
 DROP INDEX retention_archive.archived_row_purge_after_idx;
 CREATE INDEX archived_row_purge_after_idx ON retention_archive.archived_row (purge_after)
     WHERE purge_after IS NOT NULL;
+-- No primary key (ids stay, from the sequence), and no subject index entry
+-- for the rows of tables without a subject (subject ''): an archived row
+-- costs no index write unless a query looks it up.  The rows stay as they are.
+ALTER TABLE retention_archive.archived_row DROP CONSTRAINT archived_row_pkey;
+DROP INDEX retention_archive.archived_row_subject_subject_hash_idx;
+CREATE INDEX archived_row_subject_subject_hash_idx ON retention_archive.archived_row
+    (subject, subject_hash) WHERE subject <> '';
 -- how each purge and archive found its rows (index or heap order)
 ALTER TABLE retention.run_detail ADD COLUMN access_path text;
 -- a Citus shard's queue entry carries the digest of the value as written

@@ -92,7 +92,7 @@ CREATE TABLE retention_archive.data_key (
 );
 
 CREATE TABLE retention_archive.archived_row (
-    id            bigserial PRIMARY KEY,
+    id            bigserial,
     relid         oid NOT NULL,
     table_name    text NOT NULL,
     subject       text NOT NULL,
@@ -104,11 +104,14 @@ CREATE TABLE retention_archive.archived_row (
     payload       bytea NOT NULL
 );
 -- Only the indexes the archive's own queries need, each written at every
--- archived row: a subject's rows (forget, export, erasures), and the expired
--- ones (the run's archive purge; rows never purged stay out of it).  Reading
--- or restoring one table's rows (archived_rows, restore_archived) scans: rare
--- administrative work, not worth an index write per archived row.
-CREATE INDEX ON retention_archive.archived_row (subject, subject_hash);
+-- archived row: a subject's rows (forget, export, erasures: rows of a table
+-- without a subject, subject '', are never looked up by subject), and the
+-- expired ones (the run's archive purge; rows never purged stay out of it).
+-- Reading or restoring one table's rows (archived_rows, restore_archived,
+-- by ids too) scans: rare administrative work, not worth an index write per
+-- archived row.  No primary key either: ids come from the sequence, unique
+-- without an index to prove it.
+CREATE INDEX ON retention_archive.archived_row (subject, subject_hash) WHERE subject <> '';
 CREATE INDEX ON retention_archive.archived_row (purge_after) WHERE purge_after IS NOT NULL;
 COMMENT ON TABLE retention_archive.archived_row IS
 'archived rows, AES-256-GCM under their subject''s data key; the payload is the row as JSON';

@@ -14,9 +14,12 @@
 #include "crypto/envelope.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
+#include <mutex>
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -132,24 +135,38 @@ private:
  * memory reveals nothing.  Each nonce of a block is handed out once.  A
  * block belongs to one thread of one process: PostgreSQL forks every
  * backend from the postmaster, and a child reusing its parent's block
- * would repeat nonces, so a change of process id discards the block (the
- * same check OpenSSL's own DRBG makes).
+ * would repeat nonces, so a fork discards the block: a pthread_atfork
+ * handler in the child moves the fork generation on.  Not a getpid() per
+ * nonce: glibc no longer caches it, and the system call cost as much as
+ * sealing a small row.
  */
+std::atomic<uint64_t> fork_generation{1};
+
+void DiscardNoncesInChild()
+{
+	fork_generation.fetch_add(1, std::memory_order_relaxed);
+}
+
 void DrawNonce(unsigned char *nonce)
 {
 	struct NoncePool {
 		unsigned char bytes[kNonceLength * 256];
 		size_t next = sizeof(bytes);
-		pid_t owner = 0;
+		uint64_t generation = 0;
 	};
 	thread_local NoncePool pool;
+	static std::once_flag registered;
+	std::call_once(registered, [] {
+		if (pthread_atfork(nullptr, nullptr, DiscardNoncesInChild) != 0)
+			ThrowCryptoFailure("could not register the nonce pool's fork handler");
+	});
 
-	const pid_t pid = getpid();
-	if (pool.next == sizeof(pool.bytes) || pool.owner != pid) {
+	const uint64_t generation = fork_generation.load(std::memory_order_relaxed);
+	if (pool.next == sizeof(pool.bytes) || pool.generation != generation) {
 		if (RAND_bytes(pool.bytes, sizeof(pool.bytes)) != 1)
 			ThrowCryptoFailure("could not generate a random nonce");
 		pool.next = 0;
-		pool.owner = pid;
+		pool.generation = generation;
 	}
 	std::memcpy(nonce, pool.bytes + pool.next, kNonceLength);
 	pool.next += kNonceLength;

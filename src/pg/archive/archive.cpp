@@ -3,10 +3,11 @@
  * archive.cpp
  *		The encrypted archive (see archive.hpp).
  *
- *		The lifecycle archives a batch in two statements of one
- *		subtransaction: the table's owner deletes the rows and hands them
- *		back, then WriteArchivedRows seals them here, in C++, and inserts
- *		them all at once: a row is in exactly one place at every instant.
+ *		The lifecycle archives a batch in one subtransaction: the table's
+ *		owner deletes the rows and hands them back in binary, then
+ *		WriteArchivedRows seals them here, in C++, and writes them all at
+ *		once, in bulk as COPY does: a row is in exactly one place at every
+ *		instant.
  *		_seal() stays SQL-callable (it is what 0.1.0 archived with), and
  *		_open() is how every reader decrypts.
  *
@@ -32,8 +33,14 @@
 #include "boundary/spi_query.hpp"
 #include "catalog/schema_version.hpp"
 
+#include "boundary/compat.hpp"
+
 extern "C" {
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "commands/sequence.h"
 #include "utils/array.h"
+#include "utils/timestamp.h"
 }
 
 namespace pg_retention::pg
@@ -176,6 +183,145 @@ const SecureBytes &DataKeyFor(const std::string &subject, const std::string &sub
 	return data_keys.emplace(cache_key, std::move(key)).first->second;
 }
 
+/* An array literal of bytea values, for a bytea[] parameter: {"\\x..."}. */
+std::string ByteaArrayLiteral(const std::vector<std::string> &values)
+{
+	std::string out = "{";
+	for (const std::string &v : values)
+		out += (out.size() > 1 ? ",\"\\\\x" : "\"\\\\x") + HexEncode(v) + "\"";
+	return out + "}";
+}
+
+/*
+ * Creates, in one statement, the data keys of the subject hashes given that
+ * the cache does not hold, and caches those it stored: a batch of new
+ * subjects costs one INSERT, not a lookup and an insert per subject.  A
+ * hash whose key already existed (or that another backend stored first)
+ * keeps its stored key: DataKeyFor reads it, and the fresh one is dropped.
+ */
+void CreateDataKeys(const std::string &subject, const std::vector<std::string> &hashes)
+{
+	std::vector<std::string> wanted, wrapped;
+	std::unordered_map<std::string, SecureBytes> fresh;
+	uint32_t version = RequireServerKey().version();
+	for (const std::string &hash : hashes)
+		if (data_keys.find(subject + '\0' + hash) == data_keys.end() && fresh.count(hash) == 0) {
+			SecureBytes key = NewDataKey();
+			wrapped.push_back(WrapDataKey(WrappingKey(), version, key, Aad(subject, hash)));
+			wanted.push_back(hash);
+			fresh.emplace(hash, std::move(key));
+		}
+	if (wanted.empty())
+		return;
+	if (data_keys.size() + wanted.size() > kMaxCachedKeys)
+		data_keys.clear();
+	SqlResult stored = TypedSql(
+	    "INSERT INTO retention_archive.data_key (subject, subject_hash, key_version, wrapped_key) "
+	    "SELECT $1, u.hash, $3, u.wrapped FROM unnest($2, $4) AS u(hash, wrapped) "
+	    "ON CONFLICT DO NOTHING RETURNING encode(subject_hash, 'hex')",
+	    {subject, ByteaArrayLiteral(wanted), std::to_string(version), ByteaArrayLiteral(wrapped)},
+	    {TEXTOID, BYTEAARRAYOID, INT4OID, BYTEAARRAYOID});
+	for (const SqlRow &row : stored.rows) {
+		std::string hash = Unhex(row[0].value());
+		data_keys.emplace(subject + '\0' + hash, std::move(fresh.at(hash)));
+	}
+}
+
+/* The sealed rows of one batch, in archived_row's types (Datums palloc'd or by value). */
+struct SealedRows {
+	Oid relid;
+	Datum table_name, subject, run_id; /* text, text, int8 */
+	std::optional<Datum> purge_delay;  /* interval */
+	std::vector<Datum> hashes, sealed; /* bytea */
+	std::vector<Datum> aged;           /* timestamptz */
+	std::vector<bool> no_age;
+};
+
+/*
+ * Writes the rows into retention_archive.archived_row as COPY writes a
+ * table: heap pages filled a batch of tuples at a time through a bulk-insert
+ * state (one WAL record per page, not one per row), then each tuple's index
+ * entries (partial indexes take only the rows they describe).  Ids from the
+ * table's sequence, archived_at the batch's moment.  The archive's own table,
+ * with no trigger, rule or row security: the caller checked
+ * (WriteArchivedRows), and the privileges an INSERT needs.  Runs inside PgCall.
+ */
+int64 BulkInsertArchived(Relation rel, Oid sequence, const SealedRows &rows)
+{
+	constexpr int kSlots = 128; /* a few pages of rows per multi-insert; slots cost to make */
+	TupleDesc desc = RelationGetDescr(rel);
+	auto column = [&](const char *name) {
+		AttrNumber number = get_attnum(RelationGetRelid(rel), name);
+		if (number == InvalidAttrNumber)
+			elog(ERROR, "pg_retention: retention_archive.archived_row has no column %s", name);
+		return number;
+	};
+	AttrNumber id = column("id"), relid = column("relid"), table_name = column("table_name"),
+	           subject = column("subject"), subject_hash = column("subject_hash"),
+	           aged_at = column("aged_at"), purge_after = column("purge_after"),
+	           archived_at = column("archived_at"), run_id = column("run_id"),
+	           payload = column("payload");
+	Datum now = TimestampTzGetDatum(GetCurrentTimestamp());
+
+	EState *estate = CreateExecutorState();
+	ResultRelInfo *result_rel = makeNode(ResultRelInfo);
+	InitResultRelInfo(result_rel, rel, 1, NULL, 0);
+	ExecOpenIndices(result_rel, false);
+	BulkInsertState bistate = GetBulkInsertState();
+	CommandId cid = GetCurrentCommandId(true);
+	int n = static_cast<int>(rows.sealed.size());
+	int nslots = n < kSlots ? n : kSlots;
+	TupleTableSlot **slots = static_cast<TupleTableSlot **>(palloc(sizeof(void *) * nslots));
+	for (int i = 0; i < nslots; i++)
+		slots[i] = table_slot_create(rel, NULL);
+	for (int start = 0; start < n; start += nslots) {
+		int count = n - start < nslots ? n - start : nslots;
+		for (int k = 0; k < count; k++) {
+			int i = start + k;
+			TupleTableSlot *slot = slots[k];
+			ExecClearTuple(slot);
+			Datum *v = slot->tts_values;
+			bool *null = slot->tts_isnull;
+			for (int a = 0; a < desc->natts; a++) {
+				v[a] = (Datum)0;
+				null[a] = true;
+			}
+			auto set = [&](AttrNumber att, Datum value) {
+				v[att - 1] = value;
+				null[att - 1] = false;
+			};
+			set(id, Int64GetDatum(nextval_internal(sequence, false)));
+			set(relid, ObjectIdGetDatum(rows.relid));
+			set(table_name, rows.table_name);
+			set(subject, rows.subject);
+			set(subject_hash, rows.hashes[i]);
+			if (!rows.no_age[i]) {
+				set(aged_at, rows.aged[i]);
+				if (rows.purge_delay)
+					set(purge_after, DirectFunctionCall2(timestamptz_pl_interval, rows.aged[i],
+					                                     *rows.purge_delay));
+			}
+			set(archived_at, now);
+			set(run_id, rows.run_id);
+			set(payload, rows.sealed[i]);
+			ExecStoreVirtualTuple(slot);
+		}
+		table_multi_insert(rel, slots, count, cid, 0, bistate);
+		if (result_rel->ri_NumIndices > 0)
+			for (int k = 0; k < count; k++) {
+				compat::InsertIndexEntries(result_rel, slots[k], estate);
+				ResetPerTupleExprContext(estate);
+			}
+	}
+	for (int i = 0; i < nslots; i++)
+		ExecDropSingleTupleTableSlot(slots[i]);
+	FreeBulkInsertState(bistate);
+	ExecCloseIndices(result_rel);
+	FreeExecutorState(estate);
+	CommandCounterIncrement();
+	return n;
+}
+
 } // namespace
 
 std::string SubjectHash(const std::string &subject, const std::string &subject_id)
@@ -193,82 +339,96 @@ std::string SubjectHash(const std::string &subject, const std::string &subject_i
 
 int64_t WriteArchivedRows(unsigned int relid, const std::string &table_name,
                           const std::string &subject, const SqlValue &purge_delay,
-                          const std::string &run_id, const std::vector<SqlValue> &ids,
-                          const std::vector<SqlValue> &aged, const std::vector<SqlValue> &payloads)
+                          const std::string &run_id, const DatumResult &rows)
 {
 	/* a batch's rows often share their subject (or all name the table, without one) */
 	constexpr size_t kMaxSealers = 1024;
 	std::unordered_map<std::string, std::unique_ptr<RowSealer>> sealers;
+	size_t n = rows.Rows();
 	std::vector<Datum> hashes, sealed; /* bytea, palloc'd */
-	hashes.reserve(ids.size());
-	sealed.reserve(ids.size());
-	const std::string *last_id = nullptr;
-	std::string hash, aad;
-	Datum hash_datum = 0;
-	RowSealer *sealer = nullptr;
-	for (size_t i = 0; i < ids.size(); i++) {
-		if (!ids[i] || !payloads[i])
+	hashes.reserve(n);
+	sealed.reserve(n);
+	/* each row's subject hash, once for a run of rows of the same subject */
+	std::vector<std::string> subject_hashes;
+	std::vector<size_t> hash_of(n);
+	std::string_view last_id;
+	for (size_t i = 0; i < n; i++) {
+		if (rows.IsNull(i, 0) || rows.IsNull(i, 2))
 			throw Error(ErrorKind::NullValueNotAllowed, "archived row has no subject id",
 			            "row " + std::to_string(i + 1) + " of the batch from " + table_name);
-		if (last_id == nullptr || *ids[i] != *last_id) {
-			std::string next = SubjectHash(subject, *ids[i]);
-			last_id = &*ids[i];
-			if (sealer == nullptr || next != hash) {
-				hash = std::move(next);
-				hash_datum = ByteaDatum(hash);
-				aad = Aad(subject, hash);
-				auto found = sealers.find(hash);
-				if (found == sealers.end()) {
-					if (sealers.size() >= kMaxSealers)
-						sealers.clear();
-					found =
-					    sealers
-					        .emplace(hash,
-					                 std::make_unique<RowSealer>(DataKeyFor(subject, hash, true)))
-					        .first;
-				}
-				sealer = found->second.get();
+		std::string_view id = TextOf(reinterpret_cast<const text *>(rows.Cell(i, 0)));
+		if (i == 0 || id != last_id)
+			subject_hashes.push_back(SubjectHash(subject, std::string(id)));
+		hash_of[i] = subject_hashes.size() - 1;
+		last_id = id;
+	}
+	CreateDataKeys(subject, subject_hashes);
+	const std::string *hash = nullptr;
+	std::string aad;
+	Datum hash_datum = 0;
+	RowSealer *sealer = nullptr;
+	for (size_t i = 0; i < n; i++) {
+		std::string_view payload = TextOf(reinterpret_cast<const text *>(rows.Cell(i, 2)));
+		const std::string &next = subject_hashes[hash_of[i]];
+		if (hash == nullptr || next != *hash) {
+			hash = &next;
+			hash_datum = ByteaDatum(next);
+			aad = Aad(subject, next);
+			auto found = sealers.find(next);
+			if (found == sealers.end()) {
+				if (sealers.size() >= kMaxSealers)
+					sealers.clear();
+				found =
+				    sealers
+				        .emplace(next, std::make_unique<RowSealer>(DataKeyFor(subject, next, true)))
+				        .first;
 			}
+			sealer = found->second.get();
 		}
 		hashes.push_back(hash_datum);
-		sealed.push_back(ByteaDatum(sealer->Seal(*payloads[i], aad)));
+		sealed.push_back(ByteaDatum(sealer->Seal(payload, aad)));
 	}
-	/* the rows in binary arrays: nothing is printed, quoted or parsed again */
-	std::vector<uintptr_t> params;
-	PgCall([&] {
-		auto bytea_array = [](std::vector<Datum> &elements) {
-			return PointerGetDatum(construct_array(elements.data(),
-			                                       static_cast<int>(elements.size()), BYTEAOID, -1,
-			                                       false, TYPALIGN_INT));
-		};
-		int n = static_cast<int>(aged.size());
-		Datum *ages = static_cast<Datum *>(palloc(sizeof(Datum) * (n + 1)));
-		bool *no_age = static_cast<bool *>(palloc(sizeof(bool) * (n + 1)));
-		for (int i = 0; i < n; i++) {
-			no_age[i] = !aged[i];
-			ages[i] = aged[i] ? CStringGetTextDatum(aged[i]->c_str()) : (Datum)0;
-		}
-		int lower_bound = 1;
-		params = {ObjectIdGetDatum(relid),
-		          CStringGetTextDatum(table_name.c_str()),
-		          CStringGetTextDatum(subject.c_str()),
-		          purge_delay
-		              ? DirectFunctionCall3(interval_in, CStringGetDatum(purge_delay->c_str()),
-		                                    ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1))
-		              : (Datum)0,
-		          DirectFunctionCall1(int8in, CStringGetDatum(run_id.c_str())),
-		          bytea_array(hashes),
-		          PointerGetDatum(construct_md_array(ages, no_age, 1, &n, &lower_bound, TEXTOID, -1,
-		                                             false, TYPALIGN_INT)),
-		          bytea_array(sealed)};
+	SealedRows batch{relid, 0, 0, 0, std::nullopt, std::move(hashes), std::move(sealed), {}, {}};
+	batch.aged.reserve(n);
+	batch.no_age.reserve(n);
+	for (size_t i = 0; i < n; i++) {
+		batch.no_age.push_back(rows.IsNull(i, 1));
+		batch.aged.push_back(rows.IsNull(i, 1) ? (Datum)0 : rows.Cell(i, 1));
+	}
+	return PgCall([&] {
+		batch.table_name = CStringGetTextDatum(table_name.c_str());
+		batch.subject = CStringGetTextDatum(subject.c_str());
+		batch.run_id = DirectFunctionCall1(int8in, CStringGetDatum(run_id.c_str()));
+		if (purge_delay)
+			batch.purge_delay =
+			    DirectFunctionCall3(interval_in, CStringGetDatum(purge_delay->c_str()),
+			                        ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+		Oid nsp = get_namespace_oid("retention_archive", false);
+		Oid archive = get_relname_relid("archived_row", nsp);
+		Oid sequence = get_relname_relid("archived_row_id_seq", nsp);
+		if (!OidIsValid(archive) || !OidIsValid(sequence))
+			elog(ERROR,
+			     "pg_retention: retention_archive.archived_row or its id sequence is missing");
+		/* the privileges the INSERT would need, checked as the extension's identity */
+		AclResult acl = pg_class_aclcheck(archive, GetUserId(), ACL_INSERT);
+		if (acl != ACLCHECK_OK)
+			aclcheck_error(acl, OBJECT_TABLE, "archived_row");
+		acl = pg_class_aclcheck(sequence, GetUserId(), ACL_USAGE | ACL_UPDATE);
+		if (acl != ACLCHECK_OK)
+			aclcheck_error(acl, OBJECT_SEQUENCE, "archived_row_id_seq");
+		Relation rel = table_open(archive, RowExclusiveLock);
+		if (rel->trigdesc != NULL || rel->rd_rules != NULL || rel->rd_rel->relrowsecurity ||
+		    rel->rd_rel->relkind != RELKIND_RELATION)
+			ereport(ERROR,
+			        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			         errmsg("retention_archive.archived_row has a trigger, rule or row security"),
+			         errdetail("the lifecycle writes the archive in bulk, as COPY does, and "
+			                   "would not apply them"),
+			         errhint("drop them: the archive is the extension's own table")));
+		int64 written = BulkInsertArchived(rel, sequence, batch);
+		table_close(rel, NoLock);
+		return static_cast<int64_t>(written);
 	});
-	return DatumSql("INSERT INTO retention_archive.archived_row (relid, table_name, subject, "
-	                "subject_hash, aged_at, purge_after, run_id, payload) "
-	                "SELECT $1, $2, $3, u.hash, u.aged::timestamptz, u.aged::timestamptz + $4, $5, "
-	                "u.sealed FROM unnest($6, $7, $8) AS u(hash, aged, sealed)",
-	                {OIDOID, TEXTOID, TEXTOID, INTERVALOID, INT8OID, BYTEAARRAYOID, TEXTARRAYOID,
-	                 BYTEAARRAYOID},
-	                params, purge_delay ? "        " : "   n    ");
 }
 
 void ClearDataKeyCache() noexcept

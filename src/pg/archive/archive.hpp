@@ -37,16 +37,15 @@ void RegisterArchiveCallbacks();
 
 /*
  * Seals rows that left table `relid` and writes them into the archive, as
- * the extension, in one statement: ids[i] is row i's subject id, aged[i]
- * its age (timestamptz text), payloads[i] the row itself.  Each row's
- * subject hash is computed once (and once for a run of rows of the same
- * subject), each data key is keyed into a cipher once per batch.  Returns
- * the rows written.
+ * the extension, in one statement.  `rows` as the owner's DELETE returned
+ * them: row i's subject id (text), its age (timestamptz), the row itself
+ * (json), in columns 0, 1 and 2.  Each row's subject hash is computed once
+ * (and once for a run of rows of the same subject), each data key is keyed
+ * into a cipher once per batch.  Returns the rows written.
  */
 int64_t WriteArchivedRows(unsigned int relid, const std::string &table_name,
                           const std::string &subject, const SqlValue &purge_delay,
-                          const std::string &run_id, const std::vector<SqlValue> &ids,
-                          const std::vector<SqlValue> &aged, const std::vector<SqlValue> &payloads);
+                          const std::string &run_id, const DatumResult &rows);
 
 /* Deletes a subject's data key; returns whether one existed. */
 bool DestroySubjectKey(const std::string &subject, const std::string &subject_hash);

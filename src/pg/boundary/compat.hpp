@@ -120,4 +120,14 @@ inline LocalTransactionId MyLocalTransactionId()
 #endif
 }
 
+/* A new heap tuple's index entries (no uniqueness check): 16 added onlySummarizing. */
+inline void InsertIndexEntries(ResultRelInfo *result_rel, TupleTableSlot *slot, EState *estate)
+{
+#if PG_VERSION_NUM >= 160000
+	list_free(ExecInsertIndexTuples(result_rel, slot, estate, false, false, NULL, NIL, false));
+#else
+	list_free(ExecInsertIndexTuples(result_rel, slot, estate, false, false, NULL, NIL));
+#endif
+}
+
 } // namespace pg_retention::pg::compat

@@ -138,8 +138,8 @@ private:
 
 /* Runs run(sql, params, types) as the owner of relid, the capability bound when asked for. */
 template <typename Run>
-SqlResult AsOwner(Oid relid, std::string sql, std::vector<SqlValue> params, std::vector<Oid> types,
-                  Run &&run)
+auto AsOwner(Oid relid, std::string sql, std::vector<SqlValue> params, std::vector<Oid> types,
+             Run &&run)
 {
 	if (BindCapability(sql, static_cast<int>(params.size()) + 1)) {
 		params.push_back(std::to_string(EngineCapability()));
@@ -153,7 +153,7 @@ SqlResult AsOwner(Oid relid, std::string sql, std::vector<SqlValue> params, std:
 	 * and the statement's fire within it, as the owner.
 	 */
 	detail::Execute("SET CONSTRAINTS ALL IMMEDIATE", {}, {});
-	SqlResult result;
+	decltype(run(sql, params, types)) result;
 	AsTableOwner(relid, [&] {
 		IdentityScope owner(StatementIdentity::TableOwner);
 		result = run(sql, params, types);
@@ -232,6 +232,14 @@ SqlResult OwnerTypedSql(Oid relid, const std::string &sql, const std::vector<Sql
 	return AsOwner(relid, sql, params, param_types,
 	               [](const std::string &s, const std::vector<SqlValue> &p,
 	                  const std::vector<Oid> &t) { return detail::Execute(s, p, t); });
+}
+
+DatumResult OwnerDatumSql(Oid relid, const std::string &sql, const std::vector<SqlValue> &params,
+                          const std::vector<Oid> &param_types)
+{
+	return AsOwner(relid, sql, params, param_types,
+	               [](const std::string &s, const std::vector<SqlValue> &p,
+	                  const std::vector<Oid> &t) { return detail::ExecuteDatums(s, p, t); });
 }
 
 SqlResult OwnerPreparedSql(Oid relid, const std::string &sql, const std::vector<SqlValue> &params)

@@ -20,6 +20,10 @@
 #include "boundary/owner_sql.hpp"
 #include "boundary/spi_query.hpp"
 
+extern "C" {
+#include "utils/datum.h"
+}
+
 namespace pg_retention::pg
 {
 
@@ -231,7 +235,86 @@ SqlResult ExecutePrepared(const std::string &sql, const std::vector<SqlValue> &p
 	return Convert(raw);
 }
 
+DatumResult ExecuteDatums(const std::string &sql, const std::vector<SqlValue> &params,
+                          const std::vector<Oid> &param_types)
+{
+	DatumResult result;
+	PgCall([&] {
+		MemoryContext memory = AllocSetContextCreate(CurrentMemoryContext, "pg_retention result",
+		                                             ALLOCSET_DEFAULT_SIZES);
+		result.memory = memory;
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		int nargs = static_cast<int>(params.size());
+		Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs + 1)));
+		for (int i = 0; i < nargs; i++)
+			types[i] = i < static_cast<int>(param_types.size()) ? param_types[i] : TEXTOID;
+		Datum *values;
+		char *nulls;
+		BindParams(params, types, &values, &nulls);
+		int rc = SPI_execute_with_args(sql.c_str(), nargs, types, values, nulls, false, 0);
+		if (rc < 0)
+			elog(ERROR, "pg_retention: SPI failed (%s) running: %s", SPI_result_code_string(rc),
+			     sql.c_str());
+		result.processed = static_cast<int64_t>(SPI_processed);
+		if (SPI_tuptable != NULL) {
+			TupleDesc desc = SPI_tuptable->tupdesc;
+			uint64 rows = SPI_processed;
+			int ncols = desc->natts;
+			for (int j = 0; j < ncols; j++)
+				result.types.push_back(TupleDescAttr(desc, j)->atttypid);
+			result.cells.resize(rows * ncols);
+			result.nulls.resize(rows * ncols);
+			MemoryContext spi = MemoryContextSwitchTo(memory);
+			for (uint64 i = 0; i < rows; i++)
+				for (int j = 0; j < ncols; j++) {
+					Form_pg_attribute a = TupleDescAttr(desc, j);
+					bool isnull;
+					Datum d = SPI_getbinval(SPI_tuptable->vals[i], desc, j + 1, &isnull);
+					/* a column returned as stored may be compressed or toasted */
+					if (!isnull && a->attlen == -1)
+						d = PointerGetDatum(PG_DETOAST_DATUM_PACKED(d));
+					result.nulls[i * ncols + j] = isnull;
+					result.cells[i * ncols + j] =
+					    isnull ? (Datum)0 : datumCopy(d, a->attbyval, a->attlen);
+				}
+			MemoryContextSwitchTo(spi);
+		}
+		SPI_finish();
+	});
+	return result;
+}
+
 } // namespace detail
+
+DatumResult::~DatumResult()
+{
+	/* deleting a context does not ereport */
+	if (memory != nullptr)
+		MemoryContextDelete(static_cast<MemoryContext>(memory));
+}
+
+DatumResult::DatumResult(DatumResult &&other) noexcept
+    : processed(other.processed), types(std::move(other.types)), cells(std::move(other.cells)),
+      nulls(std::move(other.nulls)), memory(other.memory)
+{
+	other.memory = nullptr;
+}
+
+DatumResult &DatumResult::operator=(DatumResult &&other) noexcept
+{
+	if (this != &other) {
+		if (memory != nullptr)
+			MemoryContextDelete(static_cast<MemoryContext>(memory));
+		processed = other.processed;
+		types = std::move(other.types);
+		cells = std::move(other.cells);
+		nulls = std::move(other.nulls);
+		memory = other.memory;
+		other.memory = nullptr;
+	}
+	return *this;
+}
 
 namespace
 {
@@ -262,27 +345,6 @@ SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
 {
 	ExtensionStatement own;
 	return detail::Execute(sql, params, param_types);
-}
-
-int64_t DatumSql(const std::string &sql, const std::vector<unsigned int> &param_types,
-                 const std::vector<uintptr_t> &values, const std::string &nulls)
-{
-	static_assert(sizeof(Datum) == sizeof(uintptr_t) && sizeof(Oid) == sizeof(unsigned int));
-	ExtensionStatement own;
-	return PgCall([&] {
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		int rc = SPI_execute_with_args(
-		    sql.c_str(), static_cast<int>(values.size()), const_cast<Oid *>(param_types.data()),
-		    reinterpret_cast<Datum *>(const_cast<uintptr_t *>(values.data())), nulls.c_str(), false,
-		    0);
-		if (rc < 0)
-			elog(ERROR, "pg_retention: SPI failed (%s) running: %s", SPI_result_code_string(rc),
-			     sql.c_str());
-		int64_t processed = static_cast<int64_t>(SPI_processed);
-		SPI_finish();
-		return processed;
-	});
 }
 
 SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &params)

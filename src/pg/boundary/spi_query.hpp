@@ -33,6 +33,34 @@ struct SqlResult {
 };
 
 /*
+ * A result in binary: each column's type and every cell as a Datum of that
+ * type, copied into a memory context of its own (freed with the result;
+ * varlenas detoasted, possibly with a short header: read them with
+ * VARDATA_ANY): no output function, no text, for bulk reads such as the
+ * rows an archive batch moves (OwnerDatumSql).  Cells are row-major.
+ */
+class DatumResult
+{
+public:
+	DatumResult() = default;
+	~DatumResult();
+	DatumResult(DatumResult &&other) noexcept;
+	DatumResult &operator=(DatumResult &&other) noexcept;
+	DatumResult(const DatumResult &) = delete;
+	DatumResult &operator=(const DatumResult &) = delete;
+
+	size_t Rows() const { return types.empty() ? 0 : cells.size() / types.size(); }
+	uintptr_t Cell(size_t row, size_t column) const { return cells[row * types.size() + column]; }
+	bool IsNull(size_t row, size_t column) const { return nulls[row * types.size() + column]; }
+
+	int64_t processed = 0;
+	std::vector<unsigned int> types; /* type OIDs, one per column */
+	std::vector<uintptr_t> cells;    /* Datums */
+	std::vector<bool> nulls;
+	void *memory = nullptr; /* the MemoryContext holding the cells */
+};
+
+/*
  * Runs `sql` with text parameters $1..$n as the extension's own identity:
  * for the extension's tables and the catalogs only (a user table goes
  * through OwnerSql, owner_sql.hpp).  Every statement takes a fresh
@@ -47,14 +75,6 @@ SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params = {});
  */
 SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
                    const std::vector<unsigned int> &param_types);
-
-/*
- * The same with parameters the caller built in their own types (Datums,
- * e.g. arrays made with construct_array): nothing is printed or parsed.
- * For bulk writes of the extension's own tables; returns the rows processed.
- */
-int64_t DatumSql(const std::string &sql, const std::vector<unsigned int> &param_types,
-                 const std::vector<uintptr_t> &values, const std::string &nulls);
 
 /* The same through a plan kept per backend: for statements run at every call. */
 SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &params = {});
@@ -74,6 +94,8 @@ namespace detail
 SqlResult Execute(const std::string &sql, const std::vector<SqlValue> &params,
                   const std::vector<unsigned int> &param_types);
 SqlResult ExecutePrepared(const std::string &sql, const std::vector<SqlValue> &params);
+DatumResult ExecuteDatums(const std::string &sql, const std::vector<SqlValue> &params,
+                          const std::vector<unsigned int> &param_types);
 } // namespace detail
 
 } // namespace pg_retention::pg

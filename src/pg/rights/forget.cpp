@@ -526,12 +526,14 @@ private:
 			if (m.action == ForgetAction::Keep)
 				keep += (keep.size() > 1 ? "," : "") + Str(m.table->info.relid);
 		keep += "}";
+		/* subject <> '': the archive's subject index is partial, a kept plan needs it written */
 		std::string receipt =
 		    PreparedSql(
 		        "WITH gone AS (DELETE FROM retention_archive.archived_row WHERE subject = $1 "
-		        "  AND subject_hash = decode($2, 'hex') AND relid <> ALL ($3::oid[]) RETURNING 1), "
+		        "  AND subject <> '' AND subject_hash = decode($2, 'hex') "
+		        "  AND relid <> ALL ($3::oid[]) RETURNING 1), "
 		        "held AS (SELECT count(*) AS n FROM retention_archive.archived_row WHERE subject = "
-		        "$1 "
+		        "$1 AND subject <> '' "
 		        "  AND subject_hash = decode($2, 'hex') AND relid = ANY ($3::oid[])), "
 		        "key AS (DELETE FROM retention_archive.data_key WHERE subject = $1 "
 		        "  AND subject_hash = decode($2, 'hex') AND (SELECT n FROM held) = 0 RETURNING 1), "
