@@ -165,27 +165,38 @@ std::vector<SqlValue> ParseTextArray(const std::string &literal)
 namespace detail
 {
 
+namespace
+{
+
+/*
+ * SPI_connect, then the statement with its parameters (text unless typed).
+ * Never read_only: that would reuse the current snapshot and miss this
+ * transaction's own earlier changes (a dry run makes them all in one
+ * transaction), so every statement takes a fresh one.  Inside PgCall.
+ */
+int ConnectAndExecute(const std::string &sql, const std::vector<SqlValue> &params,
+                      const std::vector<Oid> &param_types)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	int nargs = static_cast<int>(params.size());
+	Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs + 1)));
+	for (int i = 0; i < nargs; i++)
+		types[i] = i < static_cast<int>(param_types.size()) ? param_types[i] : TEXTOID;
+	Datum *values;
+	char *nulls;
+	BindParams(params, types, &values, &nulls);
+	return SPI_execute_with_args(sql.c_str(), nargs, types, values, nulls, false, 0);
+}
+
+} // namespace
+
 SqlResult Execute(const std::string &sql, const std::vector<SqlValue> &params,
                   const std::vector<Oid> &param_types)
 {
 	RawResult raw = PgCall([&] {
 		MemoryContext caller = CurrentMemoryContext;
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		int nargs = static_cast<int>(params.size());
-		Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs + 1)));
-		for (int i = 0; i < nargs; i++)
-			types[i] = i < static_cast<int>(param_types.size()) ? param_types[i] : TEXTOID;
-		Datum *values;
-		char *nulls;
-		BindParams(params, types, &values, &nulls);
-		/*
-		 * Never read_only: that would reuse the current snapshot and miss
-		 * this transaction's own earlier changes (a dry run makes them all
-		 * in one transaction), so every statement takes a fresh one.
-		 */
-		int rc = SPI_execute_with_args(sql.c_str(), nargs, types, values, nulls, false, 0);
-		return CopyOutAndFinish(rc, sql, caller);
+		return CopyOutAndFinish(ConnectAndExecute(sql, params, param_types), sql, caller);
 	});
 	return Convert(raw);
 }
@@ -243,16 +254,7 @@ DatumResult ExecuteDatums(const std::string &sql, const std::vector<SqlValue> &p
 		MemoryContext memory = AllocSetContextCreate(CurrentMemoryContext, "pg_retention result",
 		                                             ALLOCSET_DEFAULT_SIZES);
 		result.memory = memory;
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		int nargs = static_cast<int>(params.size());
-		Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs + 1)));
-		for (int i = 0; i < nargs; i++)
-			types[i] = i < static_cast<int>(param_types.size()) ? param_types[i] : TEXTOID;
-		Datum *values;
-		char *nulls;
-		BindParams(params, types, &values, &nulls);
-		int rc = SPI_execute_with_args(sql.c_str(), nargs, types, values, nulls, false, 0);
+		int rc = ConnectAndExecute(sql, params, param_types);
 		if (rc < 0)
 			elog(ERROR, "pg_retention: SPI failed (%s) running: %s", SPI_result_code_string(rc),
 			     sql.c_str());
