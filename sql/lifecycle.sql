@@ -86,6 +86,15 @@ SELECT id, email = retention.hash(CASE id WHEN 100 THEN 'late@example.com' WHEN 
        email
 FROM life.client c WHERE id IN (2, 13, 14, 100) ORDER BY id;
 SELECT count(*) AS queue_left FROM retention.late_row;
+-- retention._engine_write() (the run's marker on Citus shards) keeps nothing out of a plain
+-- table's queue when a session calls it itself
+BEGIN;
+SELECT retention._engine_write(1);
+INSERT INTO life.client VALUES (101, 'marked@example.com', NULL, '1990-01-01', now() - interval '20 months');
+COMMIT;
+SELECT count(*) AS queued_despite_marker FROM retention.late_row WHERE row_key = '{101}';
+DELETE FROM life.client WHERE id = 101;
+DELETE FROM retention.late_row;
 
 -- the write triggers: retention_late_rows AFTER the write, only for an UPDATE that sets the age
 -- or a watched column, and only for a row near due (its WHEN, evaluated before any call; the

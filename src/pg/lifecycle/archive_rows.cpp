@@ -76,7 +76,7 @@ SqlValue MaxOf(const DatumResult &rows, size_t column)
  * archived and the newest age moved, in the age's type.
  */
 SqlResult Engine::ArchiveRows(const Target &t, const std::string &which,
-                              const std::vector<SqlValue> &p)
+                              const std::vector<SqlValue> &p, bool window_bound)
 {
 	const DeclaredTable &d = *t.declared;
 	std::string subject = d.policy->subject ? d.policy->subject->subject : "";
@@ -104,11 +104,12 @@ SqlResult Engine::ArchiveRows(const Target &t, const std::string &which,
 		sql = "WITH moved AS (" + sql + " RETURNING *) SELECT " + columns("m") + " FROM moved m";
 	/*
 	 * The batch's parameters in their types (the callers' layout: cutoff,
-	 * batch size, run id, purge delay, watermark): `$1::date` then costs
-	 * nothing per row, where a text parameter is cast again at every row.
+	 * batch size or the key path's window bound, run id, purge delay,
+	 * watermark or window bound): `$1::date` then costs nothing per row,
+	 * where a text parameter is cast again at every row.
 	 */
 	Oid age = OidIsValid(t.age_type_oid) ? t.age_type_oid : TEXTOID;
-	const Oid layout[] = {age, INT8OID, INT8OID, INTERVALOID, age};
+	const Oid layout[] = {age, window_bound ? age : INT8OID, INT8OID, INTERVALOID, age};
 	std::vector<unsigned int> types;
 	for (size_t i = 0; i < p.size(); i++)
 		types.push_back(i < std::size(layout) ? layout[i] : TEXTOID);

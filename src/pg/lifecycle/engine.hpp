@@ -203,8 +203,10 @@ private:
 	int64_t MoveBlockRange(const Target &t, bool archive, const DueRows &due,
 	                       const std::string &range, const std::vector<SqlValue> &params,
 	                       bool &skipped_locked);
-	SqlResult ArchiveRows(const Target &t, const std::string &which,
-	                      const std::vector<SqlValue> &p);
+	/* `p`: cutoff, $2, run id, purge delay, $5; $2 is the heap and index
+	 * paths' batch size, or the key path's window bound (window_bound) */
+	SqlResult ArchiveRows(const Target &t, const std::string &which, const std::vector<SqlValue> &p,
+	                      bool window_bound = false);
 	void PurgeArchive();
 
 	/* ---- the key access path (key_rows.cpp) ---- */

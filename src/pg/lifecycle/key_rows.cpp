@@ -417,7 +417,7 @@ void Engine::MoveRowsByKey(const Target &t, const char *action, const Delay &del
 					                      " r WHERE " + which);
 				moved =
 				    archive
-				        ? ArchiveRows(t, which, p).ScalarInt()
+				        ? ArchiveRows(t, which, p, true).ScalarInt()
 				        : OwnerSql(t.leaf.relid,
 				                   "DELETE FROM " + t.leaf.qualified + " AS r WHERE " + which, p)
 				              .processed;

@@ -59,10 +59,22 @@ int suppressed = 0; /* SuppressLateRowQueue scopes alive in this backend */
 /* the transaction retention._engine_write() marked as the engine's (a shard's node) */
 LocalTransactionId engine_write_lxid = InvalidLocalTransactionId;
 
+/* the engine writes in this backend (SuppressLateRowQueue) */
 bool EngineWrites()
 {
-	return suppressed > 0 || (engine_write_lxid != InvalidLocalTransactionId &&
-	                          engine_write_lxid == compat::MyLocalTransactionId());
+	return suppressed > 0;
+}
+
+/*
+ * The run's write reaching a shard through Citus (retention._engine_write()
+ * marked this transaction).  Honoured on shards only: on any other table the
+ * engine writes in its own backend, so a session calling the function itself
+ * cannot keep its rows out of a plain table's queue.
+ */
+bool MarkedEngineWrite()
+{
+	return engine_write_lxid != InvalidLocalTransactionId &&
+	       engine_write_lxid == compat::MyLocalTransactionId();
 }
 
 /* One watermarked stage of one column, compiled for one relation. */
@@ -335,8 +347,9 @@ SuppressLateRowQueue::~SuppressLateRowQueue()
 }
 
 /*
- * retention._late_rows_queued(): false while SuppressLateRowQueue is alive,
- * and in a transaction retention._engine_write() marked.  Called by the WHEN
+ * retention._late_rows_queued(): false while SuppressLateRowQueue is alive
+ * (a shard's trigger also skips a transaction retention._engine_write()
+ * marked, MarkedEngineWrite).  Called by the WHEN
  * of retention_late_rows, so that the engine's own writes never reach the
  * trigger.
  */
@@ -349,8 +362,9 @@ PGR_FUNCTION(retention_late_rows_queued)
  * retention._engine_write(anyelement): true, and the rest of this
  * transaction's writes are the engine's.  The run's UPDATEs of a Citus table
  * call it in their WHERE, over a column so that Citus evaluates it on the
- * shards' nodes.  A session that calls it itself only keeps its own rows
- * out of the queue, which writing their age wrong does as well.
+ * shards' nodes.  Honoured by the triggers of shards only: a session that
+ * calls it itself keeps its own rows out of a shard's queue (which writing
+ * their age wrong does as well), never out of a plain table's.
  */
 PGR_FUNCTION(retention_engine_write)
 {
@@ -390,7 +404,7 @@ void QueueLateRow(TriggerData *trigger, HeapTuple written)
 		return;
 	Oid relid = RelationGetRelid(trigger->tg_relation);
 	LatePlan &plan = PlanFor(relid);
-	if (plan.checks.empty())
+	if (plan.checks.empty() || (plan.digest && MarkedEngineWrite()))
 		return;
 	PgCall([&] {
 		List *columns = ColumnsToQueue(trigger, written, plan);
