@@ -50,6 +50,11 @@ LANGUAGE C IMMUTABLE AS 'MODULE_PATHNAME', 'retention_engine_write';
 COMMENT ON FUNCTION retention._engine_write(anyelement) IS
 'true; marks the rest of the transaction as the lifecycle engine''s on a Citus shard''s node (its writes are not late rows): called in the WHERE of the run''s UPDATEs of Citus tables';
 
+CREATE FUNCTION retention._untouched_since(version_xmin xid, pass pg_snapshot) RETURNS boolean
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_untouched_since';
+COMMENT ON FUNCTION retention._untouched_since(xid, pg_snapshot) IS
+'whether a row version was written by a transaction the snapshot sees as committed: the guard of a value stage''s pass in heap order (docs/lifecycle.md), in the WHERE of its UPDATEs, run as the table''s owner';
+
 -- 30_lifecycle.sql: run history, archive, paused tables ------------------
 -- The archive keeps only the indexes its own queries need: no index on relid
 -- (archived_rows(table) and restore-all read the archive whole); the
@@ -69,6 +74,41 @@ CREATE INDEX archived_row_subject_subject_hash_idx ON retention_archive.archived
 ALTER TABLE retention.run_detail ADD COLUMN access_path text;
 -- a Citus shard's queue entry carries the digest of the value as written
 ALTER TABLE retention.late_row ADD COLUMN value_digest text;
+
+-- A value stage's pass through a table in heap order (docs/lifecycle.md,
+-- "Anonymizing in heap order"): block range after block range, each range a
+-- committed batch; the rows due are those of the stage's watermark and of
+-- the pass's own cutoff.  A row version its snapshot shows as committed was
+-- untouched since the pass began; the keys the pass changed are kept until
+-- it ends, so that no row is changed twice, wherever its new version lands.
+CREATE TABLE retention.value_pass (
+    relid        oid NOT NULL,
+    attnum       smallint NOT NULL,
+    action       text NOT NULL,
+    cutoff       text NOT NULL,         -- the pass's cutoff, the age's text in ISO style and UTC
+    snapshot     pg_snapshot NOT NULL,  -- taken when the pass began
+    next_block   bigint NOT NULL,       -- the first block of the ranges not yet visited
+    end_block    bigint NOT NULL,       -- the table's size in blocks when the pass began
+    engine_xids  xid[] NOT NULL DEFAULT '{}', -- the (sub)transactions that wrote its rows
+    started_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (relid, attnum, action)
+);
+COMMENT ON TABLE retention.value_pass IS
+'the value stages going through their table in heap order: where each stands, resumed by the next run';
+CREATE TABLE retention.value_pass_done (
+    relid        oid NOT NULL,
+    attnum       smallint NOT NULL,
+    action       text NOT NULL,
+    row_keys     text[] NOT NULL        -- one batch's rows, each key as late_row.row_key::text
+);
+CREATE INDEX ON retention.value_pass_done (relid, attnum, action);
+COMMENT ON TABLE retention.value_pass_done IS
+'the rows each value pass in heap order changed, batch by batch, until the pass ends';
+REVOKE ALL ON retention.value_pass, retention.value_pass_done FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON retention.value_pass, retention.value_pass_done
+    TO retention_admin;
+SELECT pg_catalog.pg_extension_config_dump('retention.value_pass', '');
+SELECT pg_catalog.pg_extension_config_dump('retention.value_pass_done', '');
 
 -- 40_worker.sql: worker state --------------------------------------------
 
@@ -164,6 +204,8 @@ BEGIN
             OR p.proname = '_late_rows_queued'
             -- in the WHERE of the run's UPDATEs of Citus tables, run as the table's owner
             OR p.proname = '_engine_write'
+            -- in the WHERE of a value stage's UPDATEs in heap order, run as the table's owner
+            OR p.proname = '_untouched_since'
             -- called by restriction policies as the querying role; answers only
             -- for tables that role may read
             OR p.proname = '_visible'

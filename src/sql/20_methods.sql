@@ -162,6 +162,11 @@ LANGUAGE C IMMUTABLE AS 'MODULE_PATHNAME', 'retention_engine_write';
 COMMENT ON FUNCTION retention._engine_write(anyelement) IS
 'true; marks the rest of the transaction as the lifecycle engine''s on a Citus shard''s node (its writes are not late rows): called in the WHERE of the run''s UPDATEs of Citus tables';
 
+CREATE FUNCTION retention._untouched_since(version_xmin xid, pass pg_snapshot) RETURNS boolean
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_untouched_since';
+COMMENT ON FUNCTION retention._untouched_since(xid, pg_snapshot) IS
+'whether a row version was written by a transaction the snapshot sees as committed: the guard of a value stage''s pass in heap order (docs/lifecycle.md), in the WHERE of its UPDATEs, run as the table''s owner';
+
 CREATE FUNCTION retention.minimize_existing(relation regclass) RETURNS bigint
 LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'retention_minimize_existing';
 COMMENT ON FUNCTION retention.minimize_existing(regclass) IS

@@ -76,6 +76,41 @@ CREATE TABLE retention.late_row (
     PRIMARY KEY (relid, attnum, row_key)
 );
 
+-- A value stage's pass through a table in heap order (docs/lifecycle.md,
+-- "Anonymizing in heap order"): block range after block range, each range a
+-- committed batch; the rows due are those of the stage's watermark and of
+-- the pass's own cutoff.  A row version its snapshot shows as committed was
+-- untouched since the pass began; the keys the pass changed are kept until
+-- it ends, so that no row is changed twice, wherever its new version lands.
+CREATE TABLE retention.value_pass (
+    relid        oid NOT NULL,
+    attnum       smallint NOT NULL,
+    action       text NOT NULL,
+    cutoff       text NOT NULL,         -- the pass's cutoff, the age's text in ISO style and UTC
+    snapshot     pg_snapshot NOT NULL,  -- taken when the pass began
+    next_block   bigint NOT NULL,       -- the first block of the ranges not yet visited
+    end_block    bigint NOT NULL,       -- the table's size in blocks when the pass began
+    engine_xids  xid[] NOT NULL DEFAULT '{}', -- the (sub)transactions that wrote its rows
+    started_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (relid, attnum, action)
+);
+COMMENT ON TABLE retention.value_pass IS
+'the value stages going through their table in heap order: where each stands, resumed by the next run';
+CREATE TABLE retention.value_pass_done (
+    relid        oid NOT NULL,
+    attnum       smallint NOT NULL,
+    action       text NOT NULL,
+    row_keys     text[] NOT NULL        -- one batch's rows, each key as late_row.row_key::text
+);
+CREATE INDEX ON retention.value_pass_done (relid, attnum, action);
+COMMENT ON TABLE retention.value_pass_done IS
+'the rows each value pass in heap order changed, batch by batch, until the pass ends';
+REVOKE ALL ON retention.value_pass, retention.value_pass_done FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON retention.value_pass, retention.value_pass_done
+    TO retention_admin;
+SELECT pg_catalog.pg_extension_config_dump('retention.value_pass', '');
+SELECT pg_catalog.pg_extension_config_dump('retention.value_pass_done', '');
+
 -- The archive: its own schema, closed to everyone but the extension's owner.
 CREATE SCHEMA retention_archive;
 REVOKE ALL ON SCHEMA retention_archive FROM PUBLIC;

@@ -38,6 +38,8 @@ BEGIN
             OR p.proname = '_late_rows_queued'
             -- in the WHERE of the run's UPDATEs of Citus tables, run as the table's owner
             OR p.proname = '_engine_write'
+            -- in the WHERE of a value stage's UPDATEs in heap order, run as the table's owner
+            OR p.proname = '_untouched_since'
             -- called by restriction policies as the querying role; answers only
             -- for tables that role may read
             OR p.proname = '_visible'

@@ -60,6 +60,41 @@ struct DueRows {
 	std::string Select() const { return "SELECT r.ctid FROM " + table + " r WHERE " + where; }
 };
 
+/* Where a value stage's pass in heap order stands (retention.value_pass; value_pass.cpp). */
+struct ValuePass {
+	std::string cutoff;      /* fixed for the pass, as text */
+	std::string snapshot;    /* pg_snapshot text, taken when it began */
+	int64_t next_block = 0;  /* the first range not yet visited */
+	int64_t end_block = 0;   /* the table's size in blocks when it began */
+	std::string engine_xids; /* xid[] literal: the (sub)transactions that wrote its rows */
+};
+
+/*
+ * Runs `once(false)` under a lock_timeout of kHeapPathLockTimeoutMs, in a
+ * subtransaction: no row lock of its own first.  Only when it meets a row
+ * an application transaction holds is it rolled back and `once(true)` run
+ * instead (skipping locked rows, FOR UPDATE SKIP LOCKED), and
+ * `skipped_locked` set: the run waits at most kHeapPathLockTimeoutMs for
+ * the application.
+ */
+template <typename Once> auto WithoutWaiting(Once &&once, bool &skipped_locked)
+{
+	decltype(once(false)) result{};
+	try {
+		InEngineSubtransaction([&] {
+			Batcher::SetLockTimeout(kHeapPathLockTimeoutMs);
+			result = once(false);
+			Batcher::SetLockTimeout(LockTimeoutMs());
+		});
+		return result;
+	} catch (const BatchFailed &f) {
+		if (f.sqlstate != "55P03")
+			throw;
+	}
+	skipped_locked = true;
+	return once(true);
+}
+
 /* What one stage of one relation did. */
 struct StageOutcome {
 	int64_t due = 0;
@@ -84,6 +119,13 @@ struct DetailRecord {
 inline std::string Str(int64_t v)
 {
 	return std::to_string(v);
+}
+
+/* Why a value stage left `n` rows of its batches unchanged (its status is then partial). */
+inline std::string SkippedByTrigger(int64_t n)
+{
+	return Str(n) + " row(s) of its batches were left unchanged behind the watermark: a BEFORE " +
+	       "UPDATE trigger skipped them (returned NULL)";
 }
 
 /* The text values of one column of a result. */
@@ -190,8 +232,22 @@ private:
 	                         const std::vector<std::vector<SqlValue>> &keys,
 	                         const std::vector<std::string> &digests);
 	int64_t CountBlocked(const Target &t, const std::string &cutoff, std::string &blocked_by);
+	/* a value stage's pass in heap order (value_pass.cpp) */
+	std::optional<ValuePass> LoadValuePass(const Target &t, const std::string &attnum,
+	                                       const char *action);
+	static bool PlainUpdates(const Target &t);
+	ValuePass BeginValuePass(const Target &t, const std::string &attnum, const char *action,
+	                         const std::string &cutoff, int64_t blocks);
+	void KeepPassKeys(const Target &t, const std::string &attnum, const char *action,
+	                  const SqlValue &row_keys, const SqlValue &xids);
+	bool RunValuePass(const Target &t, const ColumnInfo &column, const char *action,
+	                  const std::string &expression, const std::string &due, ValuePass &pass,
+	                  std::vector<SqlValue> &mark, StageOutcome &o, std::string &left);
+	SqlResult SweepRows(const Target &t, const ColumnInfo &column, const std::string &expression,
+	                    const Keyset &keyset, const std::vector<SqlRow> &keys);
 	void MoveRows(const Target &t, const char *action, const Delay &delay);
-	int64_t EstimateDue(const Target &t, const DueRows &due, const std::string &cutoff);
+	int64_t EstimateDue(const Target &t, const std::string &select,
+	                    const std::vector<SqlValue> &params);
 	const char *ChooseAccessPath(const Target &t, int64_t due, int64_t &blocks);
 	void MoveRowsInIndexOrder(const Target &t, bool archive, const DueRows &due,
 	                          const std::vector<SqlValue> &params, StageOutcome &o);

@@ -110,7 +110,7 @@ void Engine::MoveRows(const Target &t, const char *action, const Delay &delay)
 	StageOutcome o;
 	std::string horizon = StageHorizon();
 	int64_t blocks = 0;
-	int64_t estimate = EstimateDue(t, due, cutoff);
+	int64_t estimate = EstimateDue(t, due.Select(), {cutoff});
 	const char *path = ChooseAccessPath(t, estimate, blocks);
 	bool heap = std::string(path) == "heap";
 	/*
@@ -161,11 +161,12 @@ void Engine::MoveRows(const Target &t, const char *action, const Delay &delay)
  * The planner's estimate of the due rows (EXPLAIN, the cutoff bound): what
  * the choice of a path needs, without a scan of the table.
  */
-int64_t Engine::EstimateDue(const Target &t, const DueRows &due, const std::string &cutoff)
+int64_t Engine::EstimateDue(const Target &t, const std::string &select,
+                            const std::vector<SqlValue> &params)
 {
 	std::string plan;
 	InEngineSubtransaction([&] {
-		plan = OwnerSql(t.leaf.relid, "EXPLAIN " + due.Select(), {cutoff}).Scalar().value_or("");
+		plan = OwnerSql(t.leaf.relid, "EXPLAIN " + select, params).Scalar().value_or("");
 	});
 	size_t at = plan.find(" rows=");
 	return at == std::string::npos ? 0 : std::stoll(plan.substr(at + 6));
@@ -326,20 +327,7 @@ int64_t Engine::MoveBlockRange(const Target &t, bool archive, const DueRows &due
 		                     {params[0]}, {CutoffType(t)})
 		    .processed;
 	};
-	int64_t moved = 0;
-	try {
-		InEngineSubtransaction([&] {
-			Batcher::SetLockTimeout(kHeapPathLockTimeoutMs);
-			moved = once(false);
-			Batcher::SetLockTimeout(LockTimeoutMs());
-		});
-		return moved;
-	} catch (const BatchFailed &f) {
-		if (f.sqlstate != "55P03")
-			throw;
-	}
-	skipped_locked = true;
-	return once(true);
+	return WithoutWaiting(once, skipped_locked);
 }
 
 } // namespace pg_retention::pg::lifecycle

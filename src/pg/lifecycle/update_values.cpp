@@ -52,17 +52,58 @@ void Engine::UpdateValues(const Target &t, const DeclaredColumn &c, const char *
 	std::string due = t.age_sql + " < $1::" + t.age_type;
 	if (std::string(action) == "anonymize")
 		due += SkipForgottenRows(t.declared->info.relid, t.key, "");
-	Keyset keyset(t, due, cutoff, mark);
-
 	StageOutcome o;
 	std::string horizon = StageHorizon();
-	o.due = Count(t, "SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + keyset.window(),
-	              keyset.params());
-	int64_t late = ProcessLateRows(t, *column, action, expression, cutoff, mark);
-	o.due += late;
-	o.done += late;
-	StartDetail(t, c.info.facts.name, action, o.due);
 	auto started = std::chrono::steady_clock::now();
+
+	/*
+	 * In heap order (value_pass.cpp): a pass left open by an earlier run, or
+	 * a new one when most of a big table is due; it ends with the watermark
+	 * past every row it changed, and the index path below then takes the
+	 * rows between the pass's cutoff and this run's.
+	 */
+	std::optional<ValuePass> pass;
+	std::string pass_left; /* rows a trigger kept from the pass's changes */
+	if (!t.by_key) {
+		pass = LoadValuePass(t, attnum, action);
+		if (!pass && PlainUpdates(t)) {
+			Keyset ahead(t, due, cutoff, mark);
+			int64_t blocks = 0;
+			int64_t estimate = EstimateDue(
+			    t, "SELECT ctid FROM " + t.leaf.qualified + " WHERE " + ahead.window(),
+			    ahead.params());
+			if (std::string(ChooseAccessPath(t, estimate, blocks)) == "heap" && blocks > 0) {
+				/* the rows queued behind the watermark first, as the index path does */
+				int64_t late = ProcessLateRows(t, *column, action, expression, cutoff, mark);
+				o.due = estimate + late;
+				o.done = late;
+				pass = BeginValuePass(t, attnum, action, cutoff, blocks);
+			}
+		}
+	}
+	if (pass) {
+		Detail(t, c.info.facts.name, action).access_path = "heap";
+		StartDetail(t, c.info.facts.name, action, o.due);
+		bool ended = RunValuePass(t, *column, action, expression, due, *pass, mark, o, pass_left);
+		o.due = std::max(o.due, o.done);
+		if (!ended) {
+			Finish(t, c.info.facts.name, action, o, started, pass_left);
+			return;
+		}
+		o.due = o.done;
+	}
+
+	Keyset keyset(t, due, cutoff, mark);
+	int64_t ahead = Count(t, "SELECT count(*) FROM " + t.leaf.qualified + " WHERE " +
+	                             keyset.window(),
+	                      keyset.params());
+	int64_t late = ProcessLateRows(t, *column, action, expression, cutoff, mark);
+	o.due += ahead + late;
+	o.done += late;
+	if (pass)
+		UpdateDetail(t, c.info.facts.name, action, o, "running");
+	else
+		StartDetail(t, c.info.facts.name, action, o.due);
 	int64_t size = t.by_key ? KeyBatchSize(t, 0, 0) : Batcher::FirstSize();
 	/* ORDER BY names r.columns: a bare name would sort by the text output columns */
 	std::string order = KeysetColumns(t, "r");
@@ -193,9 +234,9 @@ void Engine::UpdateValues(const Target &t, const DeclaredColumn &c, const char *
 	    AccountLeftover(t, o, "SELECT 1 FROM " + t.leaf.qualified + " r WHERE " + keyset.window(),
 	                    keyset.params(), keyset.types(), horizon);
 	if (skipped > 0)
-		left = Str(skipped) + " row(s) of its batches were left unchanged behind the " +
-		       "watermark: a BEFORE UPDATE trigger skipped them (returned NULL)" +
-		       (left.empty() ? "" : "; " + left);
+		left = SkippedByTrigger(skipped) + (left.empty() ? "" : "; " + left);
+	if (!pass_left.empty())
+		left = pass_left + (left.empty() ? "" : "; " + left);
 	Finish(t, c.info.facts.name, action, o, started, left);
 }
 

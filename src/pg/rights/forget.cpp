@@ -105,17 +105,6 @@ std::string HeldBy(const SubjectMember &m, const std::string &rows, const Subjec
 	return tables;
 }
 
-/* ARRAY[alias.k1::text, ...]: a row's primary key as retention.forgotten_row and late_row name it.
- */
-std::string RowKey(const std::vector<std::string> &primary_key, const std::string &alias)
-{
-	std::string sql;
-	for (const std::string &k : primary_key)
-		sql += (sql.empty() ? "" : ", ") + (alias.empty() ? "" : alias + ".") + QuoteIdent(k) +
-		       "::text";
-	return "ARRAY[" + sql + "]";
-}
-
 /* "r.k1 = f.row_key[1]::type1 AND ...": the row an entry names, found through the key's index. */
 std::string RowKeyMatches(const SubjectMember &m, const std::string &row, const std::string &entry)
 {
@@ -583,6 +572,17 @@ void ReportValues(ResultSet &out, const SubjectMember &m, const std::string &whe
 }
 
 } // namespace
+
+/* ARRAY[alias.k1::text, ...]: a row's primary key as retention.forgotten_row and late_row name it.
+ */
+std::string RowKey(const std::vector<std::string> &primary_key, const std::string &alias)
+{
+	std::string sql;
+	for (const std::string &k : primary_key)
+		sql += (sql.empty() ? "" : ", ") + (alias.empty() ? "" : alias + ".") + QuoteIdent(k) +
+		       "::text";
+	return "ARRAY[" + sql + "]";
+}
 
 std::string ForgetSubject(const SubjectScope &scope, const SubjectId &id, const SqlValue &reason,
                           const SqlValue &request_id)

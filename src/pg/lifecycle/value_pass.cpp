@@ -1,0 +1,416 @@
+/*-------------------------------------------------------------------------
+ *
+ * value_pass.cpp
+ *		Anonymize and purge values in heap order: when most of a table is
+ *		due, a value stage goes through it block range by block range, each
+ *		range one committed batch (docs/lifecycle.md, "Values in heap
+ *		order").  The rows due are those ahead of the stage's watermark and
+ *		behind the pass's own cutoff, fixed when the pass begins.
+ *
+ *		An UPDATE writes a row's new version wherever there is room, maybe
+ *		in a range not yet visited, and nothing in a row tells a processed
+ *		value from a clear one.  What keeps every row processed exactly once:
+ *		  - a range's batch changes only the versions untouched since the
+ *		    pass began: written by a transaction the pass's snapshot sees as
+ *		    committed (retention._untouched_since over xmin).  A version the
+ *		    pass wrote, or the application wrote since, is left alone,
+ *		    wherever it lands;
+ *		  - the pass keeps the keys it changed (retention.value_pass_done)
+ *		    and the ids of the (sub)transactions that changed them;
+ *		  - after the last range, a sweep reads the rows due whose version
+ *		    is untouched (a range found it locked) or written by another
+ *		    transaction than the pass's (the application).  Of those, the
+ *		    ones whose key the pass changed are left: the application
+ *		    updated a processed row, its value is processed.  The others are
+ *		    changed by key, locked first, and their keys kept;
+ *		  - when a sweep finds nothing left, the watermark moves to the
+ *		    newest row due and the pass's records go, in one transaction.
+ *		    A row written due after that (a backdated insert, a new clear
+ *		    value) was queued by the write trigger: behind the new
+ *		    watermark, the late-row queue processes it.
+ *		A pass stopped anywhere resumes at the next run from its records.
+ *
+ * IDENTIFICATION
+ *		src/pg/lifecycle/value_pass.cpp
+ *-------------------------------------------------------------------------
+ */
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "rights/forget.hpp"
+#include "lifecycle/engine.hpp"
+#include "lifecycle/keyset.hpp"
+#include "boundary/guard.hpp"
+#include "boundary/owner_sql.hpp"
+
+extern "C" {
+#include "access/transam.h"
+#include "utils/fmgrprotos.h"
+#include "utils/xid8.h"
+}
+
+namespace pg_retention::pg
+{
+
+/*
+ * retention._untouched_since(version_xmin xid, pass pg_snapshot): whether
+ * the transaction that wrote a row version is one the snapshot sees as
+ * committed.  The 32-bit xmin is read in the epoch of the snapshot's xmax
+ * (a pass lasts far less than 2^31 transactions: the engine checks);
+ * bootstrap and frozen ids are older than any snapshot.
+ */
+PGR_FUNCTION(retention_untouched_since)
+{
+	TransactionId xmin = DatumGetTransactionId(PG_GETARG_DATUM(0));
+	Datum snapshot = PG_GETARG_DATUM(1);
+	if (!TransactionIdIsNormal(xmin))
+		return BoolGetDatum(true);
+	return PgCall([&] {
+		FullTransactionId xmax =
+		    DatumGetFullTransactionId(DirectFunctionCall1(pg_snapshot_xmax, snapshot));
+		TransactionId xmax32 = XidFromFullTransactionId(xmax);
+		if (!TransactionIdPrecedes(xmin, xmax32))
+			return BoolGetDatum(false);
+		uint64 behind = static_cast<uint32>(xmax32 - xmin);
+		if (behind > U64FromFullTransactionId(xmax))
+			return BoolGetDatum(true);
+		FullTransactionId full = FullTransactionIdFromU64(U64FromFullTransactionId(xmax) - behind);
+		return DirectFunctionCall2(pg_visible_in_snapshot, FullTransactionIdGetDatum(full),
+		                           snapshot);
+	});
+}
+
+namespace lifecycle
+{
+
+namespace
+{
+
+/*
+ * Transactions a pass may last before its snapshot is no longer compared
+ * with 32-bit xmins (the ranges left are then the sweep's, which checks
+ * every row due against the pass's keys).
+ */
+constexpr int64_t kPassXidHorizon = 500000000;
+
+SqlValue Field(const SqlResult &r, size_t column)
+{
+	return r.rows.empty() ? SqlValue() : r.rows[0].at(column);
+}
+
+/* The rows of a text[] literal of late_row.row_key texts, as key columns. */
+SqlResult KeyRows(const std::string &row_keys)
+{
+	SqlResult keys;
+	for (SqlValue &key : ParseTextArray(row_keys))
+		keys.rows.push_back(ParseTextArray(key.value()));
+	keys.processed = static_cast<int64_t>(keys.rows.size());
+	return keys;
+}
+
+} // namespace
+
+std::optional<ValuePass> Engine::LoadValuePass(const Target &t, const std::string &attnum,
+                                               const char *action)
+{
+	SqlResult r = Sql("SELECT cutoff, snapshot::text, next_block::text, end_block::text, "
+	                  "engine_xids::text FROM retention.value_pass WHERE relid = $1::oid AND "
+	                  "attnum = $2::int2 AND action = $3",
+	                  {Str(t.leaf.relid), attnum, std::string(action)});
+	if (r.rows.empty())
+		return std::nullopt;
+	const SqlRow &row = r.rows[0];
+	return ValuePass{row[0].value(), row[1].value(), std::stoll(row[2].value()),
+	                 std::stoll(row[3].value()), row[4].value()};
+}
+
+/*
+ * Whether the owner's UPDATE of a value changes exactly the rows it names
+ * and nothing else of theirs: no enabled BEFORE UPDATE row trigger but the
+ * write triggers (one could skip a row or move its age), no UPDATE rule, no
+ * row security.  A range's batch relies on it; the sweep does not (it locks
+ * and counts its rows, as the index path does).
+ */
+bool Engine::PlainUpdates(const Target &t)
+{
+	if (t.citus != CitusKind::None || t.by_key)
+		return false;
+	/* tgtype bits: ROW 1, BEFORE 2, UPDATE 16; rules: ev_type '2' is UPDATE */
+	return Sql("SELECT (NOT (c.relrowsecurity OR c.relforcerowsecurity"
+	           " OR EXISTS (SELECT FROM pg_catalog.pg_rewrite w"
+	           " WHERE w.ev_class = c.oid AND w.ev_type = '2')"
+	           " OR EXISTS (SELECT FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid"
+	           " AND g.tgenabled <> 'D' AND (g.tgtype::int & 19) = 19"
+	           " AND g.tgname NOT IN ('retention_write', 'retention_minimize'))))::text"
+	           " FROM pg_catalog.pg_class c WHERE c.oid = $1::oid",
+	           {Str(t.leaf.relid)})
+	           .Scalar() == SqlValue("true");
+}
+
+/* Begins a pass: its cutoff, the snapshot of now, the table's size in blocks. */
+ValuePass Engine::BeginValuePass(const Target &t, const std::string &attnum, const char *action,
+                                 const std::string &cutoff, int64_t blocks)
+{
+	Batch([&] {
+		Sql("INSERT INTO retention.value_pass (relid, attnum, action, cutoff, snapshot, "
+		    "next_block, end_block) VALUES ($1::oid, $2::int2, $3, $4, "
+		    "pg_catalog.pg_current_snapshot(), 0, $5::bigint)",
+		    {Str(t.leaf.relid), attnum, std::string(action), cutoff, Str(blocks)});
+	});
+	return *LoadValuePass(t, attnum, action);
+}
+
+/*
+ * Keeps what one batch of the pass changed: its keys (a text[] literal of
+ * late_row.row_key texts), the (sub)transactions that wrote them, and the
+ * late-row queue entries of those rows, processed now.
+ */
+void Engine::KeepPassKeys(const Target &t, const std::string &attnum, const char *action,
+                          const SqlValue &row_keys, const SqlValue &xids)
+{
+	if (row_keys)
+		Sql("INSERT INTO retention.value_pass_done (relid, attnum, action, row_keys) VALUES "
+		    "($1::oid, $2::int2, $3, $4::text[])",
+		    {Str(t.leaf.relid), attnum, std::string(action), row_keys});
+	if (xids)
+		Sql("UPDATE retention.value_pass SET engine_xids = engine_xids || $4::xid[] WHERE "
+		    "relid = $1::oid AND attnum = $2::int2 AND action = $3",
+		    {Str(t.leaf.relid), attnum, std::string(action), xids});
+	/* entries queued before the pass began name rows the batch processed */
+	if (row_keys && Sql("SELECT EXISTS (SELECT FROM retention.late_row WHERE relid = $1::oid "
+	                    "AND attnum = $2::int2)::text",
+	                    {Str(t.leaf.relid), attnum})
+	                        .Scalar() == SqlValue("true"))
+		ForgetQueued(t, attnum, KeyRows(*row_keys));
+}
+
+/*
+ * Runs the pass from where it stands: the ranges not yet visited, then the
+ * sweep.  True when the pass ended (`mark`, the watermark, then moved);
+ * false when it stopped or left rows another transaction holds (`left`
+ * says which), to be resumed by the next run.
+ */
+bool Engine::RunValuePass(const Target &t, const ColumnInfo &column, const char *action,
+                          const std::string &expression, const std::string &due, ValuePass &pass,
+                          std::vector<SqlValue> &mark, StageOutcome &o, std::string &left)
+{
+	std::string attnum = Str(column.attnum);
+	Keyset keyset(t, due, pass.cutoff, mark);
+	std::vector<SqlValue> p = keyset.params();
+	std::vector<Oid> types = keyset.types();
+	int snapshot_param = static_cast<int>(p.size()) + 1;
+	p.push_back(pass.snapshot);
+	types.push_back(TEXTOID);
+	std::string untouched =
+	    "retention._untouched_since(xmin, $" + Str(snapshot_param) + "::pg_catalog.pg_snapshot)";
+	std::string set = QuoteIdent(column.facts.name) + " = " + expression;
+	std::string key = RowKey(t.key, "") + "::text";
+	bool too_old = Sql("SELECT (pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())"
+	                   "::text::bigint - pg_catalog.pg_snapshot_xmax($1::pg_catalog.pg_snapshot)"
+	                   "::text::bigint > $2::bigint)::text",
+	                   {pass.snapshot, Str(kPassXidHorizon)})
+	                   .Scalar() == SqlValue("true");
+
+	/* the ranges: each batch changes the untouched versions due in its blocks */
+	double due_per_block =
+	    std::max(static_cast<double>(o.due) / std::max<int64_t>(pass.end_block, 1), 1.0);
+	int64_t most = std::max<int64_t>(static_cast<int64_t>(batch_max_rows / due_per_block), 1);
+	int64_t range =
+	    std::clamp<int64_t>(static_cast<int64_t>(Batcher::FirstSize() / due_per_block), 1, most);
+	while (pass.next_block < pass.end_block && !too_old && !StopRequested() && PlainUpdates(t)) {
+		int64_t end = std::min(pass.next_block + range, pass.end_block);
+		auto batch_start = std::chrono::steady_clock::now();
+		std::string rows = keyset.window() + " AND " + untouched + " AND ctid >= '(" +
+		                   Str(pass.next_block) + ",0)'::pg_catalog.tid AND ctid < '(" + Str(end) +
+		                   ",0)'::pg_catalog.tid";
+		Batch([&] {
+			bool skipped_locked = false;
+			SqlResult r = WithoutWaiting(
+			    [&](bool skip_locked) {
+				    std::string which = rows;
+				    if (skip_locked)
+					    which = "ctid = ANY (ARRAY(SELECT ctid FROM " + t.leaf.qualified +
+					            " WHERE " + rows + " FOR UPDATE SKIP LOCKED)) AND " + rows;
+				    return OwnerTypedSql(t.leaf.relid,
+				                         "WITH u AS (UPDATE " + t.leaf.qualified + " SET " + set +
+				                             " WHERE " + which + " RETURNING " + key +
+				                             " AS pgr_key, xmin AS pgr_xid) SELECT count(*)::text, "
+				                             "array_agg(u.pgr_key)::text, array_agg(DISTINCT "
+				                             "u.pgr_xid::text)::text FROM u",
+				                         p, types);
+			    },
+			    skipped_locked);
+			int64_t changed = std::stoll(Field(r, 0).value_or("0"));
+			KeepPassKeys(t, attnum, action, Field(r, 1), Field(r, 2));
+			Sql("UPDATE retention.value_pass SET next_block = $4::bigint WHERE relid = $1::oid "
+			    "AND attnum = $2::int2 AND action = $3",
+			    {Str(t.leaf.relid), attnum, std::string(action), Str(end)});
+			o.done += changed;
+			o.batches++;
+			(std::string(action) == "anonymize" ? summary_.rows_anonymized
+			                                    : summary_.values_purged) += changed;
+			UpdateDetail(t, column.facts.name, action, o, "running");
+		});
+		pass.next_block = end;
+		range = Batcher::NextSize(range, Elapsed(batch_start), 1, most);
+	}
+	if (StopRequested())
+		return false;
+	pass = *LoadValuePass(t, attnum, action);
+
+	/* the sweep: rows due that a range left or another transaction wrote */
+	std::vector<SqlValue> sp = p;
+	std::vector<Oid> sweep_types = types;
+	sp.push_back(pass.engine_xids);
+	sweep_types.push_back(TEXTOID);
+	std::string others = too_old ? "" : " AND (" + untouched + " OR xmin <> ALL ($" + Str(sp.size()) +
+	                                        "::pg_catalog.xid[]))";
+	/* a forget during the pass wrote its rows: never changed again */
+	if (std::string(action) == "anonymize")
+		others += SkipForgottenRows(t.declared->info.relid, t.key, "");
+	std::string key_columns;
+	for (size_t i = 0; i < t.key.size(); i++)
+		key_columns += ", " + QuoteIdent(t.key[i]) + "::text";
+	int64_t skipped = 0;
+	for (int sweep = 1;; sweep++) {
+		SqlResult found = OwnerTypedSql(t.leaf.relid,
+		                                "SELECT " + key + key_columns + " FROM " +
+		                                    t.leaf.qualified + " WHERE " + keyset.window() + others,
+		                                sp, sweep_types);
+		std::vector<SqlValue> names;
+		for (const SqlRow &row : found.rows)
+			names.push_back(row[0]);
+		/* the rows whose key the pass changed are processed, whatever their version */
+		SqlResult todo_names =
+		    names.empty()
+		        ? SqlResult{}
+		        : Sql("SELECT c FROM pg_catalog.unnest($4::text[]) AS c EXCEPT SELECT k FROM "
+		              "retention.value_pass_done d, pg_catalog.unnest(d.row_keys) AS k WHERE "
+		              "d.relid = $1::oid AND d.attnum = $2::int2 AND d.action = $3",
+		              {Str(t.leaf.relid), attnum, std::string(action), ArrayLiteral(names)});
+		std::set<std::string> todo_set;
+		for (const SqlRow &row : todo_names.rows)
+			todo_set.insert(row[0].value());
+		std::vector<SqlRow> todo;
+		for (const SqlRow &row : found.rows)
+			if (todo_set.count(row[0].value()) > 0)
+				todo.emplace_back(row.begin() + 1, row.end());
+		if (todo.empty())
+			break;
+		if (sweep == 3 || StopRequested()) {
+			left = Str(static_cast<int64_t>(todo.size())) +
+			       " row(s) due were held by other transactions; the next run resumes the " +
+			       "stage's pass in heap order";
+			return false;
+		}
+		for (size_t from = 0; from < todo.size() && !StopRequested();
+		     from += static_cast<size_t>(std::max(batch_max_rows, 1))) {
+			size_t to = std::min(todo.size(), from + static_cast<size_t>(std::max(batch_max_rows, 1)));
+			Batch([&] {
+				SqlResult r = SweepRows(t, column, expression, keyset, std::vector<SqlRow>(
+				                                                            todo.begin() + from,
+				                                                            todo.begin() + to));
+				int64_t locked = std::stoll(Field(r, 0).value_or("0"));
+				int64_t changed = std::stoll(Field(r, 2).value_or("0"));
+				FailIfAgeMoved(t, std::stoll(Field(r, 4).value_or("0")), action);
+				/* a row locked and not changed was skipped by a trigger: settled, reported */
+				KeepPassKeys(t, attnum, action, Field(r, 1), Field(r, 3));
+				skipped += locked - changed;
+				o.done += changed;
+				o.batches++;
+				(std::string(action) == "anonymize" ? summary_.rows_anonymized
+				                                    : summary_.values_purged) += changed;
+				UpdateDetail(t, column.facts.name, action, o, "running");
+			});
+		}
+	}
+	if (StopRequested())
+		return false;
+
+	/* the end: the watermark past the newest row due, the pass's records gone */
+	Batch([&] {
+		/* ORDER BY names r.columns: a bare name would sort by the text output columns */
+		std::string columns = "r." + t.age_sql + "::text";
+		std::string newest = "r." + t.age_sql + " DESC";
+		for (const std::string &k : t.key) {
+			columns += ", r." + QuoteIdent(k) + "::text";
+			newest += ", r." + QuoteIdent(k) + " DESC";
+		}
+		SqlResult last =
+		    OwnerTypedSql(t.leaf.relid,
+		                  "SELECT " + columns + " FROM " + t.leaf.qualified + " r WHERE " +
+		                      keyset.window() + " ORDER BY " + newest + " LIMIT 1",
+		                  keyset.params(), keyset.types());
+		if (!last.rows.empty()) {
+			Sql("INSERT INTO retention.stage_state (relid, attnum, action, watermark_age, "
+			    "watermark_key) VALUES ($1::oid, $2::int2, $3, $4, $5) "
+			    "ON CONFLICT (relid, attnum, action) DO UPDATE SET watermark_age = "
+			    "EXCLUDED.watermark_age, watermark_key = EXCLUDED.watermark_key, updated_at = "
+			    "clock_timestamp()",
+			    {Str(t.leaf.relid), attnum, std::string(action), last.rows[0][0],
+			     Keyset::KeyArray(last.rows[0])});
+			mark = last.rows[0];
+		}
+		for (const char *table : {"value_pass", "value_pass_done"})
+			Sql(std::string("DELETE FROM retention.") + table +
+			        " WHERE relid = $1::oid AND attnum = $2::int2 AND action = $3",
+			    {Str(t.leaf.relid), attnum, std::string(action)});
+	});
+	if (skipped > 0)
+		left = SkippedByTrigger(skipped);
+	return true;
+}
+
+/*
+ * One batch of the sweep: the rows `keys` (key columns as text) names that
+ * are still due, locked first without waiting (a row another transaction
+ * holds stays for the next sweep), then changed.  Returns the rows locked,
+ * their keys, the rows changed, the (sub)transactions that changed them, and
+ * the rows whose age a trigger moved.
+ */
+SqlResult Engine::SweepRows(const Target &t, const ColumnInfo &column,
+                            const std::string &expression, const Keyset &keyset,
+                            const std::vector<SqlRow> &keys)
+{
+	std::vector<SqlValue> p = keyset.params();
+	std::vector<Oid> types = keyset.types();
+	std::string arrays;
+	std::string names;
+	std::string join;
+	std::string old_keys;
+	std::string same_row;
+	for (size_t i = 0; i < t.key.size(); i++) {
+		std::vector<SqlValue> values;
+		for (const SqlRow &row : keys)
+			values.push_back(row[i]);
+		p.push_back(ArrayLiteral(values));
+		types.push_back(TEXTOID);
+		std::string k = QuoteIdent(t.key[i]);
+		arrays += (i > 0 ? ", $" : "$") + Str(p.size()) + "::text[]";
+		names += (i > 0 ? ", pgr_u" : "pgr_u") + Str(i);
+		join += (i > 0 ? " AND x." : "x.") + k + " = u.pgr_u" + Str(i) + "::" + t.key_types[i];
+		old_keys += ", x." + k + " AS pgr_k" + Str(i);
+		same_row += " AND " + k + " = o.pgr_k" + Str(i);
+	}
+	/* unnest(a, b) is special syntax, never qualified; search_path is pg_catalog here */
+	return OwnerTypedSql(
+	    t.leaf.relid,
+	    "WITH o AS (SELECT x." + t.age_sql + " AS pgr_old_age, " + RowKey(t.key, "x") +
+	        "::text AS pgr_key" + old_keys + " FROM " + t.leaf.qualified + " x JOIN unnest(" +
+	        arrays + ") AS u(" + names + ") ON " + join + " WHERE " + keyset.window() +
+	        " FOR UPDATE OF x SKIP LOCKED), upd AS (UPDATE " + t.leaf.qualified + " SET " +
+	        QuoteIdent(column.facts.name) + " = " + expression + " FROM o WHERE " +
+	        keyset.window() + same_row + " RETURNING xmin AS pgr_xid, " + t.age_sql +
+	        " IS DISTINCT FROM o.pgr_old_age AS pgr_moved) SELECT (SELECT count(*) FROM o)::text, "
+	        "(SELECT array_agg(o.pgr_key) FROM o)::text, count(upd.pgr_xid)::text, "
+	        "array_agg(DISTINCT upd.pgr_xid::text)::text, count(*) FILTER (WHERE upd.pgr_moved)::text "
+	        "FROM upd",
+	    p, types);
+}
+
+} // namespace lifecycle
+
+} // namespace pg_retention::pg
