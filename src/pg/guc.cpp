@@ -103,19 +103,19 @@ void DefineLifecycleSettings()
 	DefineCustomEnumVariable(
 	    "retention.access_path", gettext_noop("How the lifecycle's batches find their rows."),
 	    gettext_noop(
-	        "auto: by primary key on Citus tables; for row purges and archives in heap order "
-	        "(block ranges) when a large share of a big table is due, else through the age "
-	        "index; index, heap or key force one (tests, diagnosis)."),
+	        "auto: by primary key on Citus tables; in heap order (block ranges) when a large "
+	        "share of a big table is due (row purges and archives; value stages when no trigger, "
+	        "rule or row security can alter the run's updates), else through the age index; "
+	        "index, heap or key force one (tests, diagnosis)."),
 	    &access_path, static_cast<int>(AccessPathSetting::Auto), access_path_options, PGC_SUSET, 0,
 	    NULL, NULL, NULL);
 	DefineCustomRealVariable(
 	    "retention.heap_path_min_share",
-	    gettext_noop("Share of a table's rows due from which auto purges and archives in heap "
-	                 "order."),
+	    gettext_noop("Share of a table's rows due from which auto processes it in heap order."),
 	    NULL, &heap_path_min_share, 0.1, 0.0, 1.0, PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable(
 	    "retention.heap_path_min_pages",
-	    gettext_noop("Pages a table needs for auto to purge and archive it in heap order."), NULL,
+	    gettext_noop("Pages a table needs for auto to process it in heap order."), NULL,
 	    &heap_path_min_pages, 256, 0, INT_MAX, PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomRealVariable(
 	    "retention.cost_delay",

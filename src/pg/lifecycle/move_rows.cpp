@@ -165,9 +165,8 @@ int64_t Engine::EstimateDue(const Target &t, const std::string &select,
                             const std::vector<SqlValue> &params)
 {
 	std::string plan;
-	InEngineSubtransaction([&] {
-		plan = OwnerSql(t.leaf.relid, "EXPLAIN " + select, params).Scalar().value_or("");
-	});
+	InEngineSubtransaction(
+	    [&] { plan = OwnerSql(t.leaf.relid, "EXPLAIN " + select, params).Scalar().value_or(""); });
 	size_t at = plan.find(" rows=");
 	return at == std::string::npos ? 0 : std::stoll(plan.substr(at + 6));
 }

@@ -69,9 +69,9 @@ void Engine::UpdateValues(const Target &t, const DeclaredColumn &c, const char *
 		if (!pass && PlainUpdates(t)) {
 			Keyset ahead(t, due, cutoff, mark);
 			int64_t blocks = 0;
-			int64_t estimate = EstimateDue(
-			    t, "SELECT ctid FROM " + t.leaf.qualified + " WHERE " + ahead.window(),
-			    ahead.params());
+			int64_t estimate =
+			    EstimateDue(t, "SELECT ctid FROM " + t.leaf.qualified + " WHERE " + ahead.window(),
+			                ahead.params());
 			if (std::string(ChooseAccessPath(t, estimate, blocks)) == "heap" && blocks > 0) {
 				/* the rows queued behind the watermark first, as the index path does */
 				int64_t late = ProcessLateRows(t, *column, action, expression, cutoff, mark);
@@ -94,9 +94,9 @@ void Engine::UpdateValues(const Target &t, const DeclaredColumn &c, const char *
 	}
 
 	Keyset keyset(t, due, cutoff, mark);
-	int64_t ahead = Count(t, "SELECT count(*) FROM " + t.leaf.qualified + " WHERE " +
-	                             keyset.window(),
-	                      keyset.params());
+	int64_t ahead =
+	    Count(t, "SELECT count(*) FROM " + t.leaf.qualified + " WHERE " + keyset.window(),
+	          keyset.params());
 	int64_t late = ProcessLateRows(t, *column, action, expression, cutoff, mark);
 	o.due += ahead + late;
 	o.done += late;

@@ -266,8 +266,9 @@ bool Engine::RunValuePass(const Target &t, const ColumnInfo &column, const char 
 	std::vector<Oid> sweep_types = types;
 	sp.push_back(pass.engine_xids);
 	sweep_types.push_back(TEXTOID);
-	std::string others = too_old ? "" : " AND (" + untouched + " OR xmin <> ALL ($" + Str(sp.size()) +
-	                                        "::pg_catalog.xid[]))";
+	std::string others = too_old ? ""
+	                             : " AND (" + untouched + " OR xmin <> ALL ($" + Str(sp.size()) +
+	                                   "::pg_catalog.xid[]))";
 	/* a forget during the pass wrote its rows: never changed again */
 	if (std::string(action) == "anonymize")
 		others += SkipForgottenRows(t.declared->info.relid, t.key, "");
@@ -308,11 +309,12 @@ bool Engine::RunValuePass(const Target &t, const ColumnInfo &column, const char 
 		}
 		for (size_t from = 0; from < todo.size() && !StopRequested();
 		     from += static_cast<size_t>(std::max(batch_max_rows, 1))) {
-			size_t to = std::min(todo.size(), from + static_cast<size_t>(std::max(batch_max_rows, 1)));
+			size_t to =
+			    std::min(todo.size(), from + static_cast<size_t>(std::max(batch_max_rows, 1)));
 			Batch([&] {
-				SqlResult r = SweepRows(t, column, expression, keyset, std::vector<SqlRow>(
-				                                                            todo.begin() + from,
-				                                                            todo.begin() + to));
+				SqlResult r =
+				    SweepRows(t, column, expression, keyset,
+				              std::vector<SqlRow>(todo.begin() + from, todo.begin() + to));
 				int64_t locked = std::stoll(Field(r, 0).value_or("0"));
 				int64_t changed = std::stoll(Field(r, 2).value_or("0"));
 				FailIfAgeMoved(t, std::stoll(Field(r, 4).value_or("0")), action);
@@ -406,7 +408,8 @@ SqlResult Engine::SweepRows(const Target &t, const ColumnInfo &column,
 	        keyset.window() + same_row + " RETURNING xmin AS pgr_xid, " + t.age_sql +
 	        " IS DISTINCT FROM o.pgr_old_age AS pgr_moved) SELECT (SELECT count(*) FROM o)::text, "
 	        "(SELECT array_agg(o.pgr_key) FROM o)::text, count(upd.pgr_xid)::text, "
-	        "array_agg(DISTINCT upd.pgr_xid::text)::text, count(*) FILTER (WHERE upd.pgr_moved)::text "
+	        "array_agg(DISTINCT upd.pgr_xid::text)::text, count(*) FILTER (WHERE "
+	        "upd.pgr_moved)::text "
 	        "FROM upd",
 	    p, types);
 }

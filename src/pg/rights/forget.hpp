@@ -42,7 +42,8 @@ namespace pg_retention::pg
 std::string ForgetSubject(const SubjectScope &scope, const SubjectId &id, const SqlValue &reason,
                           const SqlValue &request_id);
 
-/* ARRAY[alias.k1::text, ...]: a row's primary key as retention.forgotten_row and late_row name it. */
+/* ARRAY[alias.k1::text, ...]: a row's primary key as retention.forgotten_row and late_row name it.
+ */
 std::string RowKey(const std::vector<std::string> &primary_key, const std::string &alias);
 
 /*
