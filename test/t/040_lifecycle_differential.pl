@@ -16,7 +16,8 @@
 # live row and every archived row (decrypted) must equal the model's, and the
 # run must be 'succeeded' (nothing here is locked or failing).
 #
-# Row purges and archives have three access paths (retention.access_path):
+# Every stage has three access paths (retention.access_path; anonymize and
+# value purges take the heap path only on tables without the legacy trigger):
 # DIFF_SEEDS seeds (default 6) run with the path DIFF_ACCESS_PATH (default
 # index), then DIFF_HEAP_SEEDS more seeds (default 3) with the heap-order
 # path forced, then DIFF_KEY_SEEDS (default 2) with the key path (every
@@ -54,6 +55,7 @@ else
 note('seeds: ' . join(' ', map { "$_ ($path_of{$_})" } @seeds)
 	  . ' (DIFF_SEED=n DIFF_ACCESS_PATH=index|heap|key replays one)');
 
+my $value_heap_stages = 0;    # runs whose anonymize or value purge went in heap order
 my $node = RetentionNode::new_node('diff');
 $node->start;
 $node->safe_psql('postgres', 'CREATE DATABASE diff');
@@ -426,6 +428,14 @@ for my $seed (@seeds)
 			  . "AND action IN ('purge', 'archive')");
 		ok($paths eq 'none' || $paths eq $path_of{$seed},
 			"seed $seed clock $clock: rows moved by the $path_of{$seed} path ($paths)");
+		# value stages: heap order only when forced and no legacy trigger can alter the UPDATE
+		my $value_paths = $node->safe_psql('diff',
+			"SELECT coalesce(string_agg(DISTINCT access_path, ','), 'none') FROM retention.run_detail "
+			  . 'WHERE run_id = (SELECT max(run_id) FROM retention.run_history) AND done > 0 '
+			  . "AND action IN ('anonymize', 'purge_value')");
+		ok($value_paths eq 'none' || ($value_paths eq 'heap' && $path_of{$seed} eq 'heap'),
+			"seed $seed clock $clock: values changed by the path it allows ($value_paths)");
+		$value_heap_stages++ if $value_paths eq 'heap';
 		is($status, 'succeeded',
 			"seed $seed clock $clock (batches of $batch, $path_of{$seed} path): the run succeeded")
 		  or diag("seed $seed: $failed");
@@ -451,6 +461,10 @@ for my $seed (@seeds)
 		}
 	}
 }
+
+# with heap seeds, some value stage must have gone in heap order (else the path is untested)
+ok($value_heap_stages > 0, "$value_heap_stages runs changed values in heap order")
+  if grep { $path_of{$_} eq 'heap' } @seeds;
 
 $node->stop;
 done_testing();
