@@ -167,6 +167,7 @@ private:
 	std::vector<DetailRecord> details_;
 	std::set<Oid> partial_tables_; /* declared tables with a stage that left due rows */
 	std::string partial_text_;
+	int64_t late_held_ = 0; /* late rows ProcessLateRows found held: queued again */
 
 	/* ---- the driver (engine.cpp) ---- */
 	void AcquireRunLock();
@@ -221,6 +222,8 @@ private:
 	                        const std::string &expression, const std::string &cutoff,
 	                        const std::vector<SqlValue> &mark);
 	void ForgetQueued(const Target &t, const std::string &attnum, const SqlResult &processed);
+	std::vector<bool> QueuedAmong(const Target &t, const std::string &attnum,
+	                              const std::vector<SqlRow> &keys);
 	int64_t TallyLateRows(const Target &t, const SqlResult &counts, const char *action);
 	/* the late-row queues of a Citus table's nodes (citus_late_queue.cpp) */
 	int64_t ProcessCitusLateRows(const Target &t, const ColumnInfo &column, const char *action,

@@ -80,6 +80,47 @@ void Engine::ForgetQueued(const Target &t, const std::string &attnum, const SqlR
 }
 
 /*
+ * Which of `keys` (key columns as text, in the key's order) the late-row
+ * queue of a stage holds: one flag per key.  The owner compares, as in
+ * ForgetQueued.  Nothing queued, nothing to compare.
+ */
+std::vector<bool> Engine::QueuedAmong(const Target &t, const std::string &attnum,
+                                      const std::vector<SqlRow> &keys)
+{
+	std::vector<bool> queued(keys.size(), false);
+	SqlResult entries = Sql("SELECT row_key::text FROM retention.late_row WHERE relid = "
+	                        "$1::oid AND attnum = $2::int2",
+	                        {Str(t.leaf.relid), attnum});
+	if (entries.rows.empty() || keys.empty())
+		return queued;
+	std::vector<SqlValue> texts;
+	for (const SqlRow &row : entries.rows)
+		texts.push_back(row[0]);
+	std::vector<SqlValue> p{ArrayLiteral(texts)};
+	std::string arrays;
+	std::string names;
+	for (size_t i = 0; i < t.key.size(); i++) {
+		std::vector<SqlValue> column;
+		for (const SqlRow &row : keys)
+			column.push_back(row[i]);
+		p.push_back(ArrayLiteral(column));
+		arrays += (i > 0 ? ", $" : "$") + Str(2 + i) + "::" + t.key_types[i] + "[]";
+		names += QuoteIdent(t.key[i]) + ", ";
+	}
+	/* unnest(a, b) is special syntax, never qualified; search_path is pg_catalog here */
+	SqlResult found =
+	    OwnerSql(t.leaf.relid,
+	             "SELECT u.pgr_n::text FROM unnest(" + arrays + ") WITH ORDINALITY AS u(" + names +
+	                 "pgr_n) WHERE EXISTS (SELECT 1 FROM (SELECT k::text[] AS "
+	                 "row_key FROM pg_catalog.unnest($1::text[]) AS k) l WHERE " +
+	                 QueueKeyMatches(t, "l", "u") + ")",
+	             p);
+	for (const SqlRow &row : found.rows)
+		queued.at(std::stoul(row[0].value()) - 1) = true;
+	return queued;
+}
+
+/*
  * Rows the write trigger queued (written already due) that lie behind the
  * watermark, where the scan will not look: processed here, in one batch,
  * and the whole queue of this stage consumed (rows ahead of the
@@ -105,6 +146,7 @@ int64_t Engine::ProcessLateRows(const Target &t, const ColumnInfo &column, const
 	if (!mark.empty())
 		behind = KeysetColumns(t, "r") + " <= " + KeysetParams(t, 2);
 	int64_t changed = 0;
+	int64_t requeued = 0; /* entries of rows held by others, put back (the committed attempt's) */
 	Batch([&] {
 		/* the queue is ours, the table its owner's: two statements, one batch */
 		std::string elements_of_key;
@@ -129,22 +171,42 @@ int64_t Engine::ProcessLateRows(const Target &t, const ColumnInfo &column, const
 			elements += (i > 0 ? ", u.k" : "u.k") + Str(i);
 			names += (i > 0 ? ", k" : "k") + Str(i);
 		}
-		/* o: the queued rows with their age before the UPDATE (see UpdateValues) */
+		/*
+		 * o: the queued rows with their age before the UPDATE (see
+		 * UpdateValues), locked without waiting: a row an application
+		 * transaction holds is not waited for, its entry goes back into the
+		 * queue (the last column) for the next run.
+		 */
 		/* unnest(a, b) is special syntax, never qualified; search_path is pg_catalog here */
 		SqlResult r = OwnerSql(
 		    t.leaf.relid,
 		    "WITH q AS (SELECT ARRAY[" + elements + "] AS row_key FROM unnest(" + arrays +
-		        ") AS u(" + names + ")), upd AS (UPDATE " + t.leaf.qualified + " r SET " +
-		        QuoteIdent(column.facts.name) + " = " + expression + " FROM (SELECT q.row_key, x." +
-		        t.age_sql + " AS pgr_old_age FROM q JOIN " + t.leaf.qualified + " x ON " +
-		        QueueKeyMatches(t, "q", "x") + (t.by_key ? "" : " FOR UPDATE OF x") + ") o WHERE " +
+		        ") AS u(" + names + ")), o AS (SELECT q.row_key, x." + t.age_sql +
+		        " AS pgr_old_age FROM q JOIN " + t.leaf.qualified + " x ON " +
+		        QueueKeyMatches(t, "q", "x") + (t.by_key ? "" : " FOR UPDATE OF x SKIP LOCKED") +
+		        "), upd AS (UPDATE " + t.leaf.qualified + " r SET " +
+		        QuoteIdent(column.facts.name) + " = " + expression + " FROM o WHERE " +
 		        QueueKeyMatches(t, "o", "r") + " AND r." + t.age_sql + " < $1::" + t.age_type +
 		        " AND " + behind + " RETURNING r." + t.age_sql +
 		        " IS DISTINCT FROM o.pgr_old_age AS moved) "
-		        "SELECT count(*), count(*) FILTER (WHERE moved) FROM upd",
+		        "SELECT count(*), count(*) FILTER (WHERE moved), (SELECT "
+		        "pg_catalog.array_agg(q.row_key::text) FROM q WHERE NOT EXISTS (SELECT 1 FROM o "
+		        "WHERE o.row_key = q.row_key) AND EXISTS (SELECT 1 FROM " +
+		        t.leaf.qualified + " x WHERE " + QueueKeyMatches(t, "q", "x") + "))::text FROM upd",
 		    params);
 		changed = TallyLateRows(t, r, action);
+		SqlValue held = r.rows.at(0).at(2);
+		requeued = 0;
+		if (held) {
+			requeued = Sql("WITH k AS (INSERT INTO retention.late_row (relid, attnum, row_key) "
+			               "SELECT $1::oid, $2::int2, e::text[] FROM "
+			               "pg_catalog.unnest($3::text[]) AS e ON CONFLICT DO NOTHING "
+			               "RETURNING 1) SELECT count(*) FROM k",
+			               {p[0], p[1], held})
+			               .ScalarInt();
+		}
 	});
+	late_held_ += requeued;
 	return changed;
 }
 

@@ -55,6 +55,7 @@ void Engine::UpdateValues(const Target &t, const DeclaredColumn &c, const char *
 	StageOutcome o;
 	std::string horizon = StageHorizon();
 	auto started = std::chrono::steady_clock::now();
+	late_held_ = 0;
 
 	/*
 	 * In heap order (value_pass.cpp): a pass left open by an earlier run, or
@@ -237,6 +238,9 @@ void Engine::UpdateValues(const Target &t, const DeclaredColumn &c, const char *
 		left = SkippedByTrigger(skipped) + (left.empty() ? "" : "; " + left);
 	if (!pass_left.empty())
 		left = pass_left + (left.empty() ? "" : "; " + left);
+	if (late_held_ > 0)
+		left = Str(late_held_) + " late row(s) were held by other transactions: queued again " +
+		       "for the next run" + (left.empty() ? "" : "; " + left);
 	Finish(t, c.info.facts.name, action, o, started, left);
 }
 

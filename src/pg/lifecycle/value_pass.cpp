@@ -299,6 +299,18 @@ bool Engine::RunValuePass(const Target &t, const ColumnInfo &column, const char 
 		for (const SqlRow &row : found.rows)
 			if (todo_set.count(row[0].value()) > 0)
 				todo.emplace_back(row.begin() + 1, row.end());
+		/*
+		 * A row the write trigger queued (a backdated insert, a new clear
+		 * value) is the queue's: behind the watermark once the pass ends,
+		 * it is processed then, once.  So an application that keeps
+		 * writing such rows cannot keep the pass from ending.
+		 */
+		std::vector<bool> queued = QueuedAmong(t, attnum, todo);
+		std::vector<SqlRow> mine;
+		for (size_t i = 0; i < todo.size(); i++)
+			if (!queued[i])
+				mine.push_back(std::move(todo[i]));
+		todo = std::move(mine);
 		if (todo.empty())
 			break;
 		if (sweep == 3 || StopRequested()) {
