@@ -1,0 +1,245 @@
+# The incremental ratio of issue 11 on its own, at any size: a run with
+# LC_BAND (10k) newly due rows on a ROWS-row table against the same run on a
+# table 10 times smaller (ROWS/10 rows), tables in random age order (the
+# target) and in age order, rounds interleaved, with one raw UPDATE of the
+# same rows on the same tables in the same run (the floor), medians and
+# the server's CPU; then one more trial of each side with
+# pg_stat_statements (track = all) and pg_waldump, to show where the time
+# goes: blocks read, dirtied and written, full-page images per newly due
+# row.  Uses the lifecycle suite's incremental comparison (lc_incremental);
+# its own section of BENCHMARKS.md.  Sourced by bench/run, which provides
+# bench/lib.sh.
+#   ROWS=10000000 REPEAT=3 bench/run incremental    the target's size
+# shellcheck shell=bash
+: "${ROWS:?}" "${REPEAT:?}"
+# shellcheck source=bench/suites/lifecycle.sh
+source "$BENCH_ROOT/bench/suites/lifecycle.sh"
+LC_DIR=$BENCH_DIR/incremental
+# The small table follows ROWS (the lifecycle suite keeps 100k).
+LC_SMALL=$((ROWS / 10))
+
+# in_restart: restarts the benchmark cluster (after ALTER SYSTEM of a
+# preloaded library).
+in_restart() {
+	as_test_user pg_ctl -D "$BENCH_DIR/data" -l "$BENCH_DIR/server.log" -m fast -w restart >/dev/null
+}
+
+# pg_stat_statements preloaded for this suite only, tracking nothing unless
+# a session asks (the timed trials run as in the lifecycle suite).
+in_stats_on() {
+	bench_psql -c "ALTER SYSTEM SET shared_preload_libraries = pg_retention, pg_stat_statements" >&2
+	in_restart
+	bench_psql -c "ALTER SYSTEM SET pg_stat_statements.track = 'none'" -c "SELECT pg_reload_conf()" \
+		-c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >&2
+}
+
+in_stats_off() {
+	bench_psql -c "DROP EXTENSION IF EXISTS pg_stat_statements" \
+		-c "ALTER SYSTEM RESET pg_stat_statements.track" -c "ALTER SYSTEM RESET shared_preload_libraries" >&2
+	in_restart
+}
+
+# in_diagnose LAYOUT (lc_incremental's AFTER): the pages of each table and
+# those its band lies on, then one more trial of each side on each table
+# (diag.LAYOUT.engine_big, ...), with pg_stat_statements tracking every
+# statement, nested ones included, and track_io_timing; keeps the
+# top-level statement's counters and the engine's statements' (pgss), and
+# the trial's WAL by record type (waldump).
+in_diagnose() {
+	local layout=$1 table side name statement
+	bench_psql -At -F $'\t' -c "
+		SELECT '$layout', c.relname, c.relpages,
+		       (SELECT count(DISTINCT (t.ctid::text::point)[0]) FROM lc_big t
+		        WHERE seen_at < now() - interval '11 months' AND seen_at >= now() - interval '1 year'),
+		       (SELECT count(DISTINCT (t.ctid::text::point)[0]) FROM lc_small t
+		        WHERE seen_at < now() - interval '11 months' AND seen_at >= now() - interval '1 year')
+		FROM pg_class c WHERE c.relname IN ('lc_big', 'lc_small')" |
+		awk -F'\t' '{ print $1 "\t" $2 "\t" $3 "\t" ($2 == "lc_big" ? $4 : $5) }' >>"$LC_DIR/pages"
+	for table in lc_big lc_small; do
+		for side in engine raw; do
+			name="diag.$layout.${side}_${table#lc_}"
+			log "incremental, $layout order: $name" >&2
+			statement="CALL retention.run()"
+			[ "$side" = engine ] || statement=$(lc_incremental_raw "$table")
+			lc_record "$name" "$(lc_trial "$(lc_incremental_setup "$table")
+SELECT pg_stat_statements_reset();
+SET pg_stat_statements.track = 'all';
+SET track_io_timing = on;" "$statement" "$([ "$side" = raw ] || echo "$LC_RUN_ROWS")")"
+			lc_waldump "$name"
+			bench_psql -At -F $'\t' <<SQL >>"$LC_DIR/pgss"
+SELECT '$name', CASE WHEN toplevel THEN 'total' ELSE 'stmt' END, calls, rows,
+       shared_blks_hit, shared_blks_read, shared_blks_dirtied, shared_blks_written,
+       wal_records, wal_fpi, wal_bytes, round(blk_read_time::numeric, 1),
+       round(total_exec_time::numeric, 1), left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+FROM pg_stat_statements
+WHERE (toplevel AND (query LIKE 'CALL retention.run%' OR query LIKE 'UPDATE lc_%'))
+   OR (NOT toplevel AND shared_blks_hit + shared_blks_read > 0)
+ORDER BY toplevel DESC, shared_blks_hit + shared_blks_read DESC
+SQL
+		done
+	done
+}
+
+# ---- the report ------------------------------------------------------------
+
+# in_pgss NAME KIND FIELD: the sum of FIELD (calls rows hit read dirtied
+# written records fpi walbytes readms ms) over NAME's KIND lines of pgss.
+in_pgss() {
+	awk -F'\t' -v n="$1" -v k="$2" -v f="$3" '
+		BEGIN { split("calls rows hit read dirtied written records fpi walbytes readms ms", names, " ")
+		        for (i in names) col[names[i]] = i + 2 }
+		$1 == n && $2 == k { s += $col[f] }
+		END { print s + 0 }' "$LC_DIR/pgss"
+}
+
+# in_per_row X: X per newly due row.
+in_per_row() { awk -v x="$1" -v r="$LC_BAND" 'BEGIN { printf (x / r >= 10 ? "%.1f" : "%.2f"), x / r }'; }
+
+# in_label LAYOUT: the layout in words.
+in_label() { if [ "$1" = random ]; then echo "random order"; else echo "\`seen_at\` order"; fi; }
+
+# shellcheck disable=SC2016 # Markdown backquotes, not expansions
+in_report_ratios() {
+	local layout e s r rs ratio
+	echo "| tables in | $(lc_int "$ROWS") rows: \`CALL retention.run()\` | $(lc_int "$LC_SMALL") rows | ratio | server CPU, big / small | CPU ratio | one raw \`UPDATE\` of the same rows: big / small | raw ratio | raw CPU ratio | WAL bytes/row, run big / small |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for layout in random age; do
+		e=$(lc_median "incremental.$layout.lc_big" ms)
+		s=$(lc_median "incremental.$layout.lc_small" ms)
+		r=$(lc_median "incremental.$layout.raw_big" ms)
+		rs=$(lc_median "incremental.$layout.raw_small" ms)
+		ratio=$(lc_ratio "$e" "$s")
+		printf '| %s | %s ms (%s) | %s ms (%s) | **%s×** | %s / %s ms | %s× | %s / %s ms | %s× | %s× | %s / %s |\n' \
+			"$(in_label "$layout")" "$(lc_num "$e")" "$(lc_range "incremental.$layout.lc_big")" \
+			"$(lc_num "$s")" "$(lc_range "incremental.$layout.lc_small")" "$ratio" \
+			"$(lc_num "$(lc_median "incremental.$layout.lc_big" cpu)")" \
+			"$(lc_num "$(lc_median "incremental.$layout.lc_small" cpu)")" \
+			"$(lc_ratio "$(lc_median "incremental.$layout.lc_big" cpu)" "$(lc_median "incremental.$layout.lc_small" cpu)")" \
+			"$(lc_num "$r")" "$(lc_num "$rs")" "$(lc_ratio "$r" "$rs")" \
+			"$(lc_ratio "$(lc_median "incremental.$layout.raw_big" cpu)" "$(lc_median "incremental.$layout.raw_small" cpu)")" \
+			"$(lc_int "$(lc_median "incremental.$layout.lc_big" walrow)")" \
+			"$(lc_int "$(lc_median "incremental.$layout.lc_small" walrow)")"
+	done
+}
+
+in_report_blocks() {
+	local layout side size name pages band label
+	echo "| trial | table pages | pages holding the band | blocks hit/row | read/row | read time, ms | dirtied/row | written/row | WAL records/row | full-page images/row | WAL bytes/row | time, ms |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for layout in random age; do
+		for size in big small; do
+			IFS=$'\t' read -r _ _ pages band < <(awk -F'\t' -v l="$layout" -v t="lc_$size" '$1 == l && $2 == t' "$LC_DIR/pages")
+			for side in engine raw; do
+				name="diag.$layout.${side}_$size"
+				label="\`CALL retention.run()\`"
+				[ "$side" = engine ] || label="raw \`UPDATE\`"
+				printf '| %s, %s rows: %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+					"$(in_label "$layout")" "$(lc_int "$([ "$size" = big ] && echo "$ROWS" || echo "$LC_SMALL")")" "$label" \
+					"$(lc_int "$pages")" "$(lc_int "$band")" \
+					"$(in_per_row "$(in_pgss "$name" total hit)")" "$(in_per_row "$(in_pgss "$name" total read)")" \
+					"$(lc_num "$(in_pgss "$name" total readms)")" \
+					"$(in_per_row "$(in_pgss "$name" total dirtied)")" "$(in_per_row "$(in_pgss "$name" total written)")" \
+					"$(in_per_row "$(in_pgss "$name" total records)")" "$(in_per_row "$(in_pgss "$name" total fpi)")" \
+					"$(lc_int "$(awk -v x="$(in_pgss "$name" total walbytes)" -v r="$LC_BAND" 'BEGIN { print x / r }')")" \
+					"$(lc_num "$(in_pgss "$name" total ms)")"
+			done
+		done
+	done
+}
+
+# The engine's own statements (nested, from pg_stat_statements) in the
+# diagnostic trials on the tables in random order.
+in_report_statements() {
+	echo "| trial | statement | calls | rows | blocks hit/row | read/row | dirtied/row | full-page images/row | time, ms |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+	awk -F'\t' -v r="$LC_BAND" '
+		function f(x) { return sprintf(x / r >= 10 ? "%.1f" : "%.2f", x / r) }
+		$1 ~ /^diag\.random\.engine_/ && $2 == "stmt" && ++k[$1] <= 4 {
+			q = $14; gsub(/\|/, "\\|", q)
+			printf "| %s | `%s` | %d | %d | %s | %s | %s | %s | %.1f |\n", $1, q, $3, $4, f($5), f($6), f($7), f($10), $13
+		}' "$LC_DIR/pgss"
+}
+
+in_report_wal() {
+	echo "| trial | record type | records/row | record bytes/row | full-page image bytes/row |"
+	echo "|---|---|---:|---:|---:|"
+	awk -F'\t' '$1 ~ /^diag\./ && $3 >= 0.01 { printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }' \
+		"$LC_DIR/waldump"
+}
+
+in_report() {
+	local big small ratio verdict
+	big=$(lc_median incremental.random.lc_big ms)
+	small=$(lc_median incremental.random.lc_small ms)
+	ratio=$(lc_ratio "$big" "$small")
+	verdict=$(lc_verdict "$ratio" le 2)
+	echo "## Incremental runs (\`bench/run incremental\`)"
+	echo
+	echo "Measured on $(bench_machine), with \`ROWS=$ROWS REPEAT=$REPEAT bench/run incremental\`."
+	echo
+	cat <<TEXT
+Issue 11's incremental target: a run with $(lc_int "$LC_BAND") newly due rows on a large table takes at
+most 2× the same run on a table 10 times smaller. The lifecycle suite's comparison
+(\`lc_incremental\`), with the small table at ROWS/10: two tables of $(lc_int "$ROWS") and $(lc_int "$LC_SMALL")
+rows (\`id\` primary key, \`email\`, \`phone\`, \`seen_at\` with an index; half of the rows older
+than 370 days, the others younger than 320 days, and $(lc_int "$LC_BAND") rows 340 to 355 days old),
+\`email\` labelled \`anonymize after 1 year using hash\`, a first run to completion, a \`VACUUM\`.
+Before every trial both tables are put back at 1 year and at the watermarks of that first run,
+vacuumed, and one of them is relabelled \`anonymize after 11 months\`: its $(lc_int "$LC_BAND") rows are
+newly due; then a \`CHECKPOINT\`, and \`CALL retention.run()\` or one raw \`UPDATE\` of the same rows
+on the same table is timed (wall clock, commits included; server CPU: the backend's, from
+/proc). Rounds per layout: $REPEAT, the order of the tables alternating from round to round;
+medians (min–max). The raw \`UPDATE\`'s own big/small ratio, in the same run, is the floor: what
+the same rows cost on the bigger table with no engine at all.
+TEXT
+	echo
+	echo "### Ratios"
+	echo
+	in_report_ratios
+	echo
+	echo "Target (random order, the lifecycle suite's layout): ${ratio}× for ≤ 2×: $verdict$([ "$verdict" = PASS ] || echo " (why: *Where the time goes*, below)")."
+	if [ "$ROWS" -ne 10000000 ]; then
+		echo
+		echo "The target is stated for a 10,000,000-row table; this run's has $(lc_int "$ROWS") rows."
+	fi
+	echo
+	echo "### Where the time goes"
+	echo
+	cat <<TEXT
+One more trial of each side after the timed rounds, with \`pg_stat_statements\` (\`track = all\`,
+for that trial only) and \`track_io_timing\`: the top-level statement's counters (the engine's
+nested statements included) per newly due row. Blocks are shared-buffer accesses: *hit* in
+\`shared_buffers\` (1 GB), *read* from the kernel (its page cache, or the disk); *written*
+are dirty buffers the backend itself had to write out to make room. The pages holding the band
+are those of its $(lc_int "$LC_BAND") rows before the trial.
+TEXT
+	echo
+	in_report_blocks
+	echo
+	echo "The engine's statements in those trials (random order; the 4 touching most blocks):"
+	echo
+	in_report_statements
+	echo
+	echo "WAL by record type, per newly due row (\`pg_waldump --stats=record\` of the same trials; under"
+	echo "0.01 record per row left out):"
+	echo
+	in_report_wal
+}
+
+suite_incremental() {
+	if [ $((ROWS % 100000)) -ne 0 ] || [ "$ROWS" -lt 200000 ]; then
+		echo "incremental: ROWS must be a multiple of 100000, at least 200000 (the small table, ROWS/10, holds whole bands of $LC_BAND rows)" >&2
+		return 2
+	fi
+	rm -rf "$LC_DIR"
+	as_test_user mkdir -p "$LC_DIR"
+	: >"$LC_DIR/trials"
+	: >"$LC_DIR/waldump"
+	: >"$LC_DIR/pgss"
+	: >"$LC_DIR/pages"
+	in_stats_on
+	lc_incremental random "$REPEAT" in_diagnose
+	lc_incremental age "$REPEAT" in_diagnose
+	in_stats_off
+	in_report
+}
