@@ -618,7 +618,7 @@ lc_report_targets() {
 	if [ "$ROWS" -lt 10000000 ]; then
 		echo
 		echo "The incremental target is stated for a 10,000,000-row table: this run's big table has"
-		echo "ROWS = $(lc_int "$ROWS") rows (\`ROWS=10000000 bench/run lifecycle\` measures every comparison at 10M)."
+		echo "ROWS = $(lc_int "$ROWS") rows (\`ROWS=10000000 bench/run incremental\` measures this comparison alone at 10M)."
 	fi
 }
 
