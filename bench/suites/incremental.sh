@@ -209,6 +209,28 @@ in_report_wal() {
 		"$LC_DIR/waldump"
 }
 
+# in_diag_row TRIAL FIELD: FIELD per row in the diagnostic trial diag.random.TRIAL.
+in_diag_row() { in_per_row "$(in_pgss "diag.random.$1" total "$2")"; }
+
+# What the figures of this run say about the ratio on tables in random order.
+in_report_why() {
+	local pb ps
+	pb=$(awk -F'\t' '$1 == "random" && $2 == "lc_big" { print $4 }' "$LC_DIR/pages")
+	ps=$(awk -F'\t' '$1 == "random" && $2 == "lc_small" { print $4 }' "$LC_DIR/pages")
+	echo
+	cat <<TEXT
+Why, on tables in random order (the diagnostic trials below): the $(lc_int "$LC_BAND") newly due rows lie on
+$(lc_int "$pb") pages of the big table and $(lc_int "$ps") of the small one. The run dirties $(in_diag_row engine_big dirtied)
+blocks per row on the big table against $(in_diag_row engine_small dirtied) (the band's heap pages, the pages receiving the
+new versions of the rows not updated in place, and for those the leaf pages of both indexes),
+each written whole to the WAL as it is first dirtied after the checkpoint: $(lc_ratio "$(lc_median incremental.random.lc_big wal)" "$(lc_median incremental.random.lc_small wal)")× the WAL.
+Blocks read from the kernel per row: $(in_diag_row engine_big read) and $(in_diag_row engine_small read). The raw \`UPDATE\` without the
+trigger dirties the same blocks ($(in_diag_row plain_big dirtied) and $(in_diag_row plain_small dirtied) per row) and its ratio is
+$(lc_ratio "$(lc_median incremental.random.plain_big ms)" "$(lc_median incremental.random.plain_small ms)")×: the floor, what the same rows cost on the bigger table with no engine. With
+\`full_page_writes = off\` the run's ratio is $(lc_ratio "$(lc_median incremental.random.nofpw_big ms)" "$(lc_median incremental.random.nofpw_small ms)")×.
+TEXT
+}
+
 in_report() {
 	local big small ratio verdict
 	big=$(lc_median incremental.random.lc_big ms)
@@ -249,6 +271,7 @@ pages first dirtied after the checkpoint.
 TEXT
 	echo
 	echo "Target (random order, the lifecycle suite's layout): ${ratio}× for ≤ 2×: $verdict$([ "$verdict" = PASS ] || echo " (why: *Where the time goes*, below)")."
+	in_report_why
 	if [ "$ROWS" -ne 10000000 ]; then
 		echo
 		echo "The target is stated for a 10,000,000-row table; this run's has $(lc_int "$ROWS") rows."
