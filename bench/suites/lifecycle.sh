@@ -263,23 +263,34 @@ SQL
 # trial are anonymized again: the same work), then 11 months on TABLE: its
 # band of LC_BAND rows is newly due, beyond its watermark.  (Moving ages
 # backwards instead would put them behind the watermark: a known limit.)
+# The late-row queue is emptied: the raw UPDATE's write trigger queues the
+# rows it changed, which the next run would anonymize again, on the other
+# table (measured: 0.8 blocks dirtied per row of the big table).
 lc_incremental_setup() {
 	local table=$1
 	cat <<SQL
+DELETE FROM retention.late_row;
 SECURITY LABEL FOR retention ON COLUMN lc_big.email IS 'anonymize after 1 year using hash';
 SECURITY LABEL FOR retention ON COLUMN lc_small.email IS 'anonymize after 1 year using hash';
 UPDATE retention.stage_state s SET watermark_age = m.watermark_age, watermark_key = m.watermark_key
 FROM lc_marks m WHERE (s.relid, s.attnum, s.action) = (m.relid, m.attnum, m.action);
-VACUUM ANALYZE lc_big, lc_small;
+VACUUM ANALYZE lc_big, lc_small, retention.late_row;
 SECURITY LABEL FOR retention ON COLUMN $table.email IS 'anonymize after 11 months using hash';
 SQL
 }
 
-# lc_incremental LAYOUT ROUNDS: trials incremental.LAYOUT.lc_big and
+# The raw statement doing a trial's work on TABLE: one UPDATE of its band.
+lc_incremental_raw() {
+	echo "UPDATE $1 SET email = retention.hash(email)
+	 WHERE seen_at < now() - interval '11 months' AND seen_at >= now() - interval '1 year'"
+}
+
+# lc_incremental LAYOUT ROUNDS [AFTER]: trials incremental.LAYOUT.lc_big and
 # .lc_small, and for comparison .raw_big and .raw_small: one raw UPDATE of
-# the same band of rows on the same tables.
+# the same band of rows on the same tables.  AFTER, a function, is called
+# with LAYOUT after the rounds, before the tables are dropped.
 lc_incremental() {
-	local layout=$1 rounds=$2 round table tables
+	local layout=$1 rounds=$2 after=${3:-} round table tables
 	log "incremental, $layout order: $ROWS-row and $LC_SMALL-row tables, first run" >&2
 	lc_incremental_prepare "$layout" >&2
 	for round in $(seq 1 "$rounds"); do
@@ -290,10 +301,10 @@ lc_incremental() {
 			lc_record "incremental.$layout.$table" \
 				"$(lc_trial "$(lc_incremental_setup "$table")" "CALL retention.run()" "$LC_RUN_ROWS")"
 			lc_record "incremental.$layout.raw_${table#lc_}" \
-				"$(lc_trial "$(lc_incremental_setup "$table")" "UPDATE $table SET email = retention.hash(email)
-				 WHERE seen_at < now() - interval '11 months' AND seen_at >= now() - interval '1 year'")"
+				"$(lc_trial "$(lc_incremental_setup "$table")" "$(lc_incremental_raw "$table")")"
 		done
 	done
+	[ -z "$after" ] || "$after" "$layout"
 	bench_psql -c "DROP TABLE lc_big, lc_small, lc_marks; DELETE FROM retention.stage_state" >&2
 }
 
@@ -607,7 +618,7 @@ lc_report_targets() {
 	if [ "$ROWS" -lt 10000000 ]; then
 		echo
 		echo "The incremental target is stated for a 10,000,000-row table: this run's big table has"
-		echo "ROWS = $(lc_int "$ROWS") rows (\`ROWS=10000000 bench/run lifecycle\` measures every comparison at 10M)."
+		echo "ROWS = $(lc_int "$ROWS") rows (\`ROWS=10000000 bench/run incremental\` measures this comparison alone at 10M)."
 	fi
 }
 
