@@ -89,7 +89,6 @@ CREATE TABLE retention.value_pass (
     snapshot     pg_snapshot NOT NULL,  -- taken when the pass began
     next_block   bigint NOT NULL,       -- the first block of the ranges not yet visited
     end_block    bigint NOT NULL,       -- the table's size in blocks when the pass began
-    engine_xids  xid[] NOT NULL DEFAULT '{}', -- the (sub)transactions that wrote its rows
     started_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (relid, attnum, action)
 );

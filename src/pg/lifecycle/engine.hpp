@@ -62,11 +62,10 @@ struct DueRows {
 
 /* Where a value stage's pass in heap order stands (retention.value_pass; value_pass.cpp). */
 struct ValuePass {
-	std::string cutoff;      /* fixed for the pass, as text */
-	std::string snapshot;    /* pg_snapshot text, taken when it began */
-	int64_t next_block = 0;  /* the first range not yet visited */
-	int64_t end_block = 0;   /* the table's size in blocks when it began */
-	std::string engine_xids; /* xid[] literal: the (sub)transactions that wrote its rows */
+	std::string cutoff;     /* fixed for the pass, as text */
+	std::string snapshot;   /* pg_snapshot text, taken when it began */
+	int64_t next_block = 0; /* the first range not yet visited */
+	int64_t end_block = 0;  /* the table's size in blocks when it began */
 };
 
 /*
@@ -242,7 +241,7 @@ private:
 	ValuePass BeginValuePass(const Target &t, const std::string &attnum, const char *action,
 	                         const std::string &cutoff, int64_t blocks);
 	void KeepPassKeys(const Target &t, const std::string &attnum, const char *action,
-	                  const SqlValue &row_keys, const SqlValue &xids);
+	                  const SqlValue &row_keys);
 	bool RunValuePass(const Target &t, const ColumnInfo &column, const char *action,
 	                  const std::string &expression, const std::string &due, ValuePass &pass,
 	                  std::vector<SqlValue> &mark, StageOutcome &o, std::string &left);

@@ -15,14 +15,18 @@
  *		    committed (retention._untouched_since over xmin).  A version the
  *		    pass wrote, or the application wrote since, is left alone,
  *		    wherever it lands;
- *		  - the pass keeps the keys it changed (retention.value_pass_done)
- *		    and the ids of the (sub)transactions that changed them;
- *		  - after the last range, a sweep reads the rows due whose version
- *		    is untouched (a range found it locked) or written by another
- *		    transaction than the pass's (the application).  Of those, the
- *		    ones whose key the pass changed are left: the application
- *		    updated a processed row, its value is processed.  The others are
- *		    changed by key, locked first, and their keys kept;
+ *		  - the pass keeps the keys it changed (retention.value_pass_done);
+ *		  - after the last range, a sweep reads the rows due whose key the
+ *		    pass has not changed: the rows a range found locked, and those
+ *		    the application wrote meanwhile (their new version anywhere).  A
+ *		    row whose key the pass changed is left, whatever its version:
+ *		    the application updated a processed row, its value is processed.
+ *		    The others are changed by key, locked first, and their keys kept
+ *		    (a row the write trigger queued is left to the queue).  By key,
+ *		    not by transaction id: an old frozen row's raw xmin can equal a
+ *		    recent id modulo 2^32, so ids cannot tell the pass's versions
+ *		    from others; a range only errs on the safe side with them (it
+ *		    leaves such a row to the sweep);
  *		  - when a sweep finds nothing left, the watermark moves to the
  *		    newest row due and the pass's records go, in one transaction.
  *		    A row written due after that (a backdated insert, a new clear
@@ -116,15 +120,15 @@ SqlResult KeyRows(const std::string &row_keys)
 std::optional<ValuePass> Engine::LoadValuePass(const Target &t, const std::string &attnum,
                                                const char *action)
 {
-	SqlResult r = Sql("SELECT cutoff, snapshot::text, next_block::text, end_block::text, "
-	                  "engine_xids::text FROM retention.value_pass WHERE relid = $1::oid AND "
-	                  "attnum = $2::int2 AND action = $3",
+	SqlResult r = Sql("SELECT cutoff, snapshot::text, next_block::text, end_block::text FROM "
+	                  "retention.value_pass WHERE relid = $1::oid AND attnum = $2::int2 AND "
+	                  "action = $3",
 	                  {Str(t.leaf.relid), attnum, std::string(action)});
 	if (r.rows.empty())
 		return std::nullopt;
 	const SqlRow &row = r.rows[0];
 	return ValuePass{row[0].value(), row[1].value(), std::stoll(row[2].value()),
-	                 std::stoll(row[3].value()), row[4].value()};
+	                 std::stoll(row[3].value())};
 }
 
 /*
@@ -165,20 +169,16 @@ ValuePass Engine::BeginValuePass(const Target &t, const std::string &attnum, con
 
 /*
  * Keeps what one batch of the pass changed: its keys (a text[] literal of
- * late_row.row_key texts), the (sub)transactions that wrote them, and the
- * late-row queue entries of those rows, processed now.
+ * late_row.row_key texts); the late-row queue entries of those rows go,
+ * processed now.
  */
 void Engine::KeepPassKeys(const Target &t, const std::string &attnum, const char *action,
-                          const SqlValue &row_keys, const SqlValue &xids)
+                          const SqlValue &row_keys)
 {
 	if (row_keys)
 		Sql("INSERT INTO retention.value_pass_done (relid, attnum, action, row_keys) VALUES "
 		    "($1::oid, $2::int2, $3, $4::text[])",
 		    {Str(t.leaf.relid), attnum, std::string(action), row_keys});
-	if (xids)
-		Sql("UPDATE retention.value_pass SET engine_xids = engine_xids || $4::xid[] WHERE "
-		    "relid = $1::oid AND attnum = $2::int2 AND action = $3",
-		    {Str(t.leaf.relid), attnum, std::string(action), xids});
 	/* entries queued before the pass began name rows the batch processed */
 	if (row_keys && Sql("SELECT EXISTS (SELECT FROM retention.late_row WHERE relid = $1::oid "
 	                    "AND attnum = $2::int2)::text",
@@ -203,7 +203,7 @@ bool Engine::RunValuePass(const Target &t, const ColumnInfo &column, const char 
 	std::vector<Oid> types = keyset.types();
 	int snapshot_param = static_cast<int>(p.size()) + 1;
 	p.push_back(pass.snapshot);
-	types.push_back(TEXTOID);
+	types.push_back(PG_SNAPSHOTOID);
 	std::string untouched =
 	    "retention._untouched_since(xmin, $" + Str(snapshot_param) + "::pg_catalog.pg_snapshot)";
 	std::string set = QuoteIdent(column.facts.name) + " = " + expression;
@@ -237,14 +237,13 @@ bool Engine::RunValuePass(const Target &t, const ColumnInfo &column, const char 
 				    return OwnerTypedSql(t.leaf.relid,
 				                         "WITH u AS (UPDATE " + t.leaf.qualified + " SET " + set +
 				                             " WHERE " + which + " RETURNING " + key +
-				                             " AS pgr_key, xmin AS pgr_xid) SELECT count(*)::text, "
-				                             "array_agg(u.pgr_key)::text, array_agg(DISTINCT "
-				                             "u.pgr_xid::text)::text FROM u",
+				                             " AS pgr_key) SELECT count(*)::text, "
+				                             "array_agg(u.pgr_key)::text FROM u",
 				                         p, types);
 			    },
 			    skipped_locked);
 			int64_t changed = std::stoll(Field(r, 0).value_or("0"));
-			KeepPassKeys(t, attnum, action, Field(r, 1), Field(r, 2));
+			KeepPassKeys(t, attnum, action, Field(r, 1));
 			Sql("UPDATE retention.value_pass SET next_block = $4::bigint WHERE relid = $1::oid "
 			    "AND attnum = $2::int2 AND action = $3",
 			    {Str(t.leaf.relid), attnum, std::string(action), Str(end)});
@@ -259,46 +258,38 @@ bool Engine::RunValuePass(const Target &t, const ColumnInfo &column, const char 
 	}
 	if (StopRequested())
 		return false;
-	pass = *LoadValuePass(t, attnum, action);
 
-	/* the sweep: rows due that a range left or another transaction wrote */
-	std::vector<SqlValue> sp = p;
-	std::vector<Oid> sweep_types = types;
-	sp.push_back(pass.engine_xids);
-	sweep_types.push_back(TEXTOID);
-	std::string others = too_old ? ""
-	                             : " AND (" + untouched + " OR xmin <> ALL ($" + Str(sp.size()) +
-	                                   "::pg_catalog.xid[]))";
-	/* a forget during the pass wrote its rows: never changed again */
+	/*
+	 * The sweep: every row due whose key the pass has not changed (the kept
+	 * keys go in as one constant array: hashed).
+	 */
+	std::string fresh; /* a forget during the pass wrote its rows: never changed again */
 	if (std::string(action) == "anonymize")
-		others += SkipForgottenRows(t.declared->info.relid, t.key, "");
+		fresh = SkipForgottenRows(t.declared->info.relid, t.key, "");
 	std::string key_columns;
 	for (size_t i = 0; i < t.key.size(); i++)
-		key_columns += ", " + QuoteIdent(t.key[i]) + "::text";
+		key_columns += (i > 0 ? ", " : "") + QuoteIdent(t.key[i]) + "::text";
 	int64_t skipped = 0;
 	for (int sweep = 1;; sweep++) {
-		SqlResult found = OwnerTypedSql(t.leaf.relid,
-		                                "SELECT " + key + key_columns + " FROM " +
-		                                    t.leaf.qualified + " WHERE " + keyset.window() + others,
-		                                sp, sweep_types);
-		std::vector<SqlValue> names;
-		for (const SqlRow &row : found.rows)
-			names.push_back(row[0]);
-		/* the rows whose key the pass changed are processed, whatever their version */
-		SqlResult todo_names =
-		    names.empty()
-		        ? SqlResult{}
-		        : Sql("SELECT c FROM pg_catalog.unnest($4::text[]) AS c EXCEPT SELECT k FROM "
-		              "retention.value_pass_done d, pg_catalog.unnest(d.row_keys) AS k WHERE "
-		              "d.relid = $1::oid AND d.attnum = $2::int2 AND d.action = $3",
-		              {Str(t.leaf.relid), attnum, std::string(action), ArrayLiteral(names)});
-		std::set<std::string> todo_set;
-		for (const SqlRow &row : todo_names.rows)
-			todo_set.insert(row[0].value());
-		std::vector<SqlRow> todo;
-		for (const SqlRow &row : found.rows)
-			if (todo_set.count(row[0].value()) > 0)
-				todo.emplace_back(row.begin() + 1, row.end());
+		SqlValue done = Sql("SELECT pg_catalog.array_agg(k)::text FROM "
+		                    "retention.value_pass_done d, pg_catalog.unnest(d.row_keys) AS k "
+		                    "WHERE d.relid = $1::oid AND d.attnum = $2::int2 AND d.action = $3",
+		                    {Str(t.leaf.relid), attnum, std::string(action)})
+		                    .Scalar();
+		std::vector<SqlValue> sp = keyset.params();
+		std::vector<Oid> sweep_types = keyset.types();
+		std::string not_done;
+		if (done) {
+			sp.push_back(done);
+			sweep_types.push_back(TEXTARRAYOID);
+			not_done = " AND " + key + " <> ALL ($" + Str(sp.size()) + ")";
+		}
+		std::vector<SqlRow> todo =
+		    OwnerTypedSql(t.leaf.relid,
+		                  "SELECT " + key_columns + " FROM " + t.leaf.qualified + " WHERE " +
+		                      keyset.window() + fresh + not_done,
+		                  sp, sweep_types)
+		        .rows;
 		/*
 		 * A row the write trigger queued (a backdated insert, a new clear
 		 * value) is the queue's: behind the watermark once the pass ends,
@@ -329,9 +320,9 @@ bool Engine::RunValuePass(const Target &t, const ColumnInfo &column, const char 
 				              std::vector<SqlRow>(todo.begin() + from, todo.begin() + to));
 				int64_t locked = std::stoll(Field(r, 0).value_or("0"));
 				int64_t changed = std::stoll(Field(r, 2).value_or("0"));
-				FailIfAgeMoved(t, std::stoll(Field(r, 4).value_or("0")), action);
+				FailIfAgeMoved(t, std::stoll(Field(r, 3).value_or("0")), action);
 				/* a row locked and not changed was skipped by a trigger: settled, reported */
-				KeepPassKeys(t, attnum, action, Field(r, 1), Field(r, 3));
+				KeepPassKeys(t, attnum, action, Field(r, 1));
 				skipped += locked - changed;
 				o.done += changed;
 				o.batches++;
@@ -382,8 +373,7 @@ bool Engine::RunValuePass(const Target &t, const ColumnInfo &column, const char 
  * One batch of the sweep: the rows `keys` (key columns as text) names that
  * are still due, locked first without waiting (a row another transaction
  * holds stays for the next sweep), then changed.  Returns the rows locked,
- * their keys, the rows changed, the (sub)transactions that changed them, and
- * the rows whose age a trigger moved.
+ * their keys, the rows changed, and the rows whose age a trigger moved.
  */
 SqlResult Engine::SweepRows(const Target &t, const ColumnInfo &column,
                             const std::string &expression, const Keyset &keyset,
@@ -417,12 +407,10 @@ SqlResult Engine::SweepRows(const Target &t, const ColumnInfo &column,
 	        arrays + ") AS u(" + names + ") ON " + join + " WHERE " + keyset.window() +
 	        " FOR UPDATE OF x SKIP LOCKED), upd AS (UPDATE " + t.leaf.qualified + " SET " +
 	        QuoteIdent(column.facts.name) + " = " + expression + " FROM o WHERE " +
-	        keyset.window() + same_row + " RETURNING xmin AS pgr_xid, " + t.age_sql +
+	        keyset.window() + same_row + " RETURNING " + t.age_sql +
 	        " IS DISTINCT FROM o.pgr_old_age AS pgr_moved) SELECT (SELECT count(*) FROM o)::text, "
-	        "(SELECT array_agg(o.pgr_key) FROM o)::text, count(upd.pgr_xid)::text, "
-	        "array_agg(DISTINCT upd.pgr_xid::text)::text, count(*) FILTER (WHERE "
-	        "upd.pgr_moved)::text "
-	        "FROM upd",
+	        "(SELECT array_agg(o.pgr_key) FROM o)::text, count(*)::text, "
+	        "count(*) FILTER (WHERE upd.pgr_moved)::text FROM upd",
 	    p, types);
 }
 
