@@ -103,21 +103,31 @@ WHERE seen_at < $LC_CUTOFF + interval '1 day'$2"
 
 # wr_queue_limit ROUND: what queueing the late rows cannot cost less than,
 # the limit of any trigger: the unlabelled update_watched and, in the same
-# transaction, wr_queue_sql into retention.late_row (ON CONFLICT DO NOTHING,
-# its primary key: trials writes.update_watched.sqlqueue) and into a copy
-# without the key (.sqlqueue_nokey: duplicates kept).  Prints lc_trial lines.
+# transaction, wr_queue_sql into retention.late_row (no unique key: trials
+# writes.update_watched.sqlqueue) and into a copy with 0.1.0's primary key
+# (ON CONFLICT DO NOTHING: .sqlqueue_pk); and the labelled update_watched
+# with that primary key added to retention.late_row (.labelled_pk), which
+# makes the trigger queue through its INSERT per row, as before 0.2.0's
+# queue (write_path/late_rows.cpp, QueueWritable).  Prints lc_trial lines.
 wr_queue_limit() {
-	local side sides="sqlqueue sqlqueue_nokey" insert
-	[ $(($1 % 2)) -eq 1 ] || sides="sqlqueue_nokey sqlqueue"
+	local side sides="sqlqueue sqlqueue_pk labelled_pk" insert
+	[ $(($1 % 2)) -eq 1 ] || sides="labelled_pk sqlqueue_pk sqlqueue"
 	for side in $sides; do
 		log "writes: update_watched, $side, round $1 of $REPEAT" >&2
 		case $side in
-		sqlqueue) insert=$(wr_queue_sql retention.late_row " ON CONFLICT DO NOTHING") ;;
-		sqlqueue_nokey) insert=$(wr_queue_sql wr_queue_nokey "") ;;
+		sqlqueue) insert=$(wr_queue_sql retention.late_row "") ;;
+		sqlqueue_pk) insert=$(wr_queue_sql wr_queue_pk " ON CONFLICT DO NOTHING") ;;
+		labelled_pk)
+			printf 'writes.update_watched.%s\t%s\n' "$side" "$(lc_trial "$(wr_setup labelled)
+ALTER TABLE retention.late_row ADD PRIMARY KEY (relid, attnum, row_key);" \
+				"UPDATE customer SET email = upper(email)")"
+			bench_psql -c "ALTER TABLE retention.late_row DROP CONSTRAINT late_row_pkey" >&2
+			continue
+			;;
 		esac
 		printf 'writes.update_watched.%s\t%s\n' "$side" "$(lc_trial "$(wr_setup unlabelled)
-DROP TABLE IF EXISTS wr_queue_nokey;
-CREATE TABLE wr_queue_nokey (LIKE retention.late_row INCLUDING DEFAULTS);" \
+DROP TABLE IF EXISTS wr_queue_pk;
+CREATE TABLE wr_queue_pk (LIKE retention.late_row INCLUDING DEFAULTS, PRIMARY KEY (relid, attnum, row_key));" \
 			"BEGIN; UPDATE customer SET email = upper(email); $insert; COMMIT")"
 	done
 }
@@ -156,7 +166,7 @@ wr_measure() {
 		done
 	done
 	cat "$WR_DIR/trials" >>"$LC_DIR/trials"
-	bench_psql -c "DROP TABLE IF EXISTS customer, wr_new, wr_queue_nokey; TRUNCATE retention.late_row" >&2
+	bench_psql -c "DROP TABLE IF EXISTS customer, wr_new, wr_queue_pk; TRUNCATE retention.late_row" >&2
 }
 
 # wr_report: the targets (labelled ≤ 1.1× unlabelled) and the archive's.
@@ -257,10 +267,11 @@ TEXT
 # rows of the table wr_report prints.
 wr_limit_report() {
 	local side label t u="writes.update_watched.unlabelled"
-	for side in sqlqueue sqlqueue_nokey; do
+	for side in sqlqueue sqlqueue_pk labelled_pk; do
 		case $side in
-		sqlqueue) label="the limit (in the labelled columns): the unlabelled table's \`UPDATE ... SET email\` and, in its transaction, its late rows queued by one set-based \`INSERT INTO retention.late_row SELECT ... ON CONFLICT DO NOTHING\`" ;;
-		sqlqueue_nokey) label="the same limit into a copy of the queue without its primary key (duplicates kept)" ;;
+		sqlqueue) label="the limit (in the labelled columns): the unlabelled table's \`UPDATE ... SET email\` and, in its transaction, its late rows queued by one set-based \`INSERT INTO retention.late_row SELECT ...\`" ;;
+		sqlqueue_pk) label="the same limit into a copy of the queue with 0.1.0's primary key (\`ON CONFLICT DO NOTHING\`)" ;;
+		labelled_pk) label="before (in the labelled columns): the labelled \`UPDATE ... SET email\` with that primary key added to \`retention.late_row\`, so that the trigger queues through an \`INSERT ... ON CONFLICT DO NOTHING\` per row, as before this change" ;;
 		esac
 		t="writes.update_watched.$side"
 		printf '| %s | %s ms | %s ms | %s× | (limit) | %s× | (limit) | %s× |\n' "$label" \

@@ -42,7 +42,7 @@ std::string QueueKeyMatches(const Target &t, const std::string &queue, const std
  */
 void Engine::ForgetQueued(const Target &t, const std::string &attnum, const SqlResult &processed)
 {
-	SqlResult queued = Sql("SELECT row_key::text FROM retention.late_row WHERE relid = "
+	SqlResult queued = Sql("SELECT DISTINCT row_key::text FROM retention.late_row WHERE relid = "
 	                       "$1::oid AND attnum = $2::int2",
 	                       {Str(t.leaf.relid), attnum});
 	if (queued.rows.empty())
@@ -110,9 +110,11 @@ int64_t Engine::ProcessLateRows(const Target &t, const ColumnInfo &column, const
 		std::string elements_of_key;
 		for (size_t i = 0; i < t.key.size(); i++)
 			elements_of_key += (i > 0 ? ", row_key[" : "row_key[") + Str(i + 1) + "]";
-		SqlResult queued_keys = Sql("DELETE FROM retention.late_row WHERE relid = $1::oid AND "
-		                            "attnum = $2::int2 RETURNING " +
-		                                elements_of_key,
+		/* a row written twice was queued twice: processed once */
+		SqlResult queued_keys = Sql("WITH d AS (DELETE FROM retention.late_row WHERE relid = "
+		                            "$1::oid AND attnum = $2::int2 RETURNING row_key) "
+		                            "SELECT DISTINCT " +
+		                                elements_of_key + " FROM d",
 		                            {p[0], p[1]});
 		if (queued_keys.rows.empty())
 			return;
