@@ -131,6 +131,9 @@ int64_t Engine::ProcessLateRows(const Target &t, const ColumnInfo &column, const
 			elements += (i > 0 ? ", u.k" : "u.k") + Str(i);
 			names += (i > 0 ? ", k" : "k") + Str(i);
 		}
+		std::string returned;
+		for (size_t i = 0; i < t.key.size(); i++)
+			returned += "r." + QuoteIdent(t.key[i]) + "::text AS pgr_k" + Str(i) + ", ";
 		/* o: the queued rows with their age before the UPDATE (see UpdateValues) */
 		/* unnest(a, b) is special syntax, never qualified; search_path is pg_catalog here */
 		SqlResult r = OwnerSql(
@@ -141,11 +144,23 @@ int64_t Engine::ProcessLateRows(const Target &t, const ColumnInfo &column, const
 		        t.age_sql + " AS pgr_old_age FROM q JOIN " + t.leaf.qualified + " x ON " +
 		        QueueKeyMatches(t, "q", "x") + (t.by_key ? "" : " FOR UPDATE OF x") + ") o WHERE " +
 		        QueueKeyMatches(t, "o", "r") + " AND r." + t.age_sql + " < $1::" + t.age_type +
-		        " AND " + behind + " RETURNING r." + t.age_sql +
-		        " IS DISTINCT FROM o.pgr_old_age AS moved) "
-		        "SELECT count(*), count(*) FILTER (WHERE moved) FROM upd",
+		        " AND " + behind + " RETURNING " + returned + "r." + t.age_sql +
+		        " IS DISTINCT FROM o.pgr_old_age AS pgr_moved) SELECT * FROM upd",
 		    params);
-		changed = TallyLateRows(t, r, action);
+		int64_t moved = 0;
+		for (const SqlRow &row : r.rows)
+			moved += row[t.key.size()] == SqlValue("t") ? 1 : 0;
+		SqlResult counts;
+		counts.rows.push_back({Str(static_cast<int64_t>(r.rows.size())), Str(moved)});
+		changed = TallyLateRows(t, counts, action);
+		/*
+		 * A row written twice is queued twice: an application UPDATE the
+		 * batch waited for queued the row again in a transaction that
+		 * committed after the DELETE's snapshot, and the batch processed
+		 * the value it wrote.  A statement of its own removes that entry.
+		 */
+		if (!r.rows.empty())
+			ForgetQueued(t, Str(column.attnum), r);
 	});
 	return changed;
 }
