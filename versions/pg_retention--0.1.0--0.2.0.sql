@@ -74,6 +74,10 @@ CREATE INDEX archived_row_subject_subject_hash_idx ON retention_archive.archived
 ALTER TABLE retention.run_detail ADD COLUMN access_path text;
 -- a Citus shard's queue entry carries the digest of the value as written
 ALTER TABLE retention.late_row ADD COLUMN value_digest text;
+-- the write trigger writes the queue without a unique key or an index (a
+-- row written twice is queued twice, the run reads each row once); the
+-- entries stay
+ALTER TABLE retention.late_row DROP CONSTRAINT late_row_pkey;
 
 -- A value stage's pass through a table in heap order (docs/lifecycle.md,
 -- "Anonymizing in heap order"): block range after block range, each range a

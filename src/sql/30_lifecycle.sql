@@ -66,14 +66,17 @@ COMMENT ON TABLE retention.stage_state IS
 
 -- Rows written already due (backdated inserts, a new clear value in an
 -- already anonymized row), queued by the write trigger for the next run.
+-- No unique key and no index: the trigger's entry costs the write one heap
+-- tuple (a row written twice is queued twice; the run reads each row once),
+-- and the run reads the queue, which holds the writes since the last run,
+-- whole (docs/lifecycle.md).
 CREATE TABLE retention.late_row (
     relid        oid NOT NULL,
     attnum       smallint NOT NULL,
     row_key      text[] NOT NULL,
     queued_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     -- on a Citus shard's node: md5 of the value as written (docs/lifecycle.md)
-    value_digest text,
-    PRIMARY KEY (relid, attnum, row_key)
+    value_digest text
 );
 
 -- A value stage's pass through a table in heap order (docs/lifecycle.md,

@@ -18,8 +18,7 @@
  *		   digest, writing each new value by key together with the old
  *		   value (a value changed since is left); commit;
  *		3. delete exactly the entries read, by (ctid, xmin) on their node:
- *		   an entry a later write replaced (new digest) is a new version and
- *		   stays for the next run.
+ *		   an entry a later write queued (new digest) stays for the next run.
  *
  *		A crash between 2 and 3 leaves entries whose rows no longer hold
  *		their digest: the next run drops them without processing.  Entries
@@ -143,7 +142,7 @@ std::vector<QueuedEntry> ReadQueues(const std::vector<Placement> &placements,
 	return entries;
 }
 
-/* Deletes exactly `entries` (by ctid and xmin: a version a later write replaced stays). */
+/* Deletes exactly `entries` (by ctid and xmin: an entry a later write queued stays). */
 void DeleteEntries(const std::vector<Placement> &placements,
                    const std::vector<QueuedEntry> &entries)
 {

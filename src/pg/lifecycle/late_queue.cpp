@@ -42,7 +42,7 @@ std::string QueueKeyMatches(const Target &t, const std::string &queue, const std
  */
 void Engine::ForgetQueued(const Target &t, const std::string &attnum, const SqlResult &processed)
 {
-	SqlResult queued = Sql("SELECT row_key::text FROM retention.late_row WHERE relid = "
+	SqlResult queued = Sql("SELECT DISTINCT row_key::text FROM retention.late_row WHERE relid = "
 	                       "$1::oid AND attnum = $2::int2",
 	                       {Str(t.leaf.relid), attnum});
 	if (queued.rows.empty())
@@ -152,9 +152,11 @@ int64_t Engine::ProcessLateRows(const Target &t, const ColumnInfo &column, const
 		std::string elements_of_key;
 		for (size_t i = 0; i < t.key.size(); i++)
 			elements_of_key += (i > 0 ? ", row_key[" : "row_key[") + Str(i + 1) + "]";
-		SqlResult queued_keys = Sql("DELETE FROM retention.late_row WHERE relid = $1::oid AND "
-		                            "attnum = $2::int2 RETURNING " +
-		                                elements_of_key,
+		/* a row written twice was queued twice: processed once */
+		SqlResult queued_keys = Sql("WITH d AS (DELETE FROM retention.late_row WHERE relid = "
+		                            "$1::oid AND attnum = $2::int2 RETURNING row_key) "
+		                            "SELECT DISTINCT " +
+		                                elements_of_key + " FROM d",
 		                            {p[0], p[1]});
 		if (queued_keys.rows.empty())
 			return;
@@ -171,11 +173,14 @@ int64_t Engine::ProcessLateRows(const Target &t, const ColumnInfo &column, const
 			elements += (i > 0 ? ", u.k" : "u.k") + Str(i);
 			names += (i > 0 ? ", k" : "k") + Str(i);
 		}
+		std::string returned;
+		for (size_t i = 0; i < t.key.size(); i++)
+			returned += "r." + QuoteIdent(t.key[i]) + "::text AS pgr_k" + Str(i) + ", ";
 		/*
 		 * o: the queued rows with their age before the UPDATE (see
 		 * UpdateValues), locked without waiting: a row an application
 		 * transaction holds is not waited for, its entry goes back into the
-		 * queue (the last column) for the next run.
+		 * queue (pgr_held) for the next run.
 		 */
 		/* unnest(a, b) is special syntax, never qualified; search_path is pg_catalog here */
 		SqlResult r = OwnerSql(
@@ -187,24 +192,40 @@ int64_t Engine::ProcessLateRows(const Target &t, const ColumnInfo &column, const
 		        "), upd AS (UPDATE " + t.leaf.qualified + " r SET " +
 		        QuoteIdent(column.facts.name) + " = " + expression + " FROM o WHERE " +
 		        QueueKeyMatches(t, "o", "r") + " AND r." + t.age_sql + " < $1::" + t.age_type +
-		        " AND " + behind + " RETURNING r." + t.age_sql +
-		        " IS DISTINCT FROM o.pgr_old_age AS moved) "
-		        "SELECT count(*), count(*) FILTER (WHERE moved), (SELECT "
-		        "pg_catalog.array_agg(q.row_key::text) FROM q WHERE NOT EXISTS (SELECT 1 FROM o "
-		        "WHERE o.row_key = q.row_key) AND EXISTS (SELECT 1 FROM " +
-		        t.leaf.qualified + " x WHERE " + QueueKeyMatches(t, "q", "x") + "))::text FROM upd",
+		        " AND " + behind + " RETURNING " + returned + "r." + t.age_sql +
+		        " IS DISTINCT FROM o.pgr_old_age AS pgr_moved) SELECT u.*, h.pgr_held FROM (SELECT "
+		        "(SELECT pg_catalog.array_agg(q.row_key::text) FROM q WHERE NOT EXISTS (SELECT 1 "
+		        "FROM o WHERE o.row_key = q.row_key) AND EXISTS (SELECT 1 FROM " +
+		        t.leaf.qualified + " x WHERE " + QueueKeyMatches(t, "q", "x") +
+		        "))::text AS pgr_held) h LEFT JOIN upd u ON true",
 		    params);
-		changed = TallyLateRows(t, r, action);
-		SqlValue held = r.rows.at(0).at(2);
+		SqlValue held = r.rows.at(0).back();
+		SqlResult processed;
+		int64_t moved = 0;
+		for (SqlRow &row : r.rows)
+			if (row[0]) {
+				moved += row[t.key.size()] == SqlValue("t") ? 1 : 0;
+				processed.rows.push_back(std::move(row));
+			}
+		processed.processed = static_cast<int64_t>(processed.rows.size());
+		SqlResult counts;
+		counts.rows.push_back({Str(processed.processed), Str(moved)});
+		changed = TallyLateRows(t, counts, action);
+		/*
+		 * A row written twice is queued twice: an application UPDATE that
+		 * committed after the DELETE's snapshot queued the row again, and
+		 * the batch processed the value it wrote.  A statement of its own
+		 * removes that entry.
+		 */
+		if (processed.processed > 0)
+			ForgetQueued(t, Str(column.attnum), processed);
 		requeued = 0;
-		if (held) {
+		if (held)
 			requeued = Sql("WITH k AS (INSERT INTO retention.late_row (relid, attnum, row_key) "
 			               "SELECT $1::oid, $2::int2, e::text[] FROM "
-			               "pg_catalog.unnest($3::text[]) AS e ON CONFLICT DO NOTHING "
-			               "RETURNING 1) SELECT count(*) FROM k",
+			               "pg_catalog.unnest($3::text[]) AS e RETURNING 1) SELECT count(*) FROM k",
 			               {p[0], p[1], held})
 			               .ScalarInt();
-		}
 	});
 	late_held_ += requeued;
 	return changed;

@@ -15,6 +15,10 @@
  *		OF and WHEN (minimize.cpp) already left out rows set no watched
  *		column or age, rows far from due, and the engine's own writes.
  *
+ *		The entry is a heap tuple the trigger inserts itself (Enqueue), in
+ *		the write's (sub)transaction; the queue has no unique key, so a row
+ *		written twice is queued twice and the run reads each row once.
+ *
  *		On a Citus shard the row goes into the queue of the shard's node,
  *		under the shard's oid, with the digest of the value as written
  *		(ValueDigest): the coordinator's run drains those queues outside its
@@ -42,7 +46,15 @@
 #include "boundary/spi_query.hpp"
 
 extern "C" {
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_index.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 #include "common/md5.h"
 #include "utils/datum.h"
 #include "utils/date.h"
@@ -274,20 +286,19 @@ SPIPlanPtr EnqueuePlan(bool with_digest)
 	SPIPlanPtr &plan = plans[with_digest ? 1 : 0];
 	if (plan == nullptr) {
 		/*
-		 * A Citus shard's entry: a later write of the row brings its own
-		 * digest.  Without a digest, the statement of a 0.1.0 schema too
-		 * (0.1.0's trigger queues until ALTER EXTENSION UPDATE).
+		 * A Citus shard's entry carries its digest (a later write of the row
+		 * queues its own).  Without a digest, the statement of a 0.1.0
+		 * schema too, whose queue has a primary key (0.1.0's trigger queues
+		 * until ALTER EXTENSION UPDATE).
 		 */
 		Oid types[4] = {OIDOID, INT2OID, TEXTARRAYOID, TEXTOID};
 		SPIPlanPtr fresh =
-		    with_digest
-		        ? SPI_prepare("INSERT INTO retention.late_row (relid, attnum, row_key, "
-		                      "value_digest) VALUES ($1, $2, $3, $4) ON CONFLICT (relid, attnum, "
-		                      "row_key) DO UPDATE SET value_digest = EXCLUDED.value_digest",
-		                      4, types)
-		        : SPI_prepare("INSERT INTO retention.late_row (relid, attnum, row_key) "
-		                      "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-		                      3, types);
+		    with_digest ? SPI_prepare("INSERT INTO retention.late_row (relid, attnum, row_key, "
+		                              "value_digest) VALUES ($1, $2, $3, $4)",
+		                              4, types)
+		                : SPI_prepare("INSERT INTO retention.late_row (relid, attnum, row_key) "
+		                              "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+		                              3, types);
 		if (fresh == nullptr)
 			elog(ERROR, "pg_retention: could not prepare the late-row queue's insert: %s",
 			     SPI_result_code_string(SPI_result));
@@ -299,11 +310,12 @@ SPIPlanPtr EnqueuePlan(bool with_digest)
 }
 
 /*
- * Inserts the queue entries as the bootstrap superuser: application roles
- * have no privilege on retention.late_row, as with RI triggers' own checks.
+ * Inserts the queue entries through SPI as the bootstrap superuser:
+ * application roles have no privilege on retention.late_row, as with RI
+ * triggers' own checks.  For a queue QueueWritable refuses (0.1.0's).
  */
-void Enqueue(Oid relid, List *columns, Datum key,
-             const std::vector<std::optional<std::string>> &digests)
+void EnqueueBySpi(Oid relid, List *columns, Datum key,
+                  const std::vector<std::optional<std::string>> &digests)
 {
 	Oid saved_user;
 	int saved_context;
@@ -324,6 +336,126 @@ void Enqueue(Oid relid, List *columns, Datum key,
 	}
 	SPI_finish();
 	SetUserIdAndSecContext(saved_user, saved_context);
+}
+
+/*
+ * The queue as the trigger writes it: retention.late_row's oid and whether
+ * Enqueue may insert into it directly.  Looked up again after any
+ * change of the relation (ForgetQueue, a relcache callback).
+ */
+struct Queue {
+	bool known = false;
+	Oid relid = InvalidOid;
+	bool direct = false;
+};
+Queue queue;
+
+extern "C" void ForgetQueue(Datum, Oid relid)
+{
+	if (relid == InvalidOid || relid == queue.relid)
+		queue.known = false;
+}
+
+/*
+ * Whether the queue is 0.2.0's, which the trigger writes with heap inserts
+ * of its own: a heap table of exactly (relid, attnum, row_key, queued_at,
+ * value_digest), no unique index (a row written twice is queued twice, the
+ * run reads each once), only indexes of plain columns, no trigger, rule or
+ * check.  Anything else (0.1.0's queue, with its primary key) goes through
+ * the SPI INSERT, which honours it all.  Runs inside PgCall.
+ */
+bool QueueWritable(Relation rel)
+{
+	static const struct {
+		const char *name;
+		Oid type;
+	} columns[] = {{"relid", OIDOID},
+	               {"attnum", INT2OID},
+	               {"row_key", TEXTARRAYOID},
+	               {"queued_at", TIMESTAMPTZOID},
+	               {"value_digest", TEXTOID}};
+	constexpr int n = sizeof(columns) / sizeof(columns[0]);
+	TupleDesc desc = RelationGetDescr(rel);
+	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
+	    rel->trigdesc != nullptr || rel->rd_rules != nullptr || desc->natts != n ||
+	    (desc->constr != nullptr && desc->constr->num_check > 0))
+		return false;
+	for (int i = 0; i < n; i++) {
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		if (att->attisdropped || att->attgenerated != '\0' || att->atttypid != columns[i].type ||
+		    strcmp(NameStr(att->attname), columns[i].name) != 0)
+			return false;
+	}
+	bool plain = true;
+	List *indexes = RelationGetIndexList(rel);
+	ListCell *lc;
+	foreach (lc, indexes) {
+		Relation index = index_open(lfirst_oid(lc), AccessShareLock);
+		plain = plain && !index->rd_index->indisunique && !index->rd_index->indisexclusion &&
+		        RelationGetIndexExpressions(index) == NIL &&
+		        RelationGetIndexPredicate(index) == NIL;
+		index_close(index, AccessShareLock);
+	}
+	list_free(indexes);
+	return plain;
+}
+
+/* The queue, looked up once and again after it changed; runs inside PgCall. */
+const Queue &QueueOf()
+{
+	static bool callback = false;
+	if (!callback) {
+		CacheRegisterRelcacheCallback(ForgetQueue, (Datum)0);
+		callback = true;
+	}
+	if (!queue.known) {
+		Oid schema = get_namespace_oid("retention", true);
+		Oid relid = OidIsValid(schema) ? get_relname_relid("late_row", schema) : InvalidOid;
+		if (!OidIsValid(relid))
+			return queue; /* not known: SPI reports what is missing */
+		Relation rel = table_open(relid, RowExclusiveLock);
+		queue.direct = QueueWritable(rel);
+		table_close(rel, NoLock);
+		queue.relid = relid;
+		queue.known = true;
+	}
+	return queue;
+}
+
+/*
+ * Inserts the queue entries: heap tuples (and the entries of an index, if
+ * one was added to the queue), written here rather than through an INSERT
+ * per row, whose executor and plan cost the write more than the entry
+ * itself (BENCHMARKS.md, "Writes on a labelled table").  In the write's own
+ * (sub)transaction, like the SPI INSERT: an entry commits, rolls back and
+ * survives a crash with the row that caused it.  No privilege is checked
+ * (application roles have none on the queue: this is the extension writing
+ * its own table).  Runs inside PgCall.
+ */
+void Enqueue(Oid relid, List *columns, Datum key,
+             const std::vector<std::optional<std::string>> &digests)
+{
+	const Queue &q = QueueOf();
+	if (!q.known || !q.direct) {
+		EnqueueBySpi(relid, columns, key, digests);
+		return;
+	}
+	Relation rel = table_open(q.relid, RowExclusiveLock);
+	CatalogIndexState indexes = CatalogOpenIndexes(rel);
+	TimestampTz now = GetCurrentTimestamp(); /* the column's default, clock_timestamp() */
+	ListCell *lc;
+	foreach (lc, columns) {
+		const std::optional<std::string> &digest = digests[foreach_current_index(lc)];
+		Datum values[5] = {ObjectIdGetDatum(relid), Int16GetDatum((int16)lfirst_int(lc)), key,
+		                   TimestampTzGetDatum(now),
+		                   digest ? CStringGetTextDatum(digest->c_str()) : (Datum)0};
+		bool nulls[5] = {false, false, false, false, !digest};
+		HeapTuple tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+		CatalogTupleInsertWithInfo(rel, tuple, indexes);
+		heap_freetuple(tuple);
+	}
+	CatalogCloseIndexes(indexes);
+	table_close(rel, NoLock);
 }
 
 } // namespace

@@ -1,0 +1,113 @@
+-- The late-row queue (docs/lifecycle.md, "Rows written already due"): the write
+-- trigger writes an entry in the writing statement's own (sub)transaction, a row
+-- written twice is queued twice, and the next run processes each row exactly once.
+SET client_min_messages = warning;
+CREATE SCHEMA late;
+CREATE TABLE late.t (id int PRIMARY KEY, body text, at timestamptz);
+CREATE INDEX ON late.t (at);
+INSERT INTO late.t SELECT i, 'body ' || i, now() - interval '13 months' - i * interval '1 hour'
+FROM generate_series(1, 12) i;
+SECURITY LABEL FOR retention ON TABLE late.t IS 'age from at';
+SECURITY LABEL FOR retention ON COLUMN late.t.body IS 'anonymize after 1 year using hash';
+CALL retention.run();
+SELECT count(*) FILTER (WHERE body = retention.hash('body ' || id)) AS hashed,
+       (SELECT count(*) FROM retention.late_row) AS queued
+FROM late.t;
+-- what each row should hold after the next run: the hash of its last clear value
+CREATE TABLE late.expected (id int PRIMARY KEY, body text);
+INSERT INTO late.expected SELECT id, body FROM late.t;
+
+-- a row written twice is queued twice (no unique entry per row) ...
+UPDATE late.t SET body = 'new 1' WHERE id = 1;
+UPDATE late.t SET body = 'newer 1' WHERE id = 1;
+UPDATE late.t SET body = 'new ' || id WHERE id IN (2, 3);
+UPDATE late.t SET body = 'newer ' || id WHERE id IN (2, 3);
+INSERT INTO late.expected VALUES (1, NULL), (2, NULL), (3, NULL)
+ON CONFLICT (id) DO UPDATE SET body = retention.hash('newer ' || late.expected.id);
+SELECT row_key, count(*) AS entries FROM retention.late_row
+WHERE relid = 'late.t'::regclass GROUP BY row_key ORDER BY row_key;
+
+-- ... a subtransaction rolled back after its rows were queued takes its entries along ...
+BEGIN;
+UPDATE late.t SET body = 'kept 4' WHERE id = 4;
+SAVEPOINT s;
+UPDATE late.t SET body = 'rolled back 5' WHERE id = 5;
+SELECT count(*) AS queued_in_savepoint FROM retention.late_row WHERE row_key = '{5}';
+ROLLBACK TO s;
+COMMIT;
+UPDATE late.expected SET body = retention.hash('kept 4') WHERE id = 4;
+DO $$
+BEGIN
+    BEGIN
+        UPDATE late.t SET body = 'rolled back 6' WHERE id = 6;
+        RAISE EXCEPTION 'undone';
+    EXCEPTION WHEN raise_exception THEN
+        NULL;
+    END;
+END $$;
+
+-- ... and so does a statement that fails after the trigger queued some of its rows
+-- (an application trigger that fires after retention_late_rows fails on row 9)
+CREATE FUNCTION late.refuse_nine() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.id = 9 THEN
+        RAISE EXCEPTION 'row 9 refused';
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER zz_refuse_nine AFTER UPDATE ON late.t FOR EACH ROW EXECUTE FUNCTION late.refuse_nine();
+UPDATE late.t SET body = 'failed ' || id WHERE id BETWEEN 7 AND 10;
+DO $$
+BEGIN
+    UPDATE late.t SET body = 'kept 11' WHERE id = 11;
+    BEGIN
+        UPDATE late.t SET body = 'failed ' || id WHERE id BETWEEN 7 AND 10;
+    EXCEPTION WHEN raise_exception THEN
+        NULL;
+    END;
+END $$;
+DROP TRIGGER zz_refuse_nine ON late.t;
+UPDATE late.expected SET body = retention.hash('kept 11') WHERE id = 11;
+SELECT row_key, count(*) AS entries FROM retention.late_row
+WHERE relid = 'late.t'::regclass GROUP BY row_key ORDER BY row_key;
+
+-- an application role with no privilege on the queue queues its rows (the trigger
+-- writes the queue itself) and cannot read or write the queue
+CREATE ROLE late_app;
+GRANT USAGE ON SCHEMA late TO late_app;
+GRANT SELECT, UPDATE ON late.t TO late_app;
+SET ROLE late_app;
+UPDATE late.t SET body = 'by the application' WHERE id = 12;
+SELECT count(*) FROM retention.late_row;
+INSERT INTO retention.late_row (relid, attnum, row_key) VALUES ('late.t'::regclass, 2, '{1}');
+RESET ROLE;
+UPDATE late.expected SET body = retention.hash('by the application') WHERE id = 12;
+
+-- a queue of another shape (here with a trigger of its own) is written through an
+-- INSERT, which fires the trigger; the trigger's writes notice when it changes back
+CREATE TABLE late.queue_inserts (n int);
+CREATE FUNCTION late.count_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO late.queue_inserts VALUES (1);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER count_insert AFTER INSERT ON retention.late_row
+FOR EACH ROW EXECUTE FUNCTION late.count_insert();
+UPDATE late.t SET body = 'newest 3' WHERE id = 3;
+DROP TRIGGER count_insert ON retention.late_row;
+UPDATE late.t SET body = 'last 3' WHERE id = 3;
+SELECT count(*) AS inserts_seen_by_the_queue_trigger FROM late.queue_inserts;
+UPDATE late.expected SET body = retention.hash('last 3') WHERE id = 3;
+SELECT row_key, count(*) AS entries FROM retention.late_row
+WHERE relid = 'late.t'::regclass GROUP BY row_key ORDER BY row_key;
+
+-- the next run processes each queued row once, whatever its number of entries
+CALL retention.run();
+SELECT rows_anonymized FROM retention.run_history ORDER BY run_id DESC LIMIT 1;
+SELECT t.id, t.body = e.body AS as_expected
+FROM late.t t JOIN late.expected e USING (id) WHERE t.body IS DISTINCT FROM e.body ORDER BY id;
+SELECT count(*) AS queue_left FROM retention.late_row;
+
+-- the next tests see only their own tables
+DROP SCHEMA late CASCADE;
+DROP ROLE late_app;
