@@ -132,8 +132,30 @@ SET retention.access_path = $side;"
 	done
 }
 
+# lp_case_rows CASE SIDES CELLS: a row of the access-path tables for each
+# side of CASE (op.layout.due) measured beside its raw statement, after the
+# leading CELLS: path, rows, batches, time, rate, CPU and WAL against raw.
+lp_case_rows() {
+	local case=$1 sides=$2 cells=$3 side r e rwal wal rcpu cpu
+	[ "$(lc_median "$case.raw" ms)" != nan ] || return 0
+	r=$(lc_median "$case.raw" rate)
+	rwal=$(lc_median "$case.raw" walrow)
+	rcpu=$(lc_median "$case.raw" cpu)
+	for side in $sides; do
+		e=$(lc_median "$case.$side" rate)
+		wal=$(lc_median "$case.$side" walrow)
+		cpu=$(lc_median "$case.$side" cpu)
+		printf '%s | %s | %s | %s | %s | %s | %s× | %s | %s× | %s | %s× |\n' "$cells" \
+			"$side" "$(lc_int "$(lc_median "$case.$side" rows)")" \
+			"$([ "$side" = raw ] || lc_int "$(lc_median "$case.$side" extra)")" \
+			"$(lc_num "$(lc_median "$case.$side" ms)")" "$(lc_int "$e")" \
+			"$(lc_ratio "$e" "$r")" "$(lc_num "$cpu")" "$(lc_ratio "$rcpu" "$cpu")" \
+			"$(lc_num "$wal")" "$(lc_ratio "$wal" "$rwal")"
+	done
+}
+
 lp_report_anonymize() {
-	local layout due side r e rcpu cpu rwal wal any=
+	local layout due any=
 	for layout in random age; do
 		for due in half all; do
 			[ "$(lc_median "anonymize.$layout.$due.raw" ms)" = nan ] || any=1
@@ -158,21 +180,7 @@ TEXT
 	echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for layout in random age; do
 		for due in half all; do
-			[ "$(lc_median "anonymize.$layout.$due.raw" ms)" != nan ] || continue
-			r=$(lc_median "anonymize.$layout.$due.raw" rate)
-			rwal=$(lc_median "anonymize.$layout.$due.raw" walrow)
-			rcpu=$(lc_median "anonymize.$layout.$due.raw" cpu)
-			for side in auto heap index raw; do
-				e=$(lc_median "anonymize.$layout.$due.$side" rate)
-				wal=$(lc_median "anonymize.$layout.$due.$side" walrow)
-				cpu=$(lc_median "anonymize.$layout.$due.$side" cpu)
-				printf '| %s | %s | %s | %s | %s | %s | %s | %s× | %s | %s× | %s | %s× |\n' "$layout" "$due" \
-					"$side" "$(lc_int "$(lc_median "anonymize.$layout.$due.$side" rows)")" \
-					"$([ "$side" = raw ] || lc_int "$(lc_median "anonymize.$layout.$due.$side" extra)")" \
-					"$(lc_num "$(lc_median "anonymize.$layout.$due.$side" ms)")" "$(lc_int "$e")" \
-					"$(lc_ratio "$e" "$r")" "$(lc_num "$cpu")" "$(lc_ratio "$rcpu" "$cpu")" \
-					"$(lc_num "$wal")" "$(lc_ratio "$wal" "$rwal")"
-			done
+			lp_case_rows "anonymize.$layout.$due" "auto heap index raw" "| $layout | $due"
 		done
 	done
 	[ "$(lc_median anonymize.random.half.raw ms)" != nan ] || return 0
@@ -299,7 +307,7 @@ SQL
 # ---- the report --------------------------------------------------------------
 
 lp_report_paths() {
-	local op layout due side r e ratio target wal rwal cpu rcpu verdict what
+	local op layout due ratio target what
 	# nothing but anonymize measured (LP_CASES): its own subsection only
 	[ "$(lc_median purge.random.half.raw ms)$(lc_median archive.random.half.raw ms)" != nannan ] || return 0
 	echo "### Access paths"
@@ -319,21 +327,7 @@ TEXT
 	for op in purge archive; do
 		for layout in random age; do
 			for due in half all; do
-				[ "$(lc_median "$op.$layout.$due.raw" ms)" != nan ] || continue
-				r=$(lc_median "$op.$layout.$due.raw" rate)
-				rwal=$(lc_median "$op.$layout.$due.raw" walrow)
-				rcpu=$(lc_median "$op.$layout.$due.raw" cpu)
-				for side in index heap raw; do
-					e=$(lc_median "$op.$layout.$due.$side" rate)
-					wal=$(lc_median "$op.$layout.$due.$side" walrow)
-					cpu=$(lc_median "$op.$layout.$due.$side" cpu)
-					printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s× | %s | %s× | %s | %s× |\n' "$op" "$layout" "$due" \
-						"$side" "$(lc_int "$(lc_median "$op.$layout.$due.$side" rows)")" \
-						"$([ "$side" = raw ] || lc_int "$(lc_median "$op.$layout.$due.$side" extra)")" \
-						"$(lc_num "$(lc_median "$op.$layout.$due.$side" ms)")" "$(lc_int "$e")" \
-						"$(lc_ratio "$e" "$r")" "$(lc_num "$cpu")" "$(lc_ratio "$rcpu" "$cpu")" \
-						"$(lc_num "$wal")" "$(lc_ratio "$wal" "$rwal")"
-				done
+				lp_case_rows "$op.$layout.$due" "index heap raw" "| $op | $layout | $due"
 			done
 		done
 	done
