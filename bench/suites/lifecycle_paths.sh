@@ -200,7 +200,14 @@ TEXT
 
 # The run beside the load: purge the rows older than a year (about 50 %:
 # heap order under auto).
-LP_LOAD_LABEL="age from seen_at; purge after 1 year"
+LP_LOAD_LABEL=${LP_LOAD_LABEL:-age from seen_at; purge after 1 year}
+# and a column label (LP_LOAD_COLUMN='anonymize after 1 year using hash': an
+# anonymize run, in heap order under auto)
+LP_LOAD_COLUMN=${LP_LOAD_COLUMN:-}
+# The loads measured (a subset shortens the suite; the targets need
+# none, throttled and none_after); LP_THROTTLED_SECONDS fixes the throttled
+# loads' length when unthrottled is not measured.
+LP_LOAD_MODES=${LP_LOAD_MODES:-none unthrottled throttled throttled50 none_after}
 
 # lp_load MODE SECONDS: pgbench (LP_CLIENTS clients, bench/lifecycle/load.sql)
 # on a fresh customer table for SECONDS; 5 s in, MODE unthrottled runs CALL
@@ -213,7 +220,7 @@ lp_load() {
 	chmod 644 "$dir/load.sql"
 	bench_psql >&2 <<SQL
 SET client_min_messages = warning;
-$(lc_engine_setup "$(lc_source random)" "$LP_LOAD_LABEL")
+$(lc_engine_setup "$(lc_source random)" "$LP_LOAD_LABEL" "$LP_LOAD_COLUMN")
 CHECKPOINT;
 SQL
 	offset=$(stat -c %s "$BENCH_DIR/server.log")
@@ -246,8 +253,9 @@ SQL
 	fi
 	tail -c +"$((offset + 1))" "$BENCH_DIR/server.log" >"$dir/server.log"
 	printf '%s\t%s\n' "$t0" "$t1" >"$dir/window"
-	bench_psql -At -c "SELECT rows_purged FROM retention.run_history
-		ORDER BY run_id DESC LIMIT 1" >"$dir/rows"
+	bench_psql -At -F ' ' -c "SELECT rows_purged + rows_anonymized + values_purged + rows_archived, status
+		FROM retention.run_history ORDER BY run_id DESC LIMIT 1" >"$dir/run"
+	cut -d' ' -f1 "$dir/run" >"$dir/rows"
 	[ "${mode%_after}" != none ] || echo 0 >"$dir/rows"
 	# the run must have ended inside the load, or its window is not all under load
 	if awk -v e="$t1" -v s="$start" -v d="$seconds" 'BEGIN { exit !(e > s + d) }'; then
@@ -268,6 +276,8 @@ lp_wait_figures() {
 		"$(grep -c 'lifecycle: LOG: .*still waiting' "$log" || true)"
 }
 
+lp_measured() { [[ " $LP_LOAD_MODES " == *" $1 "* ]]; }
+
 lp_loads() {
 	local mode seconds run_s
 	bench_psql >&2 <<SQL
@@ -278,21 +288,23 @@ SELECT pg_reload_conf();
 SQL
 	: >"$LC_DIR/loads"
 	# no run before and after the runs: the machine's own drift shows between the two
-	log "beside a load: no run (before), 30 s of pgbench" >&2
-	lp_load none 30
+	lp_measured none && log "beside a load: no run (before), 30 s of pgbench" >&2 && lp_load none 30
 	# the unthrottled run first: the others' load lasts long enough for the throttled ones
 	seconds=${LP_LOAD_SECONDS:-$((ROWS / 20000 + 30))}
-	log "beside a load: unthrottled run, $seconds s of pgbench" >&2
-	lp_load unthrottled "$seconds"
-	run_s=$(awk -F'\t' '{ printf "%.0f", $2 - $1 }' "$LC_DIR/load-unthrottled/window")
+	run_s=0
+	if lp_measured unthrottled; then
+		log "beside a load: unthrottled run, $seconds s of pgbench" >&2
+		lp_load unthrottled "$seconds"
+		run_s=$(awk -F'\t' '{ printf "%.0f", $2 - $1 }' "$LC_DIR/load-unthrottled/window")
+	fi
 	for mode in throttled throttled50; do
-		seconds=$((run_s * 8 + 20))
+		lp_measured "$mode" || continue
+		seconds=${LP_THROTTLED_SECONDS:-$((run_s * 8 + 20))}
 		log "beside a load: $mode run, $seconds s of pgbench" >&2
 		lp_load "$mode" "$seconds"
 	done
-	log "beside a load: no run (after), 30 s of pgbench" >&2
-	lp_load none_after 30
-	for mode in none unthrottled throttled throttled50 none_after; do
+	lp_measured none_after && log "beside a load: no run (after), 30 s of pgbench" >&2 && lp_load none_after 30
+	for mode in $LP_LOAD_MODES; do
 		printf '%s\t%s\t%s\t%s\n' "$mode" "$(lc_load_figures "$mode")" "$(lp_wait_figures "$mode")" \
 			"$(cat "$LC_DIR/load-$mode/rows")" >>"$LC_DIR/loads"
 	done
@@ -434,7 +446,7 @@ lp_report_load() {
 	cat <<TEXT
 pgbench, $LP_CLIENTS clients (\`bench/lifecycle/load.sql\`: each transaction updates the \`phone\` of
 one random customer and reads another) on a fresh $(lc_int "$ROWS")-row customer table; 5 s in,
-\`CALL retention.run()\` purges the rows older than a year (half of them; \`auto\` takes the heap
+\`CALL retention.run()\` $([ -n "$LP_LOAD_COLUMN" ] && echo "anonymizes the e-mail of" || echo purges) the rows older than a year (half of them; \`auto\` takes the heap
 path), unthrottled or throttled (the worker's default, and four times stronger), or nothing runs.
 TPS counts the transactions that end during the run, latencies those overlapping it (for no
 run: the load after its first 5 s; "vs no run" compares with the mean of the two loads without
@@ -452,7 +464,7 @@ TEXT
 	L[ref.4]=$(awk -v a="${L[none.4]}" -v b="${L[none_after.4]}" 'BEGIN { print (a + b) / 2 }')
 	echo "| beside the load | run s | run rows/s | TPS | TPS vs no run | p50 ms | p99 ms | p99 vs no run | max ms | app lock waits > ${LP_WAIT_LOG_MS} ms | longest ms | waits > 200 ms | run's own waits |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-	for mode in none unthrottled throttled throttled50 none_after; do
+	for mode in $LP_LOAD_MODES; do
 		case $mode in
 		none) label="no run, before the runs" ;;
 		none_after) label="no run, after the runs" ;;
@@ -478,6 +490,11 @@ TEXT
 	ratio=$(lc_ratio "${L[throttled.4]}" "${L[ref.4]}")
 	printf '| application p99 during the run vs no run | %s× | ≤ 2× | %s |\n' "$ratio" "$(lc_verdict "$ratio" le 2)"
 	printf '| application lock waits > 200 ms | %s | 0 | %s |\n' "${L[throttled.14]}" "$(lc_verdict "${L[throttled.14]}" le 0)"
+	echo
+	echo "The run beside each load: $(for mode in $LP_LOAD_MODES; do [ "${mode%_after}" = none ] ||
+		printf '%s %s (%s rows); ' "$mode" "$(cut -d' ' -f2 "$LC_DIR/load-$mode/run")" "$(lc_int "${L[$mode.16]}")"; done)"
+	echo "labels: table \`$LP_LOAD_LABEL\`${LP_LOAD_COLUMN:+, column \`email\`: \`$LP_LOAD_COLUMN\`}."
+	lp_measured unthrottled || return 0
 	echo
 	echo "What the throttle costs the run under this load: the default one runs at $(lc_ratio "${L[unthrottled.1]}" "${L[throttled.1]}")× the"
 	echo "unthrottled run's speed (${L[throttled.1]} s against ${L[unthrottled.1]} s for the same rows), \`cost_limit = 50\` at"
