@@ -1,7 +1,9 @@
 # The lifecycle's access paths and its throttle (issue 11 items 1 and 3):
 # row purge and archive by the age index and in heap order (block-range
 # batches), forced each way, against the raw statement, on tables in random
-# and in age order, half and all of the rows due; then a pgbench OLTP load
+# and in age order, half and all of the rows due; anonymize likewise (heap
+# order under auto and forced, index order, the raw UPDATE), each run's
+# run_detail.access_path checked; then (unless LP_LOADS=0) a pgbench OLTP load
 # (LP_CLIENTS clients updating the same table) beside a run throttled,
 # unthrottled, and no run: the application's TPS, p99 latency and lock
 # waits, and what the throttle costs the run.  Uses the lifecycle suite's
@@ -17,7 +19,9 @@ LP_ROUNDS=${LP_ROUNDS:-$((REPEAT < 3 ? REPEAT : 3))}
 LP_CLIENTS=${LP_CLIENTS:-4}
 # The comparisons: stage.layout.due (the table in age order, all due, says
 # nothing the others do not).
-LP_CASES=${LP_CASES:-anonymize.random.half purge.random.half purge.random.all purge.age.half archive.random.half archive.random.all archive.age.half}
+LP_CASES=${LP_CASES:-anonymize.random.half anonymize.random.all purge.random.half purge.random.all purge.age.half archive.random.half archive.random.all archive.age.half}
+# LP_LOADS=0: the access paths only (no pgbench loads, no throttle section).
+LP_LOADS=${LP_LOADS:-1}
 # Application lock waits are logged from this long on (log_lock_waits).
 LP_WAIT_LOG_MS=20
 
@@ -71,85 +75,139 @@ SET retention.access_path = $side;"
 	fi
 }
 
-# lp_anonymize LAYOUT: why anonymize keeps the index path.  Trials
-# anonymize.LAYOUT.half.index (CALL retention.run(), its keyset batches),
-# .blockrange (plain SQL: one committed UPDATE per range of 640 blocks in
-# heap order, the issue's experiment: no guard, so a row whose new version
-# lands in a range not yet visited is hashed again; its rows figure is the
-# due rows, its extra figure the rows hashed more than once) and .raw (one
-# UPDATE).
+# lp_check_path NAME WANT: fails the bench unless the last run's anonymize
+# stage says access_path WANT in run_detail (index: the keyset path, which
+# leaves it empty on a value stage).
+lp_check_path() {
+	local name=$1 want=$2 got
+	got=$(bench_psql -At -c "SELECT coalesce(string_agg(DISTINCT coalesce(access_path, 'index'), ','), 'none')
+		FROM retention.run_detail WHERE action = 'anonymize'
+		  AND run_id = (SELECT max(run_id) FROM retention.run_history)")
+	if [ "$got" != "$want" ]; then
+		echo "lifecycle_paths: $name: run_detail.access_path says '$got', the side claims '$want'" >&2
+		bench_psql -c "SELECT * FROM retention.run_detail
+			WHERE run_id = (SELECT max(run_id) FROM retention.run_history)" >&2
+		return 1
+	fi
+}
+
+# lp_anonymize LAYOUT DUE: anonymize (hash) in heap order (auto, and
+# retention.access_path = heap), in index order (= index, the keyset
+# batches) and the raw UPDATE, LP_ROUNDS rounds, order alternating; trials
+# anonymize.LAYOUT.DUE.auto, .heap, .index, .raw.  Each engine trial must
+# have taken the path its side claims (run_detail.access_path), and every
+# side must have hashed the same rows.
 lp_anonymize() {
-	local layout=$1 round side sides source setup label="age from seen_at"
-	local column="anonymize after 1 year using hash" blockrange
-	source=$(lp_source "$layout" half)
-	blockrange="DO \$\$
-DECLARE
-    b bigint := 0;
-    n bigint := pg_relation_size('customer') / current_setting('block_size')::int;
-BEGIN
-    WHILE b < n LOOP
-        UPDATE customer SET email = retention.hash(email)
-        WHERE ctid >= format('(%s,0)', b)::tid AND ctid < format('(%s,0)', b + 640)::tid
-          AND seen_at < $LC_CUTOFF;
-        COMMIT;
-        b := b + 640;
-    END LOOP;
-END
-\$\$"
+	local layout=$1 due=$2 round side sides source setup label="age from seen_at" name
+	local column="anonymize after 1 year using hash"
+	source=$(lp_source "$layout" "$due")
 	for round in $(seq 1 "$LP_ROUNDS"); do
-		log "access paths: anonymize, $layout order, half due: round $round of $LP_ROUNDS" >&2
-		sides="index blockrange raw"
-		[ $((round % 2)) -eq 1 ] || sides="raw blockrange index"
+		log "access paths: anonymize, $layout order, $due due: round $round of $LP_ROUNDS" >&2
+		sides="auto heap index raw"
+		[ $((round % 2)) -eq 1 ] || sides="raw index heap auto"
 		for side in $sides; do
-			case $side in
-			index)
-				lc_record "anonymize.$layout.half.index" "$(lc_trial "$(lc_engine_setup "$source" "$label" "$column")" \
-					"CALL retention.run()" "$LC_RUN_ROWS" "$LC_RUN_BATCHES")" ;;
-			blockrange)
-				setup="$(lc_copy_sql customer "$source")
-DROP TABLE IF EXISTS lp_clear;
-CREATE TABLE lp_clear AS SELECT id, email FROM customer WHERE seen_at < $LC_CUTOFF;"
-				lc_record "anonymize.$layout.half.blockrange" "$(lc_trial "$setup" "$blockrange" \
-					"SELECT count(*) FROM lp_clear" \
-					"SELECT count(*) FROM customer c JOIN lp_clear o USING (id) WHERE c.email <> retention.hash(o.email)")" ;;
-			raw)
-				lc_record "anonymize.$layout.half.raw" "$(lc_trial "$(lc_copy_sql customer "$source")" \
-					"UPDATE customer SET email = retention.hash(email) WHERE seen_at < $LC_CUTOFF")" ;;
-			esac
+			name="anonymize.$layout.$due.$side"
+			if [ "$side" = raw ]; then
+				lc_record "$name" "$(lc_trial "$(lc_copy_sql customer "$source")" \
+					"UPDATE customer SET email = retention.hash(email) WHERE seen_at < $LC_CUTOFF")"
+			else
+				setup="$(lc_engine_setup "$source" "$label" "$column")
+SET retention.access_path = $side;"
+				lc_record "$name" "$(lc_trial "$setup" "CALL retention.run()" "$LC_RUN_ROWS" "$LC_RUN_BATCHES")"
+				lp_check_path "$name" "$([ "$side" = index ] && echo index || echo heap)"
+			fi
 		done
 	done
-	bench_psql -c "DROP TABLE IF EXISTS lp_clear" >&2
+	if lc_engine_failed "anonymize.$layout.$due.heap" || lc_engine_failed "anonymize.$layout.$due.index" ||
+		lc_engine_failed "anonymize.$layout.$due.auto"; then
+		echo "lifecycle_paths: a run did not succeed (anonymize, $layout, $due)" >&2
+		return 1
+	fi
+	for side in auto heap index; do
+		if [ "$(lc_median "anonymize.$layout.$due.$side" rows)" != "$(lc_median "anonymize.$layout.$due.raw" rows)" ]; then
+			echo "lifecycle_paths: anonymize, $layout, $due: the $side side hashed" \
+				"$(lc_median "anonymize.$layout.$due.$side" rows) rows, the raw UPDATE $(lc_median "anonymize.$layout.$due.raw" rows)" >&2
+			return 1
+		fi
+	done
+}
+
+# lp_case_rows CASE SIDES CELLS: a row of the access-path tables for each
+# side of CASE (op.layout.due) measured beside its raw statement, after the
+# leading CELLS: path, rows, batches, time, rate, CPU and WAL against raw.
+lp_case_rows() {
+	local case=$1 sides=$2 cells=$3 side r e rwal wal rcpu cpu
+	[ "$(lc_median "$case.raw" ms)" != nan ] || return 0
+	r=$(lc_median "$case.raw" rate)
+	rwal=$(lc_median "$case.raw" walrow)
+	rcpu=$(lc_median "$case.raw" cpu)
+	for side in $sides; do
+		e=$(lc_median "$case.$side" rate)
+		wal=$(lc_median "$case.$side" walrow)
+		cpu=$(lc_median "$case.$side" cpu)
+		printf '%s | %s | %s | %s | %s | %s | %s× | %s | %s× | %s | %s× |\n' "$cells" \
+			"$side" "$(lc_int "$(lc_median "$case.$side" rows)")" \
+			"$([ "$side" = raw ] || lc_int "$(lc_median "$case.$side" extra)")" \
+			"$(lc_num "$(lc_median "$case.$side" ms)")" "$(lc_int "$e")" \
+			"$(lc_ratio "$e" "$r")" "$(lc_num "$cpu")" "$(lc_ratio "$rcpu" "$cpu")" \
+			"$(lc_num "$wal")" "$(lc_ratio "$wal" "$rwal")"
+	done
 }
 
 lp_report_anonymize() {
-	local layout=$1 r side e
-	[ "$(lc_median "anonymize.$layout.half.raw" ms)" != nan ] || return 0
-	r=$(lc_median "anonymize.$layout.half.raw" rate)
-	echo
-	echo "Anonymize (\`hash\`), $layout order, half due: the engine's index path (keyset batches), plain SQL"
-	echo "in committed block ranges of 640 pages with no guard (the heap order's upper bound), and the raw"
-	echo "\`UPDATE\`:"
-	echo
-	echo "| side | rows | median ms | rows/s | vs raw | WAL bytes/row | rows not hashed exactly once |"
-	echo "|---|---:|---:|---:|---:|---:|---:|"
-	for side in index blockrange raw; do
-		e=$(lc_median "anonymize.$layout.half.$side" rate)
-		printf '| %s | %s | %s | %s | %s× | %s | %s |\n' "$side" "$(lc_int "$(lc_median "anonymize.$layout.half.$side" rows)")" \
-			"$(lc_num "$(lc_median "anonymize.$layout.half.$side" ms)")" "$(lc_int "$e")" "$(lc_ratio "$e" "$r")" \
-			"$(lc_num "$(lc_median "anonymize.$layout.half.$side" walrow)")" \
-			"$([ "$side" != blockrange ] || lc_int "$(lc_median "anonymize.$layout.half.$side" extra)")"
+	local layout due any=
+	for layout in random age; do
+		for due in half all; do
+			[ "$(lc_median "anonymize.$layout.$due.raw" ms)" = nan ] || any=1
+		done
 	done
+	[ -n "$any" ] || return 0
 	echo
-	echo "Block ranges gain little over the index path on anonymize, and only without the guard an"
-	echo "\`UPDATE\` in heap order needs (the rows not hashed exactly once above: their new versions landed in ranges"
-	echo "not yet visited). Anonymize and value purge therefore keep the index path (docs/lifecycle.md)."
+	echo "### Anonymize in heap order"
+	echo
+	cat <<TEXT
+Anonymize (\`email\`: \`anonymize after 1 year using hash\`): \`CALL retention.run()\` with
+\`retention.access_path\` at \`auto\` and forced to \`heap\` (the value pass: committed block-range
+batches of the versions untouched since the pass began, the keys changed kept in
+\`retention.value_pass_done\`, then a sweep) and to \`index\` (keyset batches in age order), and
+the raw \`UPDATE customer SET email = retention.hash(email) WHERE seen_at < now() - interval '1 year'\`,
+on identical tables (setup as above). Every engine trial's \`run_detail.access_path\` was checked
+against its side (the suite fails otherwise), and every side hashed the same rows. Medians of
+$LP_ROUNDS rounds, order alternating.
+TEXT
+	echo
+	echo "| table order | due | path | rows | batches | median ms | rows/s | vs raw | server CPU ms | CPU vs raw | WAL bytes/row | WAL vs raw |"
+	echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for layout in random age; do
+		for due in half all; do
+			lp_case_rows "anonymize.$layout.$due" "auto heap index raw" "| $layout | $due"
+		done
+	done
+	[ "$(lc_median anonymize.random.half.raw ms)" != nan ] || return 0
+	local ratio
+	echo
+	echo "Target (issue 11), random order, half due, \`auto\` (the heap path):"
+	echo
+	echo "| target | measured | goal | result |"
+	echo "|---|---:|---:|---|"
+	ratio=$(lc_ratio "$(lc_median anonymize.random.half.auto rate)" "$(lc_median anonymize.random.half.raw rate)")
+	printf '| anonymize throughput vs raw | %s× | ≥ 0.9× | %s |\n' "$ratio" "$(lc_verdict "$ratio" ge 0.9)"
+	ratio=$(lc_ratio "$(lc_median anonymize.random.half.raw cpu)" "$(lc_median anonymize.random.half.auto cpu)")
+	printf '| anonymize throughput by server CPU vs raw (second figure) | %s× | ≥ 0.9× | %s |\n' "$ratio" "$(lc_verdict "$ratio" ge 0.9)"
 }
 
 # ---- the throttle beside an application load -------------------------------
 
 # The run beside the load: purge the rows older than a year (about 50 %:
 # heap order under auto).
-LP_LOAD_LABEL="age from seen_at; purge after 1 year"
+LP_LOAD_LABEL=${LP_LOAD_LABEL:-age from seen_at; purge after 1 year}
+# and a column label (LP_LOAD_COLUMN='anonymize after 1 year using hash': an
+# anonymize run, in heap order under auto)
+LP_LOAD_COLUMN=${LP_LOAD_COLUMN:-}
+# The loads measured (a subset shortens the suite; the targets need
+# none, throttled and none_after); LP_THROTTLED_SECONDS fixes the throttled
+# loads' length when unthrottled is not measured.
+LP_LOAD_MODES=${LP_LOAD_MODES:-none unthrottled throttled throttled50 none_after}
 
 # lp_load MODE SECONDS: pgbench (LP_CLIENTS clients, bench/lifecycle/load.sql)
 # on a fresh customer table for SECONDS; 5 s in, MODE unthrottled runs CALL
@@ -162,7 +220,7 @@ lp_load() {
 	chmod 644 "$dir/load.sql"
 	bench_psql >&2 <<SQL
 SET client_min_messages = warning;
-$(lc_engine_setup "$(lc_source random)" "$LP_LOAD_LABEL")
+$(lc_engine_setup "$(lc_source random)" "$LP_LOAD_LABEL" "$LP_LOAD_COLUMN")
 CHECKPOINT;
 SQL
 	offset=$(stat -c %s "$BENCH_DIR/server.log")
@@ -195,8 +253,9 @@ SQL
 	fi
 	tail -c +"$((offset + 1))" "$BENCH_DIR/server.log" >"$dir/server.log"
 	printf '%s\t%s\n' "$t0" "$t1" >"$dir/window"
-	bench_psql -At -c "SELECT rows_purged FROM retention.run_history
-		ORDER BY run_id DESC LIMIT 1" >"$dir/rows"
+	bench_psql -At -F ' ' -c "SELECT rows_purged + rows_anonymized + values_purged + rows_archived, status
+		FROM retention.run_history ORDER BY run_id DESC LIMIT 1" >"$dir/run"
+	cut -d' ' -f1 "$dir/run" >"$dir/rows"
 	[ "${mode%_after}" != none ] || echo 0 >"$dir/rows"
 	# the run must have ended inside the load, or its window is not all under load
 	if awk -v e="$t1" -v s="$start" -v d="$seconds" 'BEGIN { exit !(e > s + d) }'; then
@@ -217,6 +276,8 @@ lp_wait_figures() {
 		"$(grep -c 'lifecycle: LOG: .*still waiting' "$log" || true)"
 }
 
+lp_measured() { [[ " $LP_LOAD_MODES " == *" $1 "* ]]; }
+
 lp_loads() {
 	local mode seconds run_s
 	bench_psql >&2 <<SQL
@@ -227,21 +288,23 @@ SELECT pg_reload_conf();
 SQL
 	: >"$LC_DIR/loads"
 	# no run before and after the runs: the machine's own drift shows between the two
-	log "beside a load: no run (before), 30 s of pgbench" >&2
-	lp_load none 30
+	lp_measured none && log "beside a load: no run (before), 30 s of pgbench" >&2 && lp_load none 30
 	# the unthrottled run first: the others' load lasts long enough for the throttled ones
 	seconds=${LP_LOAD_SECONDS:-$((ROWS / 20000 + 30))}
-	log "beside a load: unthrottled run, $seconds s of pgbench" >&2
-	lp_load unthrottled "$seconds"
-	run_s=$(awk -F'\t' '{ printf "%.0f", $2 - $1 }' "$LC_DIR/load-unthrottled/window")
+	run_s=0
+	if lp_measured unthrottled; then
+		log "beside a load: unthrottled run, $seconds s of pgbench" >&2
+		lp_load unthrottled "$seconds"
+		run_s=$(awk -F'\t' '{ printf "%.0f", $2 - $1 }' "$LC_DIR/load-unthrottled/window")
+	fi
 	for mode in throttled throttled50; do
-		seconds=$((run_s * 8 + 20))
+		lp_measured "$mode" || continue
+		seconds=${LP_THROTTLED_SECONDS:-$((run_s * 8 + 20))}
 		log "beside a load: $mode run, $seconds s of pgbench" >&2
 		lp_load "$mode" "$seconds"
 	done
-	log "beside a load: no run (after), 30 s of pgbench" >&2
-	lp_load none_after 30
-	for mode in none unthrottled throttled throttled50 none_after; do
+	lp_measured none_after && log "beside a load: no run (after), 30 s of pgbench" >&2 && lp_load none_after 30
+	for mode in $LP_LOAD_MODES; do
 		printf '%s\t%s\t%s\t%s\n' "$mode" "$(lc_load_figures "$mode")" "$(lp_wait_figures "$mode")" \
 			"$(cat "$LC_DIR/load-$mode/rows")" >>"$LC_DIR/loads"
 	done
@@ -256,7 +319,9 @@ SQL
 # ---- the report --------------------------------------------------------------
 
 lp_report_paths() {
-	local op layout due side r e ratio target wal rwal cpu rcpu verdict what
+	local op layout due ratio target what
+	# nothing but anonymize measured (LP_CASES): its own subsection only
+	[ "$(lc_median purge.random.half.raw ms)$(lc_median archive.random.half.raw ms)" != nannan ] || return 0
 	echo "### Access paths"
 	echo
 	cat <<TEXT
@@ -274,21 +339,7 @@ TEXT
 	for op in purge archive; do
 		for layout in random age; do
 			for due in half all; do
-				[ "$(lc_median "$op.$layout.$due.raw" ms)" != nan ] || continue
-				r=$(lc_median "$op.$layout.$due.raw" rate)
-				rwal=$(lc_median "$op.$layout.$due.raw" walrow)
-				rcpu=$(lc_median "$op.$layout.$due.raw" cpu)
-				for side in index heap raw; do
-					e=$(lc_median "$op.$layout.$due.$side" rate)
-					wal=$(lc_median "$op.$layout.$due.$side" walrow)
-					cpu=$(lc_median "$op.$layout.$due.$side" cpu)
-					printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s× | %s | %s× | %s | %s× |\n' "$op" "$layout" "$due" \
-						"$side" "$(lc_int "$(lc_median "$op.$layout.$due.$side" rows)")" \
-						"$([ "$side" = raw ] || lc_int "$(lc_median "$op.$layout.$due.$side" extra)")" \
-						"$(lc_num "$(lc_median "$op.$layout.$due.$side" ms)")" "$(lc_int "$e")" \
-						"$(lc_ratio "$e" "$r")" "$(lc_num "$cpu")" "$(lc_ratio "$rcpu" "$cpu")" \
-						"$(lc_num "$wal")" "$(lc_ratio "$wal" "$rwal")"
-				done
+				lp_case_rows "$op.$layout.$due" "index heap raw" "| $op | $layout | $due"
 			done
 		done
 	done
@@ -395,7 +446,7 @@ lp_report_load() {
 	cat <<TEXT
 pgbench, $LP_CLIENTS clients (\`bench/lifecycle/load.sql\`: each transaction updates the \`phone\` of
 one random customer and reads another) on a fresh $(lc_int "$ROWS")-row customer table; 5 s in,
-\`CALL retention.run()\` purges the rows older than a year (half of them; \`auto\` takes the heap
+\`CALL retention.run()\` $([ -n "$LP_LOAD_COLUMN" ] && echo "anonymizes the e-mail of" || echo purges) the rows older than a year (half of them; \`auto\` takes the heap
 path), unthrottled or throttled (the worker's default, and four times stronger), or nothing runs.
 TPS counts the transactions that end during the run, latencies those overlapping it (for no
 run: the load after its first 5 s; "vs no run" compares with the mean of the two loads without
@@ -413,7 +464,7 @@ TEXT
 	L[ref.4]=$(awk -v a="${L[none.4]}" -v b="${L[none_after.4]}" 'BEGIN { print (a + b) / 2 }')
 	echo "| beside the load | run s | run rows/s | TPS | TPS vs no run | p50 ms | p99 ms | p99 vs no run | max ms | app lock waits > ${LP_WAIT_LOG_MS} ms | longest ms | waits > 200 ms | run's own waits |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-	for mode in none unthrottled throttled throttled50 none_after; do
+	for mode in $LP_LOAD_MODES; do
 		case $mode in
 		none) label="no run, before the runs" ;;
 		none_after) label="no run, after the runs" ;;
@@ -440,6 +491,11 @@ TEXT
 	printf '| application p99 during the run vs no run | %s× | ≤ 2× | %s |\n' "$ratio" "$(lc_verdict "$ratio" le 2)"
 	printf '| application lock waits > 200 ms | %s | 0 | %s |\n' "${L[throttled.14]}" "$(lc_verdict "${L[throttled.14]}" le 0)"
 	echo
+	echo "The run beside each load: $(for mode in $LP_LOAD_MODES; do [ "${mode%_after}" = none ] ||
+		printf '%s %s (%s rows); ' "$mode" "$(cut -d' ' -f2 "$LC_DIR/load-$mode/run")" "$(lc_int "${L[$mode.16]}")"; done)"
+	echo "labels: table \`$LP_LOAD_LABEL\`${LP_LOAD_COLUMN:+, column \`email\`: \`$LP_LOAD_COLUMN\`}."
+	lp_measured unthrottled || return 0
+	echo
 	echo "What the throttle costs the run under this load: the default one runs at $(lc_ratio "${L[unthrottled.1]}" "${L[throttled.1]}")× the"
 	echo "unthrottled run's speed (${L[throttled.1]} s against ${L[unthrottled.1]} s for the same rows), \`cost_limit = 50\` at"
 	echo "$(lc_ratio "${L[unthrottled.1]}" "${L[throttled50.1]}")× (${L[throttled50.1]} s)."
@@ -456,13 +512,13 @@ suite_lifecycle_paths() {
 	for case in $LP_CASES; do
 		IFS=. read -r op layout due <<<"$case"
 		if [ "$op" = anonymize ]; then
-			lp_anonymize "$layout"
+			lp_anonymize "$layout" "$due"
 		else
 			lp_paths "$op" "$layout" "$due"
 		fi
 	done
 	bench_psql -c "DROP TABLE IF EXISTS customer; TRUNCATE plain_copy, retention_archive.archived_row" >&2
-	lp_loads
+	[ "$LP_LOADS" = 0 ] || lp_loads
 	bench_psql -c "DROP TABLE IF EXISTS customer, lc_template, plain_copy;
 		TRUNCATE retention_archive.archived_row; DELETE FROM retention.stage_state" >&2
 	echo "## Lifecycle: access paths and throttle"
@@ -472,6 +528,6 @@ suite_lifecycle_paths() {
 	echo "it: compare each side with the raw statement measured beside it, not across sections or runs)."
 	echo
 	lp_report_paths
-	lp_report_anonymize random
-	lp_report_load
+	lp_report_anonymize
+	[ "$LP_LOADS" = 0 ] || lp_report_load
 }
