@@ -185,3 +185,21 @@ FROM paths.stay_original o LEFT JOIN paths.stay s USING (id) GROUP BY 1 ORDER BY
 SELECT id, day = current_date AS recent FROM paths.limbo ORDER BY id;
 
 DROP SCHEMA paths CASCADE;
+
+-- The sweep's key test, retention._key_unkept(key, kept): the same answer as
+-- `key <> ALL (kept)`, with the kept keys a constant (hashed once) or not
+-- (searched), for keys with quotes, braces, spaces, unicode, the empty
+-- string; NULL elements are no key; STRICT.
+CREATE TEMP TABLE kk AS
+SELECT i, CASE i % 7 WHEN 0 THEN '{"a b",' || i || '}' WHEN 1 THEN 'clé ' || i WHEN 2 THEN '' WHEN 3 THEN 'x"\' || i
+                     ELSE ARRAY[i::text]::text END AS k
+FROM generate_series(1, 4000) AS i;
+SELECT array_agg(k ORDER BY i) FILTER (WHERE i % 3 = 0) || ARRAY[NULL, '{"a b",7}'] AS kept FROM kk \gset
+SELECT count(*) AS keys,
+       count(*) FILTER (WHERE retention._key_unkept(k, :'kept'::text[])) AS unkept_constant,
+       count(*) FILTER (WHERE retention._key_unkept(k, :'kept'::text[]) IS DISTINCT FROM (k <> ALL (array_remove(:'kept'::text[], NULL)))) AS differ,
+       count(*) FILTER (WHERE retention._key_unkept(k, (SELECT :'kept'::text[] || ARRAY[i::text] FROM (SELECT) s))
+                        IS DISTINCT FROM (k <> ALL (array_remove(:'kept'::text[], NULL) || ARRAY[i::text]))) AS differ_searched
+FROM kk;
+SELECT retention._key_unkept(NULL, '{a}') AS null_key, retention._key_unkept('a', NULL) AS null_kept,
+       retention._key_unkept('a', '{}') AS none_kept;

@@ -55,6 +55,11 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_untou
 COMMENT ON FUNCTION retention._untouched_since(xid, pg_snapshot) IS
 'whether a row version was written by a transaction the snapshot sees as committed: the guard of a value stage''s pass in heap order (docs/lifecycle.md), in the WHERE of its UPDATEs, run as the table''s owner';
 
+CREATE FUNCTION retention._key_unkept(row_key text, kept text[]) RETURNS boolean
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_key_unkept';
+COMMENT ON FUNCTION retention._key_unkept(text, text[]) IS
+'whether a row key is not one of the keys a value stage''s pass in heap order kept (docs/lifecycle.md): in the WHERE of its sweep, run as the table''s owner';
+
 -- 30_lifecycle.sql: run history, archive, paused tables ------------------
 -- The archive keeps only the indexes its own queries need: no index on relid
 -- (archived_rows(table) and restore-all read the archive whole); the
@@ -209,6 +214,8 @@ BEGIN
             OR p.proname = '_engine_write'
             -- in the WHERE of a value stage's UPDATEs in heap order, run as the table's owner
             OR p.proname = '_untouched_since'
+            -- in the WHERE of that pass's sweep, run as the table's owner
+            OR p.proname = '_key_unkept'
             -- called by restriction policies as the querying role; answers only
             -- for tables that role may read
             OR p.proname = '_visible'

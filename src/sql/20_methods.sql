@@ -167,6 +167,11 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_untou
 COMMENT ON FUNCTION retention._untouched_since(xid, pg_snapshot) IS
 'whether a row version was written by a transaction the snapshot sees as committed: the guard of a value stage''s pass in heap order (docs/lifecycle.md), in the WHERE of its UPDATEs, run as the table''s owner';
 
+CREATE FUNCTION retention._key_unkept(row_key text, kept text[]) RETURNS boolean
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_key_unkept';
+COMMENT ON FUNCTION retention._key_unkept(text, text[]) IS
+'whether a row key is not one of the keys a value stage''s pass in heap order kept (docs/lifecycle.md): in the WHERE of its sweep, run as the table''s owner';
+
 CREATE FUNCTION retention.minimize_existing(relation regclass) RETURNS bigint
 LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'retention_minimize_existing';
 COMMENT ON FUNCTION retention.minimize_existing(regclass) IS

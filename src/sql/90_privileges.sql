@@ -40,6 +40,8 @@ BEGIN
             OR p.proname = '_engine_write'
             -- in the WHERE of a value stage's UPDATEs in heap order, run as the table's owner
             OR p.proname = '_untouched_since'
+            -- in the WHERE of that pass's sweep, run as the table's owner
+            OR p.proname = '_key_unkept'
             -- called by restriction policies as the querying role; answers only
             -- for tables that role may read
             OR p.proname = '_visible'

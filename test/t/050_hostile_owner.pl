@@ -788,13 +788,15 @@ for my $c (@closed)
 # marker in its UPDATEs of Citus tables (evaluated on the shards as the table's owner; a
 # session calling it keeps rows out of no plain table's queue: sql/lifecycle.sql), and
 # _untouched_since, the guard in the WHERE of a value stage's UPDATEs in heap order (run as
-# the table's owner; it compares a transaction id with a snapshot, both given by the caller)
+# the table's owner; it compares a transaction id with a snapshot, both given by the caller),
+# and _key_unkept, the key test of that pass's sweep (run as the table's owner; it compares a
+# text with an array, both given by the caller)
 is($node->safe_psql('p_run', q{
 SELECT coalesce(string_agg(p.oid::regprocedure::text, ', ' ORDER BY p.oid::regprocedure::text), '')
 FROM pg_proc p
 WHERE p.pronamespace = 'retention'::regnamespace AND p.proname LIKE '\_%'
   AND p.proname NOT IN ('_policies', '_visible', '_k_anonymity', '_rule_hash', '_late_rows_queued',
-                         '_engine_write', '_untouched_since')
+                         '_engine_write', '_untouched_since', '_key_unkept')
   AND p.proname NOT LIKE '\_rule\_fake\_%'
   AND has_function_privilege('app', p.oid, 'EXECUTE')}),
 	'', 'a role with no grants can call no other underscore internal of retention');
