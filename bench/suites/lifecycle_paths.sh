@@ -168,7 +168,7 @@ lp_case_rows() {
 		cpu=$(lc_median "$case.$side" cpu)
 		printf '%s | %s | %s | %s | %s | %s | %s× | %s | %s× | %s | %s× |\n' "$cells" \
 			"$side" "$(lc_int "$(lc_median "$case.$side" rows)")" \
-			"$([ "$side" = raw ] || lc_int "$(lc_median "$case.$side" extra)")" \
+			"$([ "$side" = raw ] || [ "$side" = ranges ] || lc_int "$(lc_median "$case.$side" extra)")" \
 			"$(lc_num "$(lc_median "$case.$side" ms)")" "$(lc_int "$e")" \
 			"$(lc_ratio "$e" "$r")" "$(lc_num "$cpu")" "$(lc_ratio "$rcpu" "$cpu")" \
 			"$(lc_num "$wal")" "$(lc_ratio "$wal" "$rwal")"
@@ -219,7 +219,7 @@ TEXT
 	printf '| anonymize throughput by server CPU vs raw (second figure) | %s× | ≥ 0.9× | %s |\n' "$ratio" "$(lc_verdict "$ratio" ge 0.9)"
 	[ "$(lc_median anonymize.random.half.ranges ms)" != nan ] || return 0
 	echo
-	printf 'The limit, measured in the same run: the range \`UPDATE\`s alone run at %s× the raw \`UPDATE\` (CPU %s×); the run at %s× of them (CPU %s×).\n' \
+	printf 'The limit, measured in the same run: the range `UPDATE`s alone run at %s× the raw `UPDATE` (CPU %s×); the run at %s× of them (CPU %s×).\n' \
 		"$(lc_ratio "$(lc_median anonymize.random.half.ranges rate)" "$(lc_median anonymize.random.half.raw rate)")" \
 		"$(lc_ratio "$(lc_median anonymize.random.half.raw cpu)" "$(lc_median anonymize.random.half.ranges cpu)")" \
 		"$(lc_ratio "$(lc_median anonymize.random.half.auto rate)" "$(lc_median anonymize.random.half.ranges rate)")" \

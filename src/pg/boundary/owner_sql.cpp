@@ -234,6 +234,19 @@ SqlResult OwnerTypedSql(Oid relid, const std::string &sql, const std::vector<Sql
 	                  const std::vector<Oid> &t) { return detail::Execute(s, p, t); });
 }
 
+SqlResult OwnerTypedSql(Oid relid, const std::string &sql, const std::vector<SqlValue> &params,
+                        const std::vector<Oid> &param_types, const DatumParams &datums)
+{
+	/* a capability AsOwner binds goes after every parameter: no DatumParam at its index */
+	if (datums.size() > params.size())
+		throw Error(ErrorKind::Internal, "more binary parameters than parameters");
+	return AsOwner(
+	    relid, sql, params, param_types,
+	    [&datums](const std::string &s, const std::vector<SqlValue> &p, const std::vector<Oid> &t) {
+		    return detail::Execute(s, p, t, datums);
+	    });
+}
+
 DatumResult OwnerDatumSql(Oid relid, const std::string &sql, const std::vector<SqlValue> &params,
                           const std::vector<Oid> &param_types)
 {

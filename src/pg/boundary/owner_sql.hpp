@@ -64,6 +64,11 @@ SqlResult OwnerTypedSql(unsigned int relid, const std::string &sql,
                         const std::vector<SqlValue> &params,
                         const std::vector<unsigned int> &param_types);
 
+/* The same with some parameters in binary (DatumParam, spi_query.hpp). */
+SqlResult OwnerTypedSql(unsigned int relid, const std::string &sql,
+                        const std::vector<SqlValue> &params,
+                        const std::vector<unsigned int> &param_types, const DatumParams &datums);
+
 /* The same with the result in binary (DatumResult: no text round trip). */
 DatumResult OwnerDatumSql(unsigned int relid, const std::string &sql,
                           const std::vector<SqlValue> &params,

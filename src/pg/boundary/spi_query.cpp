@@ -43,14 +43,19 @@ struct RawResult {
  * otherwise, converted once by the type's input function) and a nulls
  * string; runs inside PgCall.
  */
-void BindParams(const std::vector<SqlValue> &params, const Oid *types, Datum **values, char **nulls)
+void BindParams(const std::vector<SqlValue> &params, const Oid *types, const DatumParams &datums,
+                Datum **values, char **nulls)
 {
 	int nargs = static_cast<int>(params.size());
 	*values = static_cast<Datum *>(palloc(sizeof(Datum) * (nargs + 1)));
 	*nulls = static_cast<char *>(palloc(nargs + 1));
 	for (int i = 0; i < nargs; i++) {
-		(*nulls)[i] = params[i] ? ' ' : 'n';
-		if (!params[i])
+		const std::optional<DatumParam> *binary =
+		    static_cast<size_t>(i) < datums.size() && datums[i] ? &datums[i] : nullptr;
+		(*nulls)[i] = params[i] || binary != nullptr ? ' ' : 'n';
+		if (binary != nullptr)
+			(*values)[i] = static_cast<Datum>((*binary)->datum);
+		else if (!params[i])
 			(*values)[i] = (Datum)0;
 		else if (types[i] == TEXTOID)
 			(*values)[i] = CStringGetTextDatum(params[i]->c_str());
@@ -175,28 +180,30 @@ namespace
  * transaction), so every statement takes a fresh one.  Inside PgCall.
  */
 int ConnectAndExecute(const std::string &sql, const std::vector<SqlValue> &params,
-                      const std::vector<Oid> &param_types)
+                      const std::vector<Oid> &param_types, const DatumParams &datums)
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	int nargs = static_cast<int>(params.size());
 	Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs + 1)));
 	for (int i = 0; i < nargs; i++)
-		types[i] = i < static_cast<int>(param_types.size()) ? param_types[i] : TEXTOID;
+		types[i] = static_cast<size_t>(i) < datums.size() && datums[i]
+		               ? datums[i]->type
+		               : (i < static_cast<int>(param_types.size()) ? param_types[i] : TEXTOID);
 	Datum *values;
 	char *nulls;
-	BindParams(params, types, &values, &nulls);
+	BindParams(params, types, datums, &values, &nulls);
 	return SPI_execute_with_args(sql.c_str(), nargs, types, values, nulls, false, 0);
 }
 
 } // namespace
 
 SqlResult Execute(const std::string &sql, const std::vector<SqlValue> &params,
-                  const std::vector<Oid> &param_types)
+                  const std::vector<Oid> &param_types, const DatumParams &datums)
 {
 	RawResult raw = PgCall([&] {
 		MemoryContext caller = CurrentMemoryContext;
-		return CopyOutAndFinish(ConnectAndExecute(sql, params, param_types), sql, caller);
+		return CopyOutAndFinish(ConnectAndExecute(sql, params, param_types, datums), sql, caller);
 	});
 	return Convert(raw);
 }
@@ -231,7 +238,7 @@ SqlResult ExecutePrepared(const std::string &sql, const std::vector<SqlValue> &p
 			}
 			Datum *values;
 			char *nulls;
-			BindParams(params, types, &values, &nulls);
+			BindParams(params, types, {}, &values, &nulls);
 			int rc = SPI_execute_plan(plan, values, nulls, false, 0);
 			return CopyOutAndFinish(rc, sql, caller);
 		});
@@ -247,14 +254,14 @@ SqlResult ExecutePrepared(const std::string &sql, const std::vector<SqlValue> &p
 }
 
 DatumResult ExecuteDatums(const std::string &sql, const std::vector<SqlValue> &params,
-                          const std::vector<Oid> &param_types)
+                          const std::vector<Oid> &param_types, const DatumParams &datums)
 {
 	DatumResult result;
 	PgCall([&] {
 		MemoryContext memory = AllocSetContextCreate(CurrentMemoryContext, "pg_retention result",
 		                                             ALLOCSET_DEFAULT_SIZES);
 		result.memory = memory;
-		int rc = ConnectAndExecute(sql, params, param_types);
+		int rc = ConnectAndExecute(sql, params, param_types, datums);
 		if (rc < 0)
 			elog(ERROR, "pg_retention: SPI failed (%s) running: %s", SPI_result_code_string(rc),
 			     sql.c_str());
@@ -347,6 +354,20 @@ SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
 {
 	ExtensionStatement own;
 	return detail::Execute(sql, params, param_types);
+}
+
+SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
+                   const std::vector<Oid> &param_types, const DatumParams &datums)
+{
+	ExtensionStatement own;
+	return detail::Execute(sql, params, param_types, datums);
+}
+
+DatumResult DatumSql(const std::string &sql, const std::vector<SqlValue> &params,
+                     const std::vector<Oid> &param_types)
+{
+	ExtensionStatement own;
+	return detail::ExecuteDatums(sql, params, param_types);
 }
 
 SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &params)

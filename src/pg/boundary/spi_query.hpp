@@ -61,6 +61,18 @@ public:
 };
 
 /*
+ * A parameter bound in binary: a Datum of `type` (a DatumResult cell, say),
+ * passed as it is, with no text and no input function.  Given beside the
+ * text parameters, at the index of the $n it binds (that text value is then
+ * ignored); it must live until the statement has run.
+ */
+struct DatumParam {
+	unsigned int type;
+	uintptr_t datum;
+};
+using DatumParams = std::vector<std::optional<DatumParam>>;
+
+/*
  * Runs `sql` with text parameters $1..$n as the extension's own identity:
  * for the extension's tables and the catalogs only (a user table goes
  * through OwnerSql, owner_sql.hpp).  Every statement takes a fresh
@@ -76,6 +88,12 @@ SqlResult Sql(const std::string &sql, const std::vector<SqlValue> &params = {});
 SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
                    const std::vector<unsigned int> &param_types);
 
+/* The same with some parameters in binary (DatumParam). */
+SqlResult TypedSql(const std::string &sql, const std::vector<SqlValue> &params,
+                   const std::vector<unsigned int> &param_types, const DatumParams &datums);
+/* TypedSql with the result in binary (DatumResult). */
+DatumResult DatumSql(const std::string &sql, const std::vector<SqlValue> &params,
+                     const std::vector<unsigned int> &param_types);
 /* The same through a plan kept per backend: for statements run at every call. */
 SqlResult PreparedSql(const std::string &sql, const std::vector<SqlValue> &params = {});
 
@@ -92,10 +110,11 @@ namespace detail
 {
 /* Runs a statement with no identity handling: for Sql & co. and OwnerSql & co. only. */
 SqlResult Execute(const std::string &sql, const std::vector<SqlValue> &params,
-                  const std::vector<unsigned int> &param_types);
+                  const std::vector<unsigned int> &param_types, const DatumParams &datums = {});
 SqlResult ExecutePrepared(const std::string &sql, const std::vector<SqlValue> &params);
 DatumResult ExecuteDatums(const std::string &sql, const std::vector<SqlValue> &params,
-                          const std::vector<unsigned int> &param_types);
+                          const std::vector<unsigned int> &param_types,
+                          const DatumParams &datums = {});
 } // namespace detail
 
 } // namespace pg_retention::pg

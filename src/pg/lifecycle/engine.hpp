@@ -241,7 +241,7 @@ private:
 	ValuePass BeginValuePass(const Target &t, const std::string &attnum, const char *action,
 	                         const std::string &cutoff, int64_t blocks);
 	void KeepPassKeys(const Target &t, const std::string &attnum, const char *action,
-	                  const SqlValue &row_keys);
+	                  const SqlValue &row_keys, const std::optional<DatumParam> &binary = {});
 	bool RunValuePass(const Target &t, const ColumnInfo &column, const char *action,
 	                  const std::string &expression, const std::string &due, ValuePass &pass,
 	                  std::vector<SqlValue> &mark, StageOutcome &o, std::string &left);

@@ -305,23 +305,32 @@ ValuePass Engine::BeginValuePass(const Target &t, const std::string &attnum, con
 }
 
 /*
- * Keeps what one batch of the pass changed: its keys (a text[] literal of
- * late_row.row_key texts); the late-row queue entries of those rows go,
- * processed now.
+ * Keeps what one batch of the pass changed: its keys (late_row.row_key
+ * texts), a text[] literal or, from a range, the text[] Datum itself (no
+ * text round trip for a range's tens of thousands of keys); the late-row
+ * queue entries of those rows go, processed now.
  */
 void Engine::KeepPassKeys(const Target &t, const std::string &attnum, const char *action,
-                          const SqlValue &row_keys)
+                          const SqlValue &row_keys, const std::optional<DatumParam> &binary)
 {
-	if (row_keys)
-		Sql("INSERT INTO retention.value_pass_done (relid, attnum, action, row_keys) VALUES "
-		    "($1::oid, $2::int2, $3, $4::text[])",
-		    {Str(t.leaf.relid), attnum, std::string(action), row_keys});
+	if (!row_keys && !binary)
+		return;
+	TypedSql("INSERT INTO retention.value_pass_done (relid, attnum, action, row_keys) VALUES "
+	         "($1::oid, $2::int2, $3, $4)",
+	         {Str(t.leaf.relid), attnum, std::string(action), row_keys},
+	         {TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID},
+	         {std::nullopt, std::nullopt, std::nullopt, binary});
 	/* entries queued before the pass began name rows the batch processed */
-	if (row_keys && Sql("SELECT EXISTS (SELECT FROM retention.late_row WHERE relid = $1::oid "
-	                    "AND attnum = $2::int2)::text",
-	                    {Str(t.leaf.relid), attnum})
-	                        .Scalar() == SqlValue("true"))
-		ForgetQueued(t, attnum, KeyRows(*row_keys));
+	if (Sql("SELECT EXISTS (SELECT FROM retention.late_row WHERE relid = $1::oid "
+	        "AND attnum = $2::int2)::text",
+	        {Str(t.leaf.relid), attnum})
+	        .Scalar() != SqlValue("true"))
+		return;
+	SqlValue keys = row_keys;
+	if (!keys)
+		keys =
+		    TypedSql("SELECT $1::pg_catalog.text", {SqlValue()}, {TEXTARRAYOID}, {binary}).Scalar();
+	ForgetQueued(t, attnum, KeyRows(*keys));
 }
 
 /*
@@ -365,22 +374,28 @@ bool Engine::RunValuePass(const Target &t, const ColumnInfo &column, const char 
 		                   ",0)'::pg_catalog.tid";
 		Batch([&] {
 			bool skipped_locked = false;
-			SqlResult r = WithoutWaiting(
+			/* in binary: the keys go into value_pass_done as the text[] Datum they are */
+			DatumResult r = WithoutWaiting(
 			    [&](bool skip_locked) {
 				    std::string which = rows;
 				    if (skip_locked)
 					    which = "ctid = ANY (ARRAY(SELECT ctid FROM " + t.leaf.qualified +
 					            " WHERE " + rows + " FOR UPDATE SKIP LOCKED)) AND " + rows;
-				    return OwnerTypedSql(t.leaf.relid,
+				    return OwnerDatumSql(t.leaf.relid,
 				                         "WITH u AS (UPDATE " + t.leaf.qualified + " SET " + set +
 				                             " WHERE " + which + " RETURNING " + key +
-				                             " AS pgr_key) SELECT count(*)::text, "
-				                             "array_agg(u.pgr_key)::text FROM u",
+				                             " AS pgr_key) SELECT count(*), "
+				                             "array_agg(u.pgr_key) FROM u",
 				                         p, types);
 			    },
 			    skipped_locked);
-			int64_t changed = std::stoll(Field(r, 0).value_or("0"));
-			KeepPassKeys(t, attnum, action, Field(r, 1));
+			if (r.Rows() != 1 || r.types != std::vector<unsigned int>{INT8OID, TEXTARRAYOID})
+				throw Error(ErrorKind::Internal, "a range of the pass returned no count and keys");
+			int64_t changed = DatumGetInt64(static_cast<Datum>(r.Cell(0, 0)));
+			std::optional<DatumParam> keys;
+			if (!r.IsNull(0, 1))
+				keys = DatumParam{TEXTARRAYOID, r.Cell(0, 1)};
+			KeepPassKeys(t, attnum, action, SqlValue(), keys);
 			Sql("UPDATE retention.value_pass SET next_block = $4::bigint WHERE relid = $1::oid "
 			    "AND attnum = $2::int2 AND action = $3",
 			    {Str(t.leaf.relid), attnum, std::string(action), Str(end)});
@@ -408,24 +423,27 @@ bool Engine::RunValuePass(const Target &t, const ColumnInfo &column, const char 
 		key_columns += (i > 0 ? ", " : "") + QuoteIdent(t.key[i]) + "::text";
 	int64_t skipped = 0;
 	for (int sweep = 1;; sweep++) {
-		SqlValue done = Sql("SELECT pg_catalog.array_agg(k)::text FROM "
-		                    "retention.value_pass_done d, pg_catalog.unnest(d.row_keys) AS k "
-		                    "WHERE d.relid = $1::oid AND d.attnum = $2::int2 AND d.action = $3",
-		                    {Str(t.leaf.relid), attnum, std::string(action)})
-		                    .Scalar();
+		/* in binary, from value_pass_done to the sweep's parameter */
+		DatumResult done =
+		    DatumSql("SELECT pg_catalog.array_agg(k) FROM "
+		             "retention.value_pass_done d, pg_catalog.unnest(d.row_keys) AS k "
+		             "WHERE d.relid = $1::oid AND d.attnum = $2::int2 AND d.action = $3",
+		             {Str(t.leaf.relid), attnum, std::string(action)}, {TEXTOID, TEXTOID, TEXTOID});
 		std::vector<SqlValue> sp = keyset.params();
 		std::vector<Oid> sweep_types = keyset.types();
+		DatumParams binary(sp.size());
 		std::string not_done;
-		if (done) {
-			sp.push_back(done);
+		if (done.Rows() == 1 && !done.IsNull(0, 0)) {
+			sp.push_back(SqlValue());
 			sweep_types.push_back(TEXTARRAYOID);
+			binary.push_back(DatumParam{TEXTARRAYOID, done.Cell(0, 0)});
 			not_done = " AND retention._key_unkept(" + key + ", $" + Str(sp.size()) + ")";
 		}
 		std::vector<SqlRow> todo =
 		    OwnerTypedSql(t.leaf.relid,
 		                  "SELECT " + key_columns + " FROM " + t.leaf.qualified + " WHERE " +
 		                      keyset.window() + fresh + not_done,
-		                  sp, sweep_types)
+		                  sp, sweep_types, binary)
 		        .rows;
 		/*
 		 * A row the write trigger queued (a backdated insert, a new clear
