@@ -111,3 +111,25 @@ SELECT count(*) AS queue_left FROM retention.late_row;
 -- the next tests see only their own tables
 DROP SCHEMA late CASCADE;
 DROP ROLE late_app;
+
+-- The bound in the trigger's WHEN, retention._due_bound(age, delay): now() -
+-- delay in the age's type, a day later for date and timestamp, so that the
+-- WHEN passes every row the former `age < now() - delay` passed (the trigger
+-- checks the exact condition), in any time zone, for a domain too.
+CREATE DOMAIN pg_temp.day AS date;
+SET timezone = 'America/St_Johns';
+SELECT retention._due_bound(now(), '1 year -3 days'::interval) = now() - '1 year -3 days'::interval AS timestamptz_exact,
+       retention._due_bound(localtimestamp, '1 year'::interval)
+           = (now() - '1 year'::interval)::timestamp + interval '1 day' AS timestamp_a_day_later,
+       retention._due_bound(current_date, '1 year'::interval) = (now() - '1 year'::interval)::date + 1 AS date_a_day_later,
+       pg_typeof(retention._due_bound('2020-01-01'::pg_temp.day, '1 day'::interval)) AS domain_bound_type;
+SELECT count(*) AS days, count(*) FILTER (WHERE d < now() - '1 year'::interval) > 400 AS many_due,
+       count(*) FILTER (WHERE d < now() - '1 year'::interval AND NOT d < retention._due_bound(d, '1 year'::interval)) AS missed_date,
+       count(*) FILTER (WHERE d::timestamp < now() - '1 year'::interval
+                        AND NOT d::timestamp < retention._due_bound(d::timestamp, '1 year'::interval)) AS missed_timestamp,
+       count(*) FILTER (WHERE d::pg_temp.day < now() - '1 year'::interval
+                        AND NOT d::pg_temp.day < retention._due_bound(d::pg_temp.day, '1 year'::interval)) AS missed_domain
+FROM (SELECT current_date - i AS d FROM generate_series(0, 800) AS i) AS s;
+RESET timezone;
+SELECT retention._due_bound(1, '1 day'::interval);
+SELECT retention._due_bound(NULL::date, '1 day'::interval) IS NULL AS strict;

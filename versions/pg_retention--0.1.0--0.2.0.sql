@@ -50,6 +50,11 @@ LANGUAGE C IMMUTABLE AS 'MODULE_PATHNAME', 'retention_engine_write';
 COMMENT ON FUNCTION retention._engine_write(anyelement) IS
 'true; marks the rest of the transaction as the lifecycle engine''s on a Citus shard''s node (its writes are not late rows): called in the WHERE of the run''s UPDATEs of Citus tables';
 
+CREATE FUNCTION retention._due_bound(age anyelement, delay interval) RETURNS anyelement
+LANGUAGE C STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_due_bound';
+COMMENT ON FUNCTION retention._due_bound(anyelement, interval) IS
+'now() - delay in the type of age (a day later for date and timestamp), computed once per transaction: the bound in the WHEN of the late-row trigger, evaluated as the writing role';
+
 CREATE FUNCTION retention._untouched_since(version_xmin xid, pass pg_snapshot) RETURNS boolean
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_untouched_since';
 COMMENT ON FUNCTION retention._untouched_since(xid, pg_snapshot) IS
@@ -210,6 +215,8 @@ BEGIN
             OR p.proname = 'write_trigger'
             -- the WHEN of the late-row trigger, evaluated as the writing role
             OR p.proname = '_late_rows_queued'
+            -- the bound in that WHEN
+            OR p.proname = '_due_bound'
             -- in the WHERE of the run's UPDATEs of Citus tables, run as the table's owner
             OR p.proname = '_engine_write'
             -- in the WHERE of a value stage's UPDATEs in heap order, run as the table's owner

@@ -162,6 +162,11 @@ LANGUAGE C IMMUTABLE AS 'MODULE_PATHNAME', 'retention_engine_write';
 COMMENT ON FUNCTION retention._engine_write(anyelement) IS
 'true; marks the rest of the transaction as the lifecycle engine''s on a Citus shard''s node (its writes are not late rows): called in the WHERE of the run''s UPDATEs of Citus tables';
 
+CREATE FUNCTION retention._due_bound(age anyelement, delay interval) RETURNS anyelement
+LANGUAGE C STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_due_bound';
+COMMENT ON FUNCTION retention._due_bound(anyelement, interval) IS
+'now() - delay in the type of age (a day later for date and timestamp), computed once per transaction: the bound in the WHEN of the late-row trigger, evaluated as the writing role';
+
 CREATE FUNCTION retention._untouched_since(version_xmin xid, pass pg_snapshot) RETURNS boolean
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_untouched_since';
 COMMENT ON FUNCTION retention._untouched_since(xid, pg_snapshot) IS

@@ -36,6 +36,8 @@ BEGIN
             OR p.proname = 'write_trigger'
             -- the WHEN of the late-row trigger, evaluated as the writing role
             OR p.proname = '_late_rows_queued'
+            -- the bound in that WHEN
+            OR p.proname = '_due_bound'
             -- in the WHERE of the run's UPDATEs of Citus tables, run as the table's owner
             OR p.proname = '_engine_write'
             -- in the WHERE of a value stage's UPDATEs in heap order, run as the table's owner

@@ -784,7 +784,8 @@ for my $c (@closed)
 # the underscore functions PUBLIC may execute are the ones that refuse by
 # themselves (tried above), _policies, behind the PUBLIC view retention.policies, and
 # _late_rows_queued, the WHEN of the late-row trigger (evaluated as the writing role; it
-# tells only whether this backend's own engine is writing), and _engine_write, the run's
+# tells only whether this backend's own engine is writing), _due_bound, the bound in that WHEN
+# (now() less an interval, in the type of its first argument), and _engine_write, the run's
 # marker in its UPDATEs of Citus tables (evaluated on the shards as the table's owner; a
 # session calling it keeps rows out of no plain table's queue: sql/lifecycle.sql), and
 # _untouched_since, the guard in the WHERE of a value stage's UPDATEs in heap order (run as
@@ -796,7 +797,7 @@ SELECT coalesce(string_agg(p.oid::regprocedure::text, ', ' ORDER BY p.oid::regpr
 FROM pg_proc p
 WHERE p.pronamespace = 'retention'::regnamespace AND p.proname LIKE '\_%'
   AND p.proname NOT IN ('_policies', '_visible', '_k_anonymity', '_rule_hash', '_late_rows_queued',
-                         '_engine_write', '_untouched_since', '_key_unkept')
+                         '_engine_write', '_untouched_since', '_key_unkept', '_due_bound')
   AND p.proname NOT LIKE '\_rule\_fake\_%'
   AND has_function_privilege('app', p.oid, 'EXECUTE')}),
 	'', 'a role with no grants can call no other underscore internal of retention');

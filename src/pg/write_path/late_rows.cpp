@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "base/error.hpp"
 #include "guc.hpp"
 #include "write_path/late_rows.hpp"
 #include "catalog/citus.hpp"
@@ -59,6 +60,7 @@ extern "C" {
 #include "utils/datum.h"
 #include "utils/date.h"
 #include "utils/timestamp.h"
+#include "utils/fmgrprotos.h"
 }
 
 namespace pg_retention::pg
@@ -488,6 +490,71 @@ SuppressLateRowQueue::~SuppressLateRowQueue()
 PGR_FUNCTION(retention_late_rows_queued)
 {
 	return BoolGetDatum(!EngineWrites());
+}
+
+/*
+ * retention._due_bound(age anyelement, delay interval) -> anyelement: the
+ * bound in the WHEN of retention_late_rows, `NEW.age < _due_bound(NEW.age,
+ * delay)`: now() - delay in the age's type (date, timestamp or timestamptz,
+ * or a domain over one), a day later for date and timestamp, so that the
+ * WHEN lets through every row the trigger may queue (the trigger checks the
+ * exact condition).  Computed once per transaction and call site: the WHEN
+ * is evaluated for every row written, where `now() - delay` (months
+ * counted in the session's time zone) cost 0.17 µs a row.
+ */
+PGR_FUNCTION(retention_due_bound)
+{
+	struct Bound {
+		TimestampTz now; /* the transaction start the bound was computed for */
+		Oid type;
+		int64_t value; /* DateADT, Timestamp or TimestampTz */
+	};
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	auto *bound = static_cast<Bound *>(fcinfo->flinfo->fn_extra);
+	if (bound == nullptr || bound->now != now) {
+		Datum delay = PG_GETARG_DATUM(1);
+		FmgrInfo *flinfo = fcinfo->flinfo;
+		Bound b = PgCall([&] {
+			Bound computed{now, getBaseType(get_fn_expr_argtype(flinfo, 0)), 0};
+			Datum at =
+			    DirectFunctionCall2(timestamptz_mi_interval, TimestampTzGetDatum(now), delay);
+			switch (computed.type) {
+			case TIMESTAMPTZOID:
+				computed.value = DatumGetTimestampTz(at);
+				break;
+			case TIMESTAMPOID:
+				computed.value = DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp, at)) +
+				                 USECS_PER_DAY;
+				break;
+			case DATEOID:
+				computed.value = DatumGetDateADT(DirectFunctionCall1(timestamptz_date, at)) + 1;
+				break;
+			default:
+				computed.type = InvalidOid;
+			}
+			return computed;
+		});
+		if (!OidIsValid(b.type))
+			throw Error(
+			    ErrorKind::DatatypeMismatch,
+			    "retention._due_bound takes a date, timestamp or timestamptz", "",
+			    "It is the bound in the WHEN of the late-row trigger, over a label's age column.");
+		if (bound == nullptr) {
+			bound = PgCall([&] {
+				return static_cast<Bound *>(MemoryContextAlloc(flinfo->fn_mcxt, sizeof(Bound)));
+			});
+			fcinfo->flinfo->fn_extra = bound;
+		}
+		*bound = b;
+	}
+	switch (bound->type) {
+	case DATEOID:
+		return DateADTGetDatum(static_cast<DateADT>(bound->value));
+	case TIMESTAMPOID:
+		return TimestampGetDatum(bound->value);
+	default:
+		return TimestampTzGetDatum(bound->value);
+	}
 }
 
 /*

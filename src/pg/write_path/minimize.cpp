@@ -199,13 +199,15 @@ std::string ColumnList(const std::vector<std::string> &names)
 
 /*
  * "age < now() - delay" for a stage's delay less the largest late-write
- * margin: true for every row QueueLateRow may queue whatever the session's
- * margin (it checks the exact one), false for the rows far from due.
+ * margin (retention._due_bound: computed once per transaction, a day later
+ * for date and timestamp ages): true for every row QueueLateRow may queue
+ * whatever the session's margin (it checks the exact one), false for the
+ * rows far from due.
  */
 std::string DueCondition(const std::string &age, const Delay &delay)
 {
-	return "NEW." + QuoteIdent(age) +
-	       " OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) '" +
+	std::string column = "NEW." + QuoteIdent(age);
+	return column + " OPERATOR(pg_catalog.<) retention._due_bound(" + column + ", '" +
 	       std::to_string(delay.months) + " mons " + std::to_string(delay.days) + " days -" +
 	       std::to_string(kLateWriteMarginMaxMinutes) + " mins'::pg_catalog.interval)";
 }
