@@ -203,3 +203,42 @@ SELECT count(*) AS keys,
 FROM kk;
 SELECT retention._key_unkept(NULL, '{a}') AS null_key, retention._key_unkept('a', NULL) AS null_kept,
        retention._key_unkept('a', '{}') AS none_kept;
+
+-- The same for a key of one integer column, retention._key_unkept(bigint,
+-- kept): `'{' || key || '}' <> ALL (kept)`, with keys dense (a bitmap) or
+-- sparse (hashed), negative, zero and the extremes; kept texts that name no
+-- integer key ({007}, {-0}, {+5}, {1,2}, 5, "{5 }", out of range) match none.
+CREATE TEMP TABLE ki AS
+SELECT s.spread, i, CASE s.spread WHEN 'dense' THEN i - 2000
+                                  ELSE (i - 2000) * 2305843009213693 END::bigint AS k
+FROM generate_series(1, 4000) AS i, (VALUES ('dense'), ('sparse')) AS s(spread)
+UNION ALL
+SELECT 'sparse', 0, k FROM (VALUES (-9223372036854775808), (9223372036854775807)) AS e(k);
+SELECT (SELECT array_agg('{' || k || '}') FROM ki WHERE spread = 'dense' AND i % 3 = 0) || junk AS kept_dense,
+       (SELECT array_agg('{' || k || '}') FROM ki WHERE spread = 'sparse' AND i % 3 = 0) || junk
+           || '{-9223372036854775808}'::text AS kept_sparse
+FROM (SELECT ARRAY['{007}', '{-0}', '{+5}', '{1,2}', '5', '{5 }', '{9223372036854775808}', '{}',
+                   NULL] AS junk) AS j \gset
+SELECT 'dense' AS spread, count(*) AS keys,
+       count(*) FILTER (WHERE retention._key_unkept(k, :'kept_dense'::text[])) AS unkept_constant,
+       count(*) FILTER (WHERE retention._key_unkept(k, :'kept_dense'::text[])
+                        IS DISTINCT FROM ('{' || k || '}' <> ALL (array_remove(:'kept_dense'::text[], NULL)))) AS differ,
+       count(*) FILTER (WHERE retention._key_unkept(k, (SELECT :'kept_dense'::text[] || ARRAY['{' || i || '}'] FROM (SELECT) s))
+                        IS DISTINCT FROM ('{' || k || '}' <> ALL (array_remove(:'kept_dense'::text[], NULL) || ARRAY['{' || i || '}'])))
+           AS differ_searched
+FROM ki WHERE spread = 'dense'
+UNION ALL
+SELECT 'sparse', count(*),
+       count(*) FILTER (WHERE retention._key_unkept(k, :'kept_sparse'::text[])),
+       count(*) FILTER (WHERE retention._key_unkept(k, :'kept_sparse'::text[])
+                        IS DISTINCT FROM ('{' || k || '}' <> ALL (array_remove(:'kept_sparse'::text[], NULL)))),
+       count(*) FILTER (WHERE retention._key_unkept(k, (SELECT :'kept_sparse'::text[] || ARRAY['{' || i || '}'] FROM (SELECT) s))
+                        IS DISTINCT FROM ('{' || k || '}' <> ALL (array_remove(:'kept_sparse'::text[], NULL) || ARRAY['{' || i || '}'])))
+FROM ki WHERE spread = 'sparse';
+-- the pass writes such keys '{' || k || '}': the same text as ARRAY[k::text]::text
+SELECT count(*) AS integers, count(*) FILTER (WHERE '{' || k || '}' <> ARRAY[k::text]::text) AS differ
+FROM (SELECT k FROM ki UNION ALL SELECT i FROM generate_series(-70000, 70000) AS i) AS x;
+SELECT retention._key_unkept(NULL::bigint, '{"{1}"}') AS null_key,
+       retention._key_unkept(1, NULL) AS null_kept, retention._key_unkept(1, '{}') AS none_kept,
+       retention._key_unkept(9223372036854775807, '{"{-9223372036854775808}"}') AS extremes,
+       retention._key_unkept(-9223372036854775808, '{"{-9223372036854775808}"}') AS kept_minimum;

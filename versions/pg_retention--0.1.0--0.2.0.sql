@@ -64,6 +64,10 @@ CREATE FUNCTION retention._key_unkept(row_key text, kept text[]) RETURNS boolean
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_key_unkept';
 COMMENT ON FUNCTION retention._key_unkept(text, text[]) IS
 'whether a row key is not one of the keys a value stage''s pass in heap order kept (docs/lifecycle.md): in the WHERE of its sweep, run as the table''s owner';
+CREATE FUNCTION retention._key_unkept(row_key bigint, kept text[]) RETURNS boolean
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_key_unkept_int';
+COMMENT ON FUNCTION retention._key_unkept(bigint, text[]) IS
+'whether a key of one integer column is not one of the keys a value stage''s pass in heap order kept, as ''{'' || row_key || ''}'' <> ALL (kept): in the WHERE of its sweep, run as the table''s owner';
 
 -- 30_lifecycle.sql: run history, archive, paused tables ------------------
 -- The archive keeps only the indexes its own queries need: no index on relid
@@ -115,6 +119,9 @@ CREATE TABLE retention.value_pass_done (
     row_keys     text[] NOT NULL        -- one batch's rows, each key as late_row.row_key::text
 );
 CREATE INDEX ON retention.value_pass_done (relid, attnum, action);
+-- stored uncompressed: a batch's keys compress by about 3x, but pglz costs more
+-- CPU than the batch's whole bookkeeping (docs/lifecycle.md)
+ALTER TABLE retention.value_pass_done ALTER COLUMN row_keys SET STORAGE EXTERNAL;
 COMMENT ON TABLE retention.value_pass_done IS
 'the rows each value pass in heap order changed, batch by batch, until the pass ends';
 REVOKE ALL ON retention.value_pass, retention.value_pass_done FROM PUBLIC;

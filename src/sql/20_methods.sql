@@ -176,6 +176,10 @@ CREATE FUNCTION retention._key_unkept(row_key text, kept text[]) RETURNS boolean
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_key_unkept';
 COMMENT ON FUNCTION retention._key_unkept(text, text[]) IS
 'whether a row key is not one of the keys a value stage''s pass in heap order kept (docs/lifecycle.md): in the WHERE of its sweep, run as the table''s owner';
+CREATE FUNCTION retention._key_unkept(row_key bigint, kept text[]) RETURNS boolean
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_key_unkept_int';
+COMMENT ON FUNCTION retention._key_unkept(bigint, text[]) IS
+'whether a key of one integer column is not one of the keys a value stage''s pass in heap order kept, as ''{'' || row_key || ''}'' <> ALL (kept): in the WHERE of its sweep, run as the table''s owner';
 
 CREATE FUNCTION retention.minimize_existing(relation regclass) RETURNS bigint
 LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'retention_minimize_existing';

@@ -105,6 +105,9 @@ CREATE TABLE retention.value_pass_done (
     row_keys     text[] NOT NULL        -- one batch's rows, each key as late_row.row_key::text
 );
 CREATE INDEX ON retention.value_pass_done (relid, attnum, action);
+-- stored uncompressed: a batch's keys compress by about 3x, but pglz costs more
+-- CPU than the batch's whole bookkeeping (docs/lifecycle.md)
+ALTER TABLE retention.value_pass_done ALTER COLUMN row_keys SET STORAGE EXTERNAL;
 COMMENT ON TABLE retention.value_pass_done IS
 'the rows each value pass in heap order changed, batch by batch, until the pass ends';
 REVOKE ALL ON retention.value_pass, retention.value_pass_done FROM PUBLIC;

@@ -791,7 +791,7 @@ for my $c (@closed)
 # _untouched_since, the guard in the WHERE of a value stage's UPDATEs in heap order (run as
 # the table's owner; it compares a transaction id with a snapshot, both given by the caller),
 # and _key_unkept, the key test of that pass's sweep (run as the table's owner; it compares a
-# text with an array, both given by the caller)
+# text or an integer with an array, both given by the caller)
 is($node->safe_psql('p_run', q{
 SELECT coalesce(string_agg(p.oid::regprocedure::text, ', ' ORDER BY p.oid::regprocedure::text), '')
 FROM pg_proc p

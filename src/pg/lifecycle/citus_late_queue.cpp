@@ -238,13 +238,11 @@ int64_t Engine::UpdateQueuedRows(const Target &t, const ColumnInfo &column, cons
 	                     KeysetColumns(t, "r") + " <= " + KeysetParams(t, 2);
 	if (std::string(action) == "anonymize")
 		behind += SkipForgottenRows(t.declared->info.relid, t.key, "r");
-	std::string arrays, names, same_row;
+	std::string arrays = KeyArrayParams(t, keys, p);
+	if (!arrays.empty())
+		arrays += ", ";
+	std::string names, same_row;
 	for (size_t i = 0; i < t.key.size(); i++) {
-		std::vector<SqlValue> values;
-		for (const std::vector<SqlValue> &key : keys)
-			values.push_back(key.at(i));
-		p.push_back(ArrayLiteral(values));
-		arrays += "$" + Str(static_cast<int64_t>(p.size())) + "::" + t.key_types[i] + "[], ";
 		names += "pgr_k" + Str(i) + ", ";
 		same_row += "r." + QuoteIdent(t.key[i]) + " = u.pgr_k" + Str(i) + " AND ";
 	}

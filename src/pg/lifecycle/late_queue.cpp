@@ -51,16 +51,10 @@ void Engine::ForgetQueued(const Target &t, const std::string &attnum, const SqlR
 	for (const SqlRow &row : queued.rows)
 		entries.push_back(row[0]);
 	std::vector<SqlValue> p{ArrayLiteral(entries)};
-	std::string arrays;
+	std::string arrays = KeyArrayParams(t, processed.rows, p);
 	std::string names;
-	for (size_t i = 0; i < t.key.size(); i++) {
-		std::vector<SqlValue> column;
-		for (const SqlRow &row : processed.rows)
-			column.push_back(row[i]);
-		p.push_back(ArrayLiteral(column));
-		arrays += (i > 0 ? ", $" : "$") + Str(2 + i) + "::" + t.key_types[i] + "[]";
+	for (size_t i = 0; i < t.key.size(); i++)
 		names += (i > 0 ? ", " : "") + QuoteIdent(t.key[i]);
-	}
 	/* unnest(a, b) is special syntax, never qualified; search_path is pg_catalog here */
 	SqlResult done =
 	    OwnerSql(t.leaf.relid,
@@ -97,16 +91,10 @@ std::vector<bool> Engine::QueuedAmong(const Target &t, const std::string &attnum
 	for (const SqlRow &row : entries.rows)
 		texts.push_back(row[0]);
 	std::vector<SqlValue> p{ArrayLiteral(texts)};
-	std::string arrays;
+	std::string arrays = KeyArrayParams(t, keys, p);
 	std::string names;
-	for (size_t i = 0; i < t.key.size(); i++) {
-		std::vector<SqlValue> column;
-		for (const SqlRow &row : keys)
-			column.push_back(row[i]);
-		p.push_back(ArrayLiteral(column));
-		arrays += (i > 0 ? ", $" : "$") + Str(2 + i) + "::" + t.key_types[i] + "[]";
-		names += QuoteIdent(t.key[i]) + ", ";
-	}
+	for (const std::string &k : t.key)
+		names += QuoteIdent(k) + ", ";
 	/* unnest(a, b) is special syntax, never qualified; search_path is pg_catalog here */
 	SqlResult found =
 	    OwnerSql(t.leaf.relid,

@@ -67,6 +67,21 @@ std::string KeysetParams(const Target &t, int first)
 	return sql + ")";
 }
 
+std::string KeyArrayParams(const Target &t, const std::vector<SqlRow> &rows,
+                           std::vector<SqlValue> &p)
+{
+	std::string arrays;
+	for (size_t i = 0; i < t.key.size(); i++) {
+		std::vector<SqlValue> column;
+		column.reserve(rows.size());
+		for (const SqlRow &row : rows)
+			column.push_back(row.at(i));
+		p.push_back(ArrayLiteral(column));
+		arrays += (i > 0 ? ", $" : "$") + std::to_string(p.size()) + "::" + t.key_types[i] + "[]";
+	}
+	return arrays;
+}
+
 std::string NotBlocked(const Target &t, const std::string &alias)
 {
 	std::string sql;

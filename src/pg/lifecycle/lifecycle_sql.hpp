@@ -17,6 +17,7 @@
 #include "catalog/policy_store.hpp"
 #include "catalog/citus.hpp"
 #include "rights/subject_path.hpp"
+#include "boundary/spi_query.hpp"
 
 namespace pg_retention::pg
 {
@@ -49,6 +50,13 @@ struct Target {
 std::string KeysetColumns(const Target &t, const std::string &alias = "");
 /* `($a::type, $b::type, ...)` for the keyset starting at parameter `first`. */
 std::string KeysetParams(const Target &t, int first);
+/*
+ * The rows `rows` names (each the key's columns as text, in the key's order)
+ * as one array parameter per key column, appended to `p`: returns
+ * "$n::type[], ..." for unnest(...) (special syntax, never qualified).
+ */
+std::string KeyArrayParams(const Target &t, const std::vector<SqlRow> &rows,
+                           std::vector<SqlValue> &p);
 /* ` AND NOT EXISTS (...)` per blocking key, for row deletions. */
 std::string NotBlocked(const Target &t, const std::string &alias);
 /* An expression over `alias` giving the row's subject id as text. */

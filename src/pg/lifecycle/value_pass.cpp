@@ -39,7 +39,9 @@
  *-------------------------------------------------------------------------
  */
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -136,19 +138,113 @@ private:
 };
 
 /*
+ * A set of 64-bit keys: a bitmap over their span when they are dense (the
+ * serial keys of most tables: a bit each, probed in cache), else open
+ * addressing with linear probing.
+ */
+class IntSet
+{
+public:
+	void Build(const std::vector<int64_t> &keys)
+	{
+		bits_.clear();
+		slots_.clear();
+		used_.clear();
+		empty_ = keys.empty();
+		if (empty_)
+			return;
+		auto [lo, hi] = std::minmax_element(keys.begin(), keys.end());
+		low_ = *lo;
+		span_ = static_cast<uint64_t>(*hi) - static_cast<uint64_t>(*lo);
+		dense_ = span_ / 64 <= keys.size();
+		if (dense_) {
+			bits_.assign(span_ / 64 + 1, 0);
+			for (int64_t k : keys) {
+				uint64_t at = static_cast<uint64_t>(k) - static_cast<uint64_t>(low_);
+				bits_[at / 64] |= uint64_t{1} << (at % 64);
+			}
+			return;
+		}
+		size_t capacity = 16;
+		while (capacity < 2 * keys.size())
+			capacity *= 2;
+		slots_.assign(capacity, 0);
+		used_.assign(capacity, 0);
+		for (int64_t k : keys) {
+			size_t i = Home(k);
+			while (used_[i] != 0 && slots_[i] != k)
+				i = (i + 1) & (capacity - 1);
+			slots_[i] = k;
+			used_[i] = 1;
+		}
+	}
+	bool Contains(int64_t k) const
+	{
+		if (empty_)
+			return false;
+		if (dense_) {
+			uint64_t at = static_cast<uint64_t>(k) - static_cast<uint64_t>(low_);
+			return at <= span_ && (bits_[at / 64] >> (at % 64) & 1) != 0;
+		}
+		for (size_t i = Home(k); used_[i] != 0; i = (i + 1) & (slots_.size() - 1))
+			if (slots_[i] == k)
+				return true;
+		return false;
+	}
+
+private:
+	size_t Home(int64_t k) const
+	{
+		uint64_t x = static_cast<uint64_t>(k) * 0x9E3779B97F4A7C15ULL; /* Fibonacci hashing */
+		return static_cast<size_t>(x ^ (x >> 29)) & (slots_.size() - 1);
+	}
+	bool empty_ = true;
+	bool dense_ = false;
+	int64_t low_ = 0;
+	uint64_t span_ = 0;
+	std::vector<uint64_t> bits_;
+	std::vector<int64_t> slots_;
+	std::vector<uint8_t> used_;
+};
+
+/*
  * What one call site of retention._key_unkept (its fn_extra) keeps: the set
  * of the keys of the array it is called with, built at the first call.
  * The set lives in the C++ heap and is freed by a reset callback of the
- * call site's memory context; its views point into a copy of the array in
- * that context.
+ * call site's memory context.
  */
-struct KeptKeys {
+template <typename Set> struct KeptKeys {
 	const void *array = nullptr; /* the argument the set was built from */
-	ViewSet keys;
+	Set keys;
 	MemoryContextCallback free_keys{};
 
 	static void Free(void *arg) noexcept { delete static_cast<KeptKeys *>(arg); }
 };
+
+/*
+ * The set of a call site's kept keys, `kept` a constant of the statement:
+ * built by build(set, array) at the first call (or when the array is
+ * another), then reused.
+ */
+template <typename Set, typename Build>
+const Set &SiteKeys(FunctionCallInfo fcinfo, Datum kept, Build &&build)
+{
+	auto *site = static_cast<KeptKeys<Set> *>(fcinfo->flinfo->fn_extra);
+	if (site != nullptr && site->array == DatumGetPointer(kept))
+		return site->keys;
+	if (site == nullptr) {
+		site = new KeptKeys<Set>();
+		site->free_keys.func = KeptKeys<Set>::Free;
+		site->free_keys.arg = site;
+		MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+		PgCall([&] { MemoryContextRegisterResetCallback(mcxt, &site->free_keys); });
+		fcinfo->flinfo->fn_extra = site;
+	}
+	site->array = nullptr;
+	build(site->keys, PgCall([&] { return DatumGetArrayTypeP(kept); }));
+	site->array = DatumGetPointer(kept);
+	return site->keys;
+}
 
 std::string_view TextView(Datum d)
 {
@@ -172,6 +268,25 @@ template <typename Fn> void ForEachText(ArrayType *array, Fn &&fn)
 		}
 }
 
+/*
+ * The integer a one-column key's text names: "{42}" is 42, as array_out
+ * prints it ("{042}", "{-0}", "{+1}" or "{1,2}" name no integer key).
+ */
+std::optional<int64_t> IntegerKey(std::string_view key)
+{
+	if (key.size() < 3 || key.front() != '{' || key.back() != '}')
+		return std::nullopt;
+	std::string_view number = key.substr(1, key.size() - 2);
+	std::string_view digits = number[0] == '-' ? number.substr(1) : number;
+	if (digits.empty() || (digits[0] == '0' && (digits.size() > 1 || digits != number)))
+		return std::nullopt;
+	int64_t value = 0;
+	auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), value);
+	if (error != std::errc() || end != number.data() + number.size())
+		return std::nullopt;
+	return value;
+}
+
 } // namespace
 
 /*
@@ -190,23 +305,13 @@ PGR_FUNCTION(retention_key_unkept)
 		raw = PgCall([&] { return PointerGetDatum(PG_DETOAST_DATUM_PACKED(raw)); });
 	std::string_view key = TextView(raw);
 	Datum kept = PG_GETARG_DATUM(1);
-	bool stable = get_fn_expr_arg_stable(fcinfo->flinfo, 1);
-	auto *site = static_cast<KeptKeys *>(fcinfo->flinfo->fn_extra);
-	if (!stable || site == nullptr || site->array != DatumGetPointer(kept)) {
-		ArrayType *array = PgCall([&] { return DatumGetArrayTypeP(kept); });
-		if (!stable) {
-			bool found = false;
-			ForEachText(array, [&](std::string_view element) { found = found || element == key; });
-			return BoolGetDatum(!found);
-		}
-		if (site == nullptr) {
-			site = new KeptKeys();
-			site->free_keys.func = KeptKeys::Free;
-			site->free_keys.arg = site;
-			MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
-			PgCall([&] { MemoryContextRegisterResetCallback(mcxt, &site->free_keys); });
-			fcinfo->flinfo->fn_extra = site;
-		}
+	if (!get_fn_expr_arg_stable(fcinfo->flinfo, 1)) {
+		bool found = false;
+		ForEachText(PgCall([&] { return DatumGetArrayTypeP(kept); }),
+		            [&](std::string_view element) { found = found || element == key; });
+		return BoolGetDatum(!found);
+	}
+	const ViewSet &keys = SiteKeys<ViewSet>(fcinfo, kept, [&](ViewSet &set, ArrayType *array) {
 		/* the copy in the call site's context: the views outlive this call */
 		ArrayType *copy = PgCall([&] {
 			MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
@@ -215,13 +320,39 @@ PGR_FUNCTION(retention_key_unkept)
 			MemoryContextSwitchTo(old);
 			return c;
 		});
-		site->array = nullptr;
 		int n = PgCall([&] { return ArrayGetNItems(ARR_NDIM(copy), ARR_DIMS(copy)); });
-		site->keys.Reset(static_cast<size_t>(n));
-		ForEachText(copy, [&](std::string_view element) { site->keys.Insert(element); });
-		site->array = DatumGetPointer(kept);
+		set.Reset(static_cast<size_t>(n));
+		ForEachText(copy, [&](std::string_view element) { set.Insert(element); });
+	});
+	return BoolGetDatum(!keys.Contains(key));
+}
+
+/*
+ * retention._key_unkept(row_key bigint, kept text[]): the same for a key
+ * of one integer column, as `'{' || row_key || '}' <> ALL (kept)`, with
+ * no text made for the row: the sweep of a table with such a key calls
+ * this one.  The kept keys become integers once per statement (a bitmap
+ * when they are dense).
+ */
+PGR_FUNCTION(retention_key_unkept_int)
+{
+	int64_t key = DatumGetInt64(PG_GETARG_DATUM(0));
+	Datum kept = PG_GETARG_DATUM(1);
+	if (!get_fn_expr_arg_stable(fcinfo->flinfo, 1)) {
+		bool found = false;
+		ForEachText(PgCall([&] { return DatumGetArrayTypeP(kept); }),
+		            [&](std::string_view element) { found = found || IntegerKey(element) == key; });
+		return BoolGetDatum(!found);
 	}
-	return BoolGetDatum(!site->keys.Contains(key));
+	const IntSet &keys = SiteKeys<IntSet>(fcinfo, kept, [&](IntSet &set, ArrayType *array) {
+		std::vector<int64_t> ints;
+		ForEachText(array, [&](std::string_view element) {
+			if (std::optional<int64_t> k = IntegerKey(element))
+				ints.push_back(*k);
+		});
+		set.Build(ints);
+	});
+	return BoolGetDatum(!keys.Contains(key));
 }
 
 namespace lifecycle
@@ -240,6 +371,63 @@ constexpr int64_t kPassXidHorizon = 500000000;
 SqlValue Field(const SqlResult &r, size_t column)
 {
 	return r.rows.empty() ? SqlValue() : r.rows[0].at(column);
+}
+
+/* Whether the primary key is one column of an integer type (not a domain over one). */
+bool IntegerKeyed(const Target &t)
+{
+	return t.key.size() == 1 && (t.key_type_oids[0] == INT2OID || t.key_type_oids[0] == INT4OID ||
+	                             t.key_type_oids[0] == INT8OID);
+}
+
+/*
+ * A row's key as late_row.row_key::text, the text the pass keeps: for a
+ * key of one integer column '{' || k::text || '}', the same text (array_out
+ * never quotes an integer) at a third of ARRAY[k::text]::text's cost.
+ */
+std::string PassKey(const Target &t, const std::string &alias)
+{
+	if (IntegerKeyed(t))
+		return "('{' || " + (alias.empty() ? "" : alias + ".") + QuoteIdent(t.key[0]) +
+		       "::text || '}')";
+	return RowKey(t.key, alias) + "::text";
+}
+
+/*
+ * The keys every batch of the pass kept, as one text[] in `done`'s memory:
+ * the arrays of value_pass_done's rows joined element by element, with no
+ * executor step per key (array_agg over unnest costs a quarter of a second
+ * for half a million).  Null when nothing was kept.
+ */
+std::optional<DatumParam> AllKeptKeys(const DatumResult &done)
+{
+	std::vector<Datum> keys;
+	for (size_t i = 0; i < done.Rows(); i++) {
+		if (done.IsNull(i, 0))
+			continue;
+		Datum *elements = nullptr;
+		bool *nulls = nullptr;
+		int n = 0;
+		PgCall([&] {
+			MemoryContext old = MemoryContextSwitchTo(static_cast<MemoryContext>(done.memory));
+			deconstruct_array(DatumGetArrayTypeP(static_cast<Datum>(done.Cell(i, 0))), TEXTOID, -1,
+			                  false, TYPALIGN_INT, &elements, &nulls, &n);
+			MemoryContextSwitchTo(old);
+		});
+		for (int j = 0; j < n; j++)
+			if (!nulls[j])
+				keys.push_back(elements[j]);
+	}
+	if (keys.empty())
+		return std::nullopt;
+	Datum all = PgCall([&] {
+		MemoryContext old = MemoryContextSwitchTo(static_cast<MemoryContext>(done.memory));
+		ArrayType *a = construct_array(keys.data(), static_cast<int>(keys.size()), TEXTOID, -1,
+		                               false, TYPALIGN_INT);
+		MemoryContextSwitchTo(old);
+		return PointerGetDatum(a);
+	});
+	return DatumParam{TEXTARRAYOID, static_cast<uintptr_t>(all)};
 }
 
 /* The rows of a text[] literal of late_row.row_key texts, as key columns. */
@@ -353,7 +541,7 @@ bool Engine::RunValuePass(const Target &t, const ColumnInfo &column, const char 
 	std::string untouched =
 	    "retention._untouched_since(xmin, $" + Str(snapshot_param) + "::pg_catalog.pg_snapshot)";
 	std::string set = QuoteIdent(column.facts.name) + " = " + expression;
-	std::string key = RowKey(t.key, "") + "::text";
+	std::string key = PassKey(t, "");
 	bool too_old = Sql("SELECT (pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())"
 	                   "::text::bigint - pg_catalog.pg_snapshot_xmax($1::pg_catalog.pg_snapshot)"
 	                   "::text::bigint > $2::bigint)::text",
@@ -425,19 +613,23 @@ bool Engine::RunValuePass(const Target &t, const ColumnInfo &column, const char 
 	for (int sweep = 1;; sweep++) {
 		/* in binary, from value_pass_done to the sweep's parameter */
 		DatumResult done =
-		    DatumSql("SELECT pg_catalog.array_agg(k) FROM "
-		             "retention.value_pass_done d, pg_catalog.unnest(d.row_keys) AS k "
-		             "WHERE d.relid = $1::oid AND d.attnum = $2::int2 AND d.action = $3",
+		    DatumSql("SELECT d.row_keys FROM retention.value_pass_done d "
+		             "WHERE d.relid = $1::oid AND d.attnum = $2::int2 AND "
+		             "d.action = $3",
 		             {Str(t.leaf.relid), attnum, std::string(action)}, {TEXTOID, TEXTOID, TEXTOID});
+		std::optional<DatumParam> kept = AllKeptKeys(done);
 		std::vector<SqlValue> sp = keyset.params();
 		std::vector<Oid> sweep_types = keyset.types();
 		DatumParams binary(sp.size());
 		std::string not_done;
-		if (done.Rows() == 1 && !done.IsNull(0, 0)) {
+		if (kept) {
 			sp.push_back(SqlValue());
 			sweep_types.push_back(TEXTARRAYOID);
-			binary.push_back(DatumParam{TEXTARRAYOID, done.Cell(0, 0)});
-			not_done = " AND retention._key_unkept(" + key + ", $" + Str(sp.size()) + ")";
+			binary.push_back(*kept);
+			/* a key of one integer column is tested as an integer: no text per row */
+			not_done = " AND retention._key_unkept(" +
+			           (IntegerKeyed(t) ? QuoteIdent(t.key[0]) + "::pg_catalog.int8" : key) +
+			           ", $" + Str(sp.size()) + ")";
 		}
 		std::vector<SqlRow> todo =
 		    OwnerTypedSql(t.leaf.relid,
@@ -536,30 +728,25 @@ SqlResult Engine::SweepRows(const Target &t, const ColumnInfo &column,
 {
 	std::vector<SqlValue> p = keyset.params();
 	std::vector<Oid> types = keyset.types();
-	std::string arrays;
+	std::string arrays = KeyArrayParams(t, keys, p);
+	types.resize(p.size(), TEXTOID);
 	std::string names;
 	std::string join;
 	std::string old_keys;
 	std::string same_row;
 	for (size_t i = 0; i < t.key.size(); i++) {
-		std::vector<SqlValue> values;
-		for (const SqlRow &row : keys)
-			values.push_back(row[i]);
-		p.push_back(ArrayLiteral(values));
-		types.push_back(TEXTOID);
 		std::string k = QuoteIdent(t.key[i]);
-		arrays += (i > 0 ? ", $" : "$") + Str(p.size()) + "::text[]";
 		names += (i > 0 ? ", pgr_u" : "pgr_u") + Str(i);
-		join += (i > 0 ? " AND x." : "x.") + k + " = u.pgr_u" + Str(i) + "::" + t.key_types[i];
+		join += (i > 0 ? " AND x." : "x.") + k + " = u.pgr_u" + Str(i);
 		old_keys += ", x." + k + " AS pgr_k" + Str(i);
 		same_row += " AND " + k + " = o.pgr_k" + Str(i);
 	}
 	/* unnest(a, b) is special syntax, never qualified; search_path is pg_catalog here */
 	return OwnerTypedSql(
 	    t.leaf.relid,
-	    "WITH o AS (SELECT x." + t.age_sql + " AS pgr_old_age, " + RowKey(t.key, "x") +
-	        "::text AS pgr_key" + old_keys + " FROM " + t.leaf.qualified + " x JOIN unnest(" +
-	        arrays + ") AS u(" + names + ") ON " + join + " WHERE " + keyset.window() +
+	    "WITH o AS (SELECT x." + t.age_sql + " AS pgr_old_age, " + PassKey(t, "x") + " AS pgr_key" +
+	        old_keys + " FROM " + t.leaf.qualified + " x JOIN unnest(" + arrays + ") AS u(" +
+	        names + ") ON " + join + " WHERE " + keyset.window() +
 	        " FOR UPDATE OF x SKIP LOCKED), upd AS (UPDATE " + t.leaf.qualified + " SET " +
 	        QuoteIdent(column.facts.name) + " = " + expression + " FROM o WHERE " +
 	        keyset.window() + same_row + " RETURNING " + t.age_sql +
