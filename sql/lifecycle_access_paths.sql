@@ -184,6 +184,16 @@ SELECT CASE WHEN o.day < current_date - interval '5 years' THEN 'old' WHEN o.day
 FROM paths.stay_original o LEFT JOIN paths.stay s USING (id) GROUP BY 1 ORDER BY 1;
 SELECT id, day = current_date AS recent FROM paths.limbo ORDER BY id;
 
+-- value stages record their path too: the key path above; on a small table, the age index
+CREATE TABLE paths.note (id int PRIMARY KEY, body text, at timestamptz NOT NULL);
+INSERT INTO paths.note SELECT i, 'note ' || i, now() - i * interval '1 day' FROM generate_series(1, 800) AS i;
+SECURITY LABEL FOR retention ON TABLE paths.note IS 'age from at';
+SECURITY LABEL FOR retention ON COLUMN paths.note.body IS 'anonymize after 1 year using hash';
+CALL retention.run();
+SELECT d.run_id = h.last AS last_run, d.table_text, d.column_name, d.action, d.due, d.done, d.access_path
+FROM retention.run_detail d, (SELECT max(run_id) AS last FROM retention.run_history) AS h
+WHERE d.action = 'anonymize' AND d.run_id >= h.last - 1 ORDER BY d.run_id, d.table_text;
+
 DROP SCHEMA paths CASCADE;
 
 -- The sweep's key test, retention._key_unkept(key, kept): the same answer as

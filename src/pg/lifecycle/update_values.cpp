@@ -101,10 +101,12 @@ void Engine::UpdateValues(const Target &t, const DeclaredColumn &c, const char *
 	int64_t late = ProcessLateRows(t, *column, action, expression, cutoff, mark);
 	o.due += ahead + late;
 	o.done += late;
-	if (pass)
+	if (pass) {
 		UpdateDetail(t, c.info.facts.name, action, o, "running");
-	else
+	} else {
+		Detail(t, c.info.facts.name, action).access_path = t.by_key ? "key" : "index";
 		StartDetail(t, c.info.facts.name, action, o.due);
+	}
 	int64_t size = t.by_key ? KeyBatchSize(t, 0, 0) : Batcher::FirstSize();
 	/* ORDER BY names r.columns: a bare name would sort by the text output columns */
 	std::string order = KeysetColumns(t, "r");
