@@ -117,10 +117,13 @@ SELECT count(*) AS triggers_without_watched_columns FROM pg_trigger WHERE tgreli
 DROP TABLE life.note;
 DELETE FROM retention.late_row;
 -- the trigger is called only for rows it may queue: not for an UPDATE of unwatched columns,
--- not for the engine's own writes
+-- not for the engine's own writes; and the engine's statements do not even evaluate its WHEN
+-- (nor read each old row for it): they run with the trigger off in their own copy of the
+-- table's triggers, while the table's other triggers fire as before
 SET track_functions = 'all';
 SET stats_fetch_consistency = 'none';
-SELECT pg_stat_reset_single_function_counters('retention.write_trigger'::regproc);
+SELECT count(pg_stat_reset_single_function_counters(f)) AS counters_reset
+FROM unnest(ARRAY['retention.write_trigger'::regproc, 'retention._late_rows_queued'::regproc]) AS f;
 CREATE TABLE life.calls (id int PRIMARY KEY, body text, other text, at timestamptz);
 SECURITY LABEL FOR retention ON TABLE life.calls IS 'age from at';
 SECURITY LABEL FOR retention ON COLUMN life.calls.body IS 'anonymize after 1 year using hash';
@@ -129,12 +132,27 @@ UPDATE life.calls SET other = 'x';
 CALL retention.run();
 SELECT pg_stat_force_next_flush();
 SELECT calls AS trigger_calls FROM pg_stat_user_functions WHERE funcid = 'retention.write_trigger'::regproc;
+SELECT calls AS when_evaluated FROM pg_stat_user_functions WHERE funcid = 'retention._late_rows_queued'::regproc;
+-- an application's own AFTER ROW UPDATE trigger still fires for the engine's writes
+CREATE FUNCTION life.audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER app_audit AFTER UPDATE ON life.calls FOR EACH ROW EXECUTE FUNCTION life.audit();
+INSERT INTO life.calls SELECT i, 'body ' || i, 'o', now() - interval '13 months' FROM generate_series(11, 15) i;
+CALL retention.run();
+SELECT pg_stat_force_next_flush();
+SELECT (SELECT calls FROM pg_stat_user_functions WHERE funcid = 'retention.write_trigger'::regproc) AS trigger_calls,
+       (SELECT calls FROM pg_stat_user_functions WHERE funcid = 'retention._late_rows_queued'::regproc) AS when_evaluated,
+       (SELECT calls FROM pg_stat_user_functions WHERE funcid = 'life.audit'::regproc) AS app_trigger_calls;
 SELECT count(*) FILTER (WHERE body = retention.hash('body ' || id)) AS hashed,
        (SELECT count(*) FROM retention.late_row) AS queue_left
 FROM life.calls;
+-- a statement the application runs still evaluates it, and queues
+UPDATE life.calls SET body = 'clear again' WHERE id = 1;
+SELECT count(*) AS queued FROM retention.late_row WHERE relid = 'life.calls'::regclass;
+DELETE FROM retention.late_row;
 RESET track_functions;
 RESET stats_fetch_consistency;
 DROP TABLE life.calls;
+DROP FUNCTION life.audit();
 
 -- every original client is in exactly one place: live, archived, or purged on purpose
 SELECT o.id / 12 AS years_ago,

@@ -11,6 +11,7 @@
  *		src/pg/module.cpp
  *-------------------------------------------------------------------------
  */
+#include "write_path/late_rows.hpp"
 #include "boundary/guard.hpp"
 #include "archive/archive.hpp"
 #include "rights/erasure.hpp"
@@ -35,6 +36,7 @@ void RegisterEverything()
 	pg_retention::pg::RegisterArchiveCallbacks();
 	pg_retention::pg::RegisterWorkers();
 	pg_retention::pg::InstallStatementGuard();
+	pg_retention::pg::InstallEngineWriteHook();
 	MarkGUCPrefixReserved("retention");
 }
 

@@ -41,6 +41,12 @@ public:
 	SuppressLateRowQueue &operator=(const SuppressLateRowQueue &) = delete;
 };
 
+/*
+ * Installs the ExecutorStart hook that leaves retention_late_rows out of
+ * the statements the engine runs (SuppressLateRowQueue alive): _PG_init.
+ */
+void InstallEngineWriteHook();
+
 /* Queues `written` (the row as stored) when it is due already; called by the write trigger. */
 void QueueLateRow(TriggerData *trigger, HeapTuple written);
 
