@@ -112,6 +112,43 @@ SELECT count(*) AS queue_left FROM retention.late_row;
 DROP SCHEMA late CASCADE;
 DROP ROLE late_app;
 
+-- A write an application's trigger makes while the engine writes is the application's: an
+-- audit trigger that keeps each account's old row in a labelled history table copies clear
+-- e-mails there, dated like the account, behind the history's watermark, as the run anonymizes
+-- the accounts.  They are queued, and the next run anonymizes them.
+CREATE SCHEMA nest;
+CREATE TABLE nest.account (id int PRIMARY KEY, email text, at timestamptz);
+CREATE TABLE nest.history (hid int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id int, email text, at timestamptz);
+SECURITY LABEL FOR retention ON TABLE nest.account IS 'age from at';
+SECURITY LABEL FOR retention ON COLUMN nest.account.email IS 'anonymize after 1 year using hash';
+SECURITY LABEL FOR retention ON TABLE nest.history IS 'age from at';
+SECURITY LABEL FOR retention ON COLUMN nest.history.email IS 'anonymize after 1 year using hash';
+CREATE FUNCTION nest.keep_old_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO nest.history (id, email, at) VALUES (OLD.id, OLD.email, OLD.at);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER keep_old_row AFTER UPDATE ON nest.account FOR EACH ROW EXECUTE FUNCTION nest.keep_old_row();
+-- the history's watermark moves past 12.5 months ago
+INSERT INTO nest.history (id, email, at) VALUES (0, 'old@example.com', now() - interval '12 months 15 days');
+CALL retention.run();
+INSERT INTO nest.account SELECT i, 'user' || i || '@example.com', now() - interval '13 months' - i * interval '1 day'
+FROM generate_series(1, 5) i;
+DELETE FROM retention.late_row;
+CALL retention.run();
+SELECT count(*) FILTER (WHERE email = retention.hash('user' || id || '@example.com')) AS accounts_hashed
+FROM nest.account;
+SELECT count(*) AS history_rows, count(*) FILTER (WHERE email LIKE '%@example.com') AS clear,
+       (SELECT count(*) FROM retention.late_row WHERE relid = 'nest.history'::regclass) AS queued
+FROM nest.history WHERE id > 0;
+CALL retention.run();
+SELECT count(*) FILTER (WHERE email = retention.hash('user' || id || '@example.com')) AS history_hashed,
+       count(*) FILTER (WHERE email LIKE '%@example.com') AS clear_left
+FROM nest.history WHERE id > 0;
+-- the engine's run itself queued nothing of the accounts it anonymized
+SELECT count(*) AS accounts_queued FROM retention.late_row WHERE relid = 'nest.account'::regclass;
+DROP SCHEMA nest CASCADE;
+
 -- The bound in the trigger's WHEN, retention._due_bound(age, delay): now() -
 -- delay in the age's type, a day later for date and timestamp, so that the
 -- WHEN passes every row the former `age < now() - delay` passed (the trigger

@@ -32,6 +32,7 @@
  *		src/pg/write_path/late_rows.cpp
  *-------------------------------------------------------------------------
  */
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -72,14 +73,40 @@ namespace pg_retention::pg
 namespace
 {
 
-int suppressed = 0; /* SuppressLateRowQueue scopes alive in this backend */
+/*
+ * SuppressLateRowQueue scopes alive in this backend, by the trigger depth
+ * (pg_trigger_depth()) they began at: the engine's own statements run at
+ * that depth; a statement a trigger runs is one deeper, and is the
+ * application's.  Depths past the last slot share it.
+ */
+constexpr int kDepthSlots = 32;
+int suppressed_at[kDepthSlots] = {};
 /* the transaction retention._engine_write() marked as the engine's (a shard's node) */
 LocalTransactionId engine_write_lxid = InvalidLocalTransactionId;
 
-/* the engine writes in this backend (SuppressLateRowQueue) */
-bool EngineWrites()
+int DepthSlot(int depth)
 {
-	return suppressed > 0;
+	return std::clamp(depth, 0, kDepthSlots - 1);
+}
+
+/* MyTriggerDepth, which trigger.c keeps to itself: what pg_trigger_depth() returns. */
+int TriggerDepth()
+{
+	LOCAL_FCINFO(fcinfo, 0);
+	InitFunctionCallInfoData(*fcinfo, nullptr, 0, InvalidOid, nullptr, nullptr);
+	return DatumGetInt32(pg_trigger_depth(fcinfo));
+}
+
+/*
+ * A statement that begins (or a WHEN evaluated) at trigger depth `depth` is
+ * one of the engine's own (SuppressLateRowQueue began at that depth).  A
+ * write that an application's trigger makes while the engine writes (an
+ * audit trigger copying the old row into another labelled table) is one
+ * deeper: it is queued like any application write.
+ */
+bool EngineWritesAt(int depth)
+{
+	return suppressed_at[DepthSlot(depth)] > 0;
 }
 
 /*
@@ -497,8 +524,8 @@ bool IsLateRowTrigger(const Trigger &trigger)
 ExecutorStart_hook_type previous_executor_start = nullptr;
 
 /*
- * ExecutorStart hook: in a statement the engine runs (SuppressLateRowQueue
- * alive), retention_late_rows is switched off in the statement's own copy
+ * ExecutorStart hook: in a statement of the engine's own (EngineWritesAt),
+ * retention_late_rows is switched off in the statement's own copy
  * of each result relation's trigger descriptor (InitResultRelInfo copies
  * it; the relation's and other statements' stay as they are).  Its WHEN is
  * false there anyway (_late_rows_queued()), but PostgreSQL reads the old
@@ -506,8 +533,8 @@ ExecutorStart_hook_type previous_executor_start = nullptr;
  * evaluates any WHEN: about 5 % of the engine's UPDATE of a narrow table.
  * The after-row flags are recomputed from the other triggers, so the
  * table's own triggers (and foreign keys) fire as before.  A statement
- * begun outside the engine keeps the trigger, whose WHEN decides per row
- * as always.
+ * begun outside the engine, or by a trigger of the engine's statement,
+ * keeps the trigger, whose WHEN decides per row as always.
  */
 void SkipLateRowTrigger(QueryDesc *query, int eflags)
 {
@@ -515,7 +542,7 @@ void SkipLateRowTrigger(QueryDesc *query, int eflags)
 		previous_executor_start(query, eflags);
 	else
 		standard_ExecutorStart(query, eflags);
-	if (!EngineWrites() || query->estate == nullptr)
+	if (!EngineWritesAt(TriggerDepth()) || query->estate == nullptr)
 		return;
 	ListCell *lc;
 	foreach (lc, query->estate->es_opened_result_relations) {
@@ -554,26 +581,27 @@ void InstallEngineWriteHook()
 	ExecutorStart_hook = SkipLateRowTrigger;
 }
 
-SuppressLateRowQueue::SuppressLateRowQueue() noexcept
+SuppressLateRowQueue::SuppressLateRowQueue() noexcept : depth_(DepthSlot(TriggerDepth()))
 {
-	suppressed++;
+	suppressed_at[depth_]++;
 }
 
 SuppressLateRowQueue::~SuppressLateRowQueue()
 {
-	suppressed--;
+	suppressed_at[depth_]--;
 }
 
 /*
- * retention._late_rows_queued(): false while SuppressLateRowQueue is alive
- * (a shard's trigger also skips a transaction retention._engine_write()
- * marked, MarkedEngineWrite).  Called by the WHEN
- * of retention_late_rows, so that the engine's own writes never reach the
- * trigger.
+ * retention._late_rows_queued(): false in a statement of the engine's own
+ * (EngineWritesAt; a shard's trigger also skips a transaction
+ * retention._engine_write() marked, MarkedEngineWrite).  Called by the WHEN
+ * of retention_late_rows, at the writing statement's trigger depth, so that
+ * the engine's own writes never reach the trigger (those the hook above
+ * could not reach: a row routed to a partition).
  */
 PGR_FUNCTION(retention_late_rows_queued)
 {
-	return BoolGetDatum(!EngineWrites());
+	return BoolGetDatum(!EngineWritesAt(TriggerDepth()));
 }
 
 /*
@@ -683,7 +711,8 @@ void TextDigest(const char *text, char (&hex)[33])
 
 void QueueLateRow(TriggerData *trigger, HeapTuple written)
 {
-	if (EngineWrites())
+	/* the trigger runs one deeper than the statement that wrote the row */
+	if (EngineWritesAt(TriggerDepth() - 1))
 		return;
 	Oid relid = RelationGetRelid(trigger->tg_relation);
 	LatePlan &plan = PlanFor(relid);

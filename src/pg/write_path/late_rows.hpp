@@ -28,9 +28,11 @@ namespace pg_retention::pg
 bool HasWatermarkedStages(const DeclaredTable &table);
 
 /*
- * While alive, writes of this backend are not queued: the lifecycle's and
- * forget's own updates are the processing, not late writes.  Nests; its
- * destructor only resets a counter (no PostgreSQL call).
+ * While alive, the statements this backend begins at the current trigger
+ * depth are not queued: the lifecycle's own updates are the processing,
+ * not late writes.  A statement an application's trigger runs meanwhile
+ * (one deeper) is queued as always.  Nests; its destructor only resets a
+ * counter (no PostgreSQL call).
  */
 class SuppressLateRowQueue
 {
@@ -39,6 +41,9 @@ public:
 	~SuppressLateRowQueue();
 	SuppressLateRowQueue(const SuppressLateRowQueue &) = delete;
 	SuppressLateRowQueue &operator=(const SuppressLateRowQueue &) = delete;
+
+private:
+	int depth_; /* the trigger depth it began at (its slot) */
 };
 
 /*

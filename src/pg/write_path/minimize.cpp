@@ -217,7 +217,9 @@ std::string DueCondition(const std::string &age, const Delay &delay)
  * no watermarked stage.  UPDATE OF: an UPDATE that sets neither the age
  * nor a watched column cannot make a row late.  WHEN, evaluated by
  * PostgreSQL before any call: the row is due for one of the stages (less the
- * margin) and this backend is not the engine writing (SuppressLateRowQueue).
+ * margin) and the statement is not one of the engine's own
+ * (SuppressLateRowQueue; a statement an application's trigger runs during
+ * the engine's is the application's).
  */
 std::string LateRowClauses(const DeclaredTable &table)
 {
