@@ -4,7 +4,9 @@
 # masked once by CALL retention.run() and once by anon.anonymize_table(), for
 # an e-mail mask (retention mask_email, anon.partial_email) and a fake last
 # name (retention fake_last_name, anon.fake_last_name). The one raw UPDATE
-# with our method is timed too, as the floor. Sourced by bench/run.
+# with our method is timed too, as the floor, and the same UPDATE in
+# committed block ranges (an_ranges_proc), the floor of committed batches.
+# Sourced by bench/run.
 #
 # PostgreSQL Anonymizer is not part of this repository (nor built by it): the
 # suite measures it when version 1.3.2 is installed into the PostgreSQL the
@@ -185,7 +187,7 @@ suite_anonymizer() {
 	bench_psql -c "DROP TABLE customer, an_template; DELETE FROM retention.stage_state" >&2
 
 	echo "Machine: $(bench_machine). Table: $ROWS rows, all past the anonymize delay, in random age"
-	echo "order, with a primary key and an index on the age column. Medians of $REPEAT rounds, the three"
+	echo "order, with a primary key and an index on the age column. Medians of $REPEAT rounds, the four"
 	echo "sides interleaved in each round; times are wall clock with the commits, and the server's CPU"
 	echo "time gives the second ratio (steadier on a shared machine)."
 	echo
