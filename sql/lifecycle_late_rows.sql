@@ -147,6 +147,30 @@ SELECT count(*) FILTER (WHERE email = retention.hash('user' || id || '@example.c
 FROM nest.history WHERE id > 0;
 -- the engine's run itself queued nothing of the accounts it anonymized
 SELECT count(*) AS accounts_queued FROM retention.late_row WHERE relid = 'nest.account'::regclass;
+
+-- Entries of a table or a column dropped while its rows were queued go at the next run: no stage
+-- would ever take them, and every batch of every run would read them.
+CREATE TABLE nest.gone (id int PRIMARY KEY, body text, note text, at timestamptz);
+SECURITY LABEL FOR retention ON TABLE nest.gone IS 'age from at';
+SECURITY LABEL FOR retention ON COLUMN nest.gone.body IS 'anonymize after 1 year using hash';
+SECURITY LABEL FOR retention ON COLUMN nest.gone.note IS 'anonymize after 1 year using hash';
+CREATE TABLE nest.dropped (LIKE nest.gone INCLUDING ALL);
+SECURITY LABEL FOR retention ON TABLE nest.dropped IS 'age from at';
+SECURITY LABEL FOR retention ON COLUMN nest.dropped.body IS 'anonymize after 1 year using hash';
+INSERT INTO nest.gone SELECT i, 'body', 'note', now() - interval '13 months' FROM generate_series(1, 3) i;
+INSERT INTO nest.dropped SELECT i, 'body', 'note', now() - interval '13 months' FROM generate_series(1, 4) i;
+SELECT 'nest.dropped'::regclass::oid AS dropped_oid,
+       (SELECT attnum FROM pg_attribute WHERE attrelid = 'nest.gone'::regclass AND attname = 'note') AS note_attnum \gset
+ALTER TABLE nest.gone DROP COLUMN note;
+DROP TABLE nest.dropped;
+SELECT count(*) FILTER (WHERE relid = :dropped_oid) AS of_dropped_table,
+       count(*) FILTER (WHERE relid = 'nest.gone'::regclass AND attnum = :note_attnum) AS of_dropped_column
+FROM retention.late_row;
+CALL retention.run();
+SELECT count(*) FILTER (WHERE relid = :dropped_oid) AS of_dropped_table,
+       count(*) FILTER (WHERE relid = 'nest.gone'::regclass AND attnum = :note_attnum) AS of_dropped_column
+FROM retention.late_row;
+SELECT count(*) FILTER (WHERE body = retention.hash('body')) AS still_anonymized FROM nest.gone;
 DROP SCHEMA nest CASCADE;
 
 -- The bound in the trigger's WHEN, retention._due_bound(age, delay): now() -

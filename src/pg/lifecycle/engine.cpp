@@ -78,6 +78,16 @@ RunSummary Engine::Run()
 	if (!options_.dry_run) {
 		AcquireRunLock();
 		summary_.run_id = InsertHistory();
+		/*
+		 * The queue's entries of a dropped table or column: no stage will
+		 * ever take them, and every batch reads the queue (it has no index).
+		 * Looked for first: a DELETE of nothing is still a write to the queue.
+		 */
+		std::string orphans = "FROM retention.late_row l WHERE NOT EXISTS (SELECT FROM "
+		                      "pg_catalog.pg_attribute a WHERE a.attrelid = l.relid AND "
+		                      "a.attnum = l.attnum AND NOT a.attisdropped)";
+		if (Sql("SELECT EXISTS (SELECT " + orphans + ")::text", {}).Scalar() == SqlValue("true"))
+			Sql("DELETE " + orphans, {});
 		tx_.CommitAndContinue();
 	}
 
