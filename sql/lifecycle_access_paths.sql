@@ -211,8 +211,8 @@ SELECT count(*) AS keys,
        count(*) FILTER (WHERE retention._key_unkept(k, (SELECT :'kept'::text[] || ARRAY[i::text] FROM (SELECT) s))
                         IS DISTINCT FROM (k <> ALL (array_remove(:'kept'::text[], NULL) || ARRAY[i::text]))) AS differ_searched
 FROM kk;
-SELECT retention._key_unkept(NULL, '{a}') AS null_key, retention._key_unkept('a', NULL) AS null_kept,
-       retention._key_unkept('a', '{}') AS none_kept;
+SELECT retention._key_unkept(NULL, '{a}'::text[]) AS null_key, retention._key_unkept('a', NULL::text[]) AS null_kept,
+       retention._key_unkept('a', '{}'::text[]) AS none_kept;
 
 -- The same for a key of one integer column, retention._key_unkept(bigint,
 -- kept): `'{' || key || '}' <> ALL (kept)`, with keys dense (a bitmap) or
@@ -248,7 +248,34 @@ FROM ki WHERE spread = 'sparse';
 -- the pass writes such keys '{' || k || '}': the same text as ARRAY[k::text]::text
 SELECT count(*) AS integers, count(*) FILTER (WHERE '{' || k || '}' <> ARRAY[k::text]::text) AS differ
 FROM (SELECT k FROM ki UNION ALL SELECT i FROM generate_series(-70000, 70000) AS i) AS x;
-SELECT retention._key_unkept(NULL::bigint, '{"{1}"}') AS null_key,
-       retention._key_unkept(1, NULL) AS null_kept, retention._key_unkept(1, '{}') AS none_kept,
-       retention._key_unkept(9223372036854775807, '{"{-9223372036854775808}"}') AS extremes,
-       retention._key_unkept(-9223372036854775808, '{"{-9223372036854775808}"}') AS kept_minimum;
+SELECT retention._key_unkept(NULL::bigint, '{"{1}"}'::text[]) AS null_key,
+       retention._key_unkept(1, NULL::text[]) AS null_kept, retention._key_unkept(1, '{}'::text[]) AS none_kept,
+       retention._key_unkept(9223372036854775807, '{"{-9223372036854775808}"}'::text[]) AS extremes,
+       retention._key_unkept(-9223372036854775808, '{"{-9223372036854775808}"}'::text[]) AS kept_minimum;
+
+-- The same against keys the ranges kept as integers, retention._key_unkept(
+-- bigint, bigint[]): `key <> ALL (kept)`, dense and sparse, constant and
+-- searched; NULL elements are no key.
+SELECT (SELECT array_agg(k) FROM ki WHERE spread = 'dense' AND i % 3 = 0) || ARRAY[NULL::bigint] AS ids_dense,
+       (SELECT array_agg(k) FROM ki WHERE spread = 'sparse' AND i % 3 = 0)
+           || ARRAY[NULL, -9223372036854775808] AS ids_sparse \gset
+SELECT 'dense' AS spread, count(*) AS keys,
+       count(*) FILTER (WHERE retention._key_unkept(k, :'ids_dense'::bigint[])) AS unkept_constant,
+       count(*) FILTER (WHERE retention._key_unkept(k, :'ids_dense'::bigint[])
+                        IS DISTINCT FROM (k <> ALL (array_remove(:'ids_dense'::bigint[], NULL)))) AS differ,
+       count(*) FILTER (WHERE retention._key_unkept(k, (SELECT :'ids_dense'::bigint[] || i::bigint FROM (SELECT) s))
+                        IS DISTINCT FROM (k <> ALL (array_remove(:'ids_dense'::bigint[], NULL) || i::bigint))) AS differ_searched
+FROM ki WHERE spread = 'dense'
+UNION ALL
+SELECT 'sparse', count(*),
+       count(*) FILTER (WHERE retention._key_unkept(k, :'ids_sparse'::bigint[])),
+       count(*) FILTER (WHERE retention._key_unkept(k, :'ids_sparse'::bigint[])
+                        IS DISTINCT FROM (k <> ALL (array_remove(:'ids_sparse'::bigint[], NULL)))),
+       count(*) FILTER (WHERE retention._key_unkept(k, (SELECT :'ids_sparse'::bigint[] || i::bigint FROM (SELECT) s))
+                        IS DISTINCT FROM (k <> ALL (array_remove(:'ids_sparse'::bigint[], NULL) || i::bigint)))
+FROM ki WHERE spread = 'sparse';
+SELECT retention._key_unkept(NULL::bigint, '{1}'::bigint[]) AS null_key,
+       retention._key_unkept(1, NULL::bigint[]) AS null_kept, retention._key_unkept(1, '{}'::bigint[]) AS none_kept,
+       retention._key_unkept(9223372036854775807, '{-9223372036854775808}'::bigint[]) AS extremes,
+       retention._key_unkept(-9223372036854775808, '{-9223372036854775808}'::bigint[]) AS kept_minimum,
+       retention._key_unkept(5, '{{1,2},{5,6}}'::bigint[]) AS two_dimensions;

@@ -68,6 +68,10 @@ CREATE FUNCTION retention._key_unkept(row_key bigint, kept text[]) RETURNS boole
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_key_unkept_int';
 COMMENT ON FUNCTION retention._key_unkept(bigint, text[]) IS
 'whether a key of one integer column is not one of the keys a value stage''s pass in heap order kept, as ''{'' || row_key || ''}'' <> ALL (kept): in the WHERE of its sweep, run as the table''s owner';
+CREATE FUNCTION retention._key_unkept(row_key bigint, kept bigint[]) RETURNS boolean
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_key_unkept_ids';
+COMMENT ON FUNCTION retention._key_unkept(bigint, bigint[]) IS
+'whether a key of one integer column is not one of the keys a value stage''s pass in heap order kept as integers, as row_key <> ALL (kept): in the WHERE of its sweep, run as the table''s owner';
 
 -- 30_lifecycle.sql: run history, archive, paused tables ------------------
 -- The archive keeps only the indexes its own queries need: no index on relid
@@ -116,12 +120,16 @@ CREATE TABLE retention.value_pass_done (
     relid        oid NOT NULL,
     attnum       smallint NOT NULL,
     action       text NOT NULL,
-    row_keys     text[] NOT NULL        -- one batch's rows, each key as late_row.row_key::text
+    row_keys     text[],                -- one batch's rows, each key as late_row.row_key::text,
+    row_ids      bigint[],              -- or, from a range of a table keyed by one integer
+                                        -- column, the keys themselves
+    CHECK ((row_keys IS NULL) <> (row_ids IS NULL))
 );
 CREATE INDEX ON retention.value_pass_done (relid, attnum, action);
 -- stored uncompressed: a batch's keys compress by about 3x, but pglz costs more
 -- CPU than the batch's whole bookkeeping (docs/lifecycle.md)
-ALTER TABLE retention.value_pass_done ALTER COLUMN row_keys SET STORAGE EXTERNAL;
+ALTER TABLE retention.value_pass_done ALTER COLUMN row_keys SET STORAGE EXTERNAL,
+    ALTER COLUMN row_ids SET STORAGE EXTERNAL;
 COMMENT ON TABLE retention.value_pass_done IS
 'the rows each value pass in heap order changed, batch by batch, until the pass ends';
 REVOKE ALL ON retention.value_pass, retention.value_pass_done FROM PUBLIC;

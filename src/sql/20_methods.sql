@@ -180,6 +180,10 @@ CREATE FUNCTION retention._key_unkept(row_key bigint, kept text[]) RETURNS boole
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_key_unkept_int';
 COMMENT ON FUNCTION retention._key_unkept(bigint, text[]) IS
 'whether a key of one integer column is not one of the keys a value stage''s pass in heap order kept, as ''{'' || row_key || ''}'' <> ALL (kept): in the WHERE of its sweep, run as the table''s owner';
+CREATE FUNCTION retention._key_unkept(row_key bigint, kept bigint[]) RETURNS boolean
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'retention_key_unkept_ids';
+COMMENT ON FUNCTION retention._key_unkept(bigint, bigint[]) IS
+'whether a key of one integer column is not one of the keys a value stage''s pass in heap order kept as integers, as row_key <> ALL (kept): in the WHERE of its sweep, run as the table''s owner';
 
 CREATE FUNCTION retention.minimize_existing(relation regclass) RETURNS bigint
 LANGUAGE C STRICT AS 'MODULE_PATHNAME', 'retention_minimize_existing';

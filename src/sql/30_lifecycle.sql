@@ -102,12 +102,16 @@ CREATE TABLE retention.value_pass_done (
     relid        oid NOT NULL,
     attnum       smallint NOT NULL,
     action       text NOT NULL,
-    row_keys     text[] NOT NULL        -- one batch's rows, each key as late_row.row_key::text
+    row_keys     text[],                -- one batch's rows, each key as late_row.row_key::text,
+    row_ids      bigint[],              -- or, from a range of a table keyed by one integer
+                                        -- column, the keys themselves
+    CHECK ((row_keys IS NULL) <> (row_ids IS NULL))
 );
 CREATE INDEX ON retention.value_pass_done (relid, attnum, action);
 -- stored uncompressed: a batch's keys compress by about 3x, but pglz costs more
 -- CPU than the batch's whole bookkeeping (docs/lifecycle.md)
-ALTER TABLE retention.value_pass_done ALTER COLUMN row_keys SET STORAGE EXTERNAL;
+ALTER TABLE retention.value_pass_done ALTER COLUMN row_keys SET STORAGE EXTERNAL,
+    ALTER COLUMN row_ids SET STORAGE EXTERNAL;
 COMMENT ON TABLE retention.value_pass_done IS
 'the rows each value pass in heap order changed, batch by batch, until the pass ends';
 REVOKE ALL ON retention.value_pass, retention.value_pass_done FROM PUBLIC;

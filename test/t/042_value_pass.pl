@@ -99,6 +99,12 @@ ok($next_block > 0 && $next_block < $end_block,
 my $done_first = $node->safe_psql($db, q{
 SELECT count(*) FROM vp.customer c JOIN vp.original o USING (id) WHERE c.email <> o.email});
 ok($done_first > 1000, "the first ranges were anonymized ($done_first rows)");
+# a key of one integer column: the ranges keep the keys as integers, no text
+is($node->safe_psql($db, q{
+SELECT count(*) FILTER (WHERE row_ids IS NOT NULL) > 0, count(*) FILTER (WHERE row_keys IS NOT NULL),
+       coalesce(sum(cardinality(row_ids)), 0) = (SELECT count(*) FROM vp.customer c JOIN vp.original o USING (id)
+                                                 WHERE c.email <> o.email)
+FROM retention.value_pass_done}), 't|0|t', 'the open pass kept its ranges\' keys as integers, one per row anonymized');
 # the trap has done its work
 $node->safe_psql($db, 'DELETE FROM vp.trap');
 
@@ -226,6 +232,9 @@ my $stopped = run_lifecycle("SET retention.batch_max_rows = 100;");
 like($stopped, qr/^partial\|heap\|.*member trap/, 'the first member run stops at its trap')
   or diag($stopped);
 my $open = $node->safe_psql($db, 'SELECT count(*) FROM retention.value_pass');
+is($node->safe_psql($db, q{
+SELECT count(*) FILTER (WHERE row_keys IS NOT NULL) > 0, count(*) FILTER (WHERE row_ids IS NOT NULL)
+FROM retention.value_pass_done}), 't|0', 'a composite key is kept as text');
 $node->safe_psql($db, 'DROP TRIGGER member_trap ON vp.member');
 my $resumed = run_lifecycle();
 is($resumed, 'succeeded|heap|', "the member pass, left open ($open), ends")
@@ -233,6 +242,55 @@ is($resumed, 'succeeded|heap|', "the member pass, left open ($open), ends")
 my ($m_once, $m_twice, $m_clear, $m_changed, $m_due) = split /\|/, $node->safe_psql($db, $member_model);
 is($m_twice + $m_clear + $m_changed, 0, 'composite text key: no row twice, none left clear, none changed early');
 is($m_once, $m_due, "composite text key: all $m_due due rows hashed once");
+
+# ---- an integer key that becomes text while its pass is open ---------------------
+# The ranges kept the keys as integers; the ALTER rewrites every row (each
+# version then written after the pass began: the ranges leave them all), so
+# the sweep finds every row due and leaves only those the integers name.
+$node->safe_psql($db, q{
+SECURITY LABEL FOR retention ON COLUMN vp.member.email IS NULL;
+SECURITY LABEL FOR retention ON TABLE vp.member IS NULL;
+CREATE TABLE vp.tag (id bigint PRIMARY KEY, email text NOT NULL, seen date NOT NULL)
+  WITH (fillfactor = 100, autovacuum_enabled = false);
+INSERT INTO vp.tag
+SELECT i::bigint * 1000003 - 5000000000, 't' || i || '@example.com', current_date - CASE WHEN i % 4 < 3 THEN 1500 ELSE 10 END
+FROM generate_series(1, 12000) AS i ORDER BY md5(i::text);
+ANALYZE vp.tag;
+CREATE TABLE vp.tag_original AS SELECT * FROM vp.tag;
+SECURITY LABEL FOR retention ON TABLE vp.tag IS 'age from seen';
+SECURITY LABEL FOR retention ON COLUMN vp.tag.email IS 'anonymize after 3 years using hash';
+CREATE TABLE vp.tag_trap AS
+SELECT min(id) AS id FROM vp.tag WHERE seen < current_date - 1095 AND (ctid::text::point)[0] > 30;
+CREATE FUNCTION vp.tag_trap() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.id IN (SELECT id FROM vp.tag_trap) THEN
+        RAISE EXCEPTION 'tag trap';
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER tag_trap AFTER UPDATE ON vp.tag FOR EACH ROW EXECUTE FUNCTION vp.tag_trap();
+});
+my $tag_stopped = run_lifecycle("SET retention.batch_max_rows = 100;");
+like($tag_stopped, qr/^partial\|heap\|.*tag trap/, 'the first tag run stops at its trap')
+  or diag($tag_stopped);
+my $tag_kept = $node->safe_psql($db, q{
+SELECT coalesce(sum(cardinality(row_ids)), 0) FROM retention.value_pass_done WHERE row_keys IS NULL});
+ok($tag_kept > 0, "the open pass kept $tag_kept integer keys");
+$node->safe_psql($db, q{
+DROP TRIGGER tag_trap ON vp.tag;
+ALTER TABLE vp.tag ALTER COLUMN id TYPE text;
+ALTER TABLE vp.tag_original ALTER COLUMN id TYPE text;
+});
+my $tag_resumed = run_lifecycle();
+is($tag_resumed, 'succeeded|heap|', 'the pass resumes on the text key and ends') or diag($tag_resumed);
+my ($t_once, $t_wrong, $t_changed, $t_due) = split /\|/, $node->safe_psql($db, q{
+SELECT count(*) FILTER (WHERE o.seen < current_date - 1095 AND t.email = retention.hash(o.email)),
+       count(*) FILTER (WHERE o.seen < current_date - 1095 AND t.email <> retention.hash(o.email)),
+       count(*) FILTER (WHERE o.seen >= current_date - 1095 AND t.email <> o.email),
+       count(*) FILTER (WHERE o.seen < current_date - 1095)
+FROM vp.tag_original o JOIN vp.tag t USING (id)});
+is("$t_wrong|$t_changed", '0|0', 'integer key turned text mid-pass: no due row twice or clear, no other row changed');
+is($t_once, $t_due, "integer key turned text mid-pass: all $t_due due rows hashed once");
 
 $node->stop;
 done_testing();

@@ -23,6 +23,7 @@
 
 extern "C" {
 #include "executor/executor.h"
+#include "storage/lock.h"
 #include "storage/proc.h"
 #include "utils/datetime.h"
 }
@@ -81,6 +82,16 @@ inline void RestrictSearchPath()
 #else
 	(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 	                        GUC_ACTION_SAVE, true, 0, false);
+#endif
+}
+
+/* Whether this backend holds the lock in `mode` (17 added "or stronger"). */
+inline bool LockHeldByMe(const LOCKTAG *tag, LOCKMODE mode)
+{
+#if PG_VERSION_NUM >= 170000
+	return ::LockHeldByMe(tag, mode, false);
+#else
+	return ::LockHeldByMe(tag, mode);
 #endif
 }
 

@@ -255,6 +255,14 @@ DatumResult OwnerDatumSql(Oid relid, const std::string &sql, const std::vector<S
 	                  const std::vector<Oid> &t) { return detail::ExecuteDatums(s, p, t); });
 }
 
+DatumResult OwnerGatheredSql(Oid relid, const std::string &sql, const std::vector<SqlValue> &params,
+                             const std::vector<Oid> &param_types)
+{
+	return AsOwner(relid, sql, params, param_types,
+	               [](const std::string &s, const std::vector<SqlValue> &p,
+	                  const std::vector<Oid> &t) { return detail::ExecuteGathered(s, p, t); });
+}
+
 SqlResult OwnerPreparedSql(Oid relid, const std::string &sql, const std::vector<SqlValue> &params)
 {
 	/* prepared statements bind text: the capability's $n is cast to int8 in the text */

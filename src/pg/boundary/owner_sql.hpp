@@ -74,6 +74,15 @@ DatumResult OwnerDatumSql(unsigned int relid, const std::string &sql,
                           const std::vector<SqlValue> &params,
                           const std::vector<unsigned int> &param_types);
 
+/*
+ * A statement returning one column, its values gathered into one array as
+ * they come (detail::ExecuteGathered): one row, the rows processed and the
+ * array.
+ */
+DatumResult OwnerGatheredSql(unsigned int relid, const std::string &sql,
+                             const std::vector<SqlValue> &params,
+                             const std::vector<unsigned int> &param_types);
+
 /* The same through a plan kept per backend (like PreparedSql). */
 SqlResult OwnerPreparedSql(unsigned int relid, const std::string &sql,
                            const std::vector<SqlValue> &params = {});

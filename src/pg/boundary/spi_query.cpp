@@ -173,6 +173,19 @@ namespace detail
 namespace
 {
 
+/* The parameters' types: a DatumParam's, else the given one, else text; inside PgCall. */
+Oid *ParamTypes(const std::vector<SqlValue> &params, const std::vector<Oid> &param_types,
+                const DatumParams &datums)
+{
+	int nargs = static_cast<int>(params.size());
+	Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs + 1)));
+	for (int i = 0; i < nargs; i++)
+		types[i] = static_cast<size_t>(i) < datums.size() && datums[i]
+		               ? datums[i]->type
+		               : (i < static_cast<int>(param_types.size()) ? param_types[i] : TEXTOID);
+	return types;
+}
+
 /*
  * SPI_connect, then the statement with its parameters (text unless typed).
  * Never read_only: that would reuse the current snapshot and miss this
@@ -185,16 +198,44 @@ int ConnectAndExecute(const std::string &sql, const std::vector<SqlValue> &param
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	int nargs = static_cast<int>(params.size());
-	Oid *types = static_cast<Oid *>(palloc(sizeof(Oid) * (nargs + 1)));
-	for (int i = 0; i < nargs; i++)
-		types[i] = static_cast<size_t>(i) < datums.size() && datums[i]
-		               ? datums[i]->type
-		               : (i < static_cast<int>(param_types.size()) ? param_types[i] : TEXTOID);
+	Oid *types = ParamTypes(params, param_types, datums);
 	Datum *values;
 	char *nulls;
 	BindParams(params, types, datums, &values, &nulls);
 	return SPI_execute_with_args(sql.c_str(), nargs, types, values, nulls, false, 0);
 }
+
+/*
+ * A DestReceiver that gathers the one column of a statement's rows into an
+ * array as they come (accumArrayResult, as array_agg does): no tuplestore,
+ * no executor node per row.  Its callbacks are called by the executor and
+ * report with elog (nothing of C++ is alive in their frames).
+ */
+struct Gatherer {
+	DestReceiver receiver; /* first: the executor sees a DestReceiver */
+	MemoryContext memory;
+	Oid type;
+	ArrayBuildState *state;
+};
+
+bool GatherRow(TupleTableSlot *slot, DestReceiver *self)
+{
+	auto *g = reinterpret_cast<Gatherer *>(self);
+	bool isnull;
+	Datum value = slot_getattr(slot, 1, &isnull);
+	g->state = accumArrayResult(g->state, value, isnull, g->type, g->memory);
+	return true;
+}
+
+void GatherStartup(DestReceiver *self, int, TupleDesc desc)
+{
+	auto *g = reinterpret_cast<Gatherer *>(self);
+	if (desc->natts != 1)
+		elog(ERROR, "pg_retention: a gathered statement returns %d columns, not one", desc->natts);
+	g->type = TupleDescAttr(desc, 0)->atttypid;
+}
+
+void GatherNothing(DestReceiver *) {}
 
 } // namespace
 
@@ -289,6 +330,59 @@ DatumResult ExecuteDatums(const std::string &sql, const std::vector<SqlValue> &p
 				}
 			MemoryContextSwitchTo(spi);
 		}
+		SPI_finish();
+	});
+	return result;
+}
+
+DatumResult ExecuteGathered(const std::string &sql, const std::vector<SqlValue> &params,
+                            const std::vector<Oid> &param_types, const DatumParams &datums)
+{
+	DatumResult result;
+	PgCall([&] {
+		MemoryContext memory = AllocSetContextCreate(CurrentMemoryContext, "pg_retention result",
+		                                             ALLOCSET_DEFAULT_SIZES);
+		result.memory = memory;
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		int nargs = static_cast<int>(params.size());
+		Oid *types = ParamTypes(params, param_types, datums);
+		Datum *values;
+		char *nulls;
+		BindParams(params, types, datums, &values, &nulls);
+		ParamListInfo bound = makeParamList(nargs);
+		for (int i = 0; i < nargs; i++) {
+			bound->params[i].value = values[i];
+			bound->params[i].isnull = nulls[i] == 'n';
+			bound->params[i].pflags = PARAM_FLAG_CONST;
+			bound->params[i].ptype = types[i];
+		}
+		Gatherer gatherer{};
+		gatherer.receiver.receiveSlot = GatherRow;
+		gatherer.receiver.rStartup = GatherStartup;
+		gatherer.receiver.rShutdown = GatherNothing;
+		gatherer.receiver.rDestroy = GatherNothing;
+		gatherer.receiver.mydest = DestNone;
+		gatherer.memory = memory;
+		gatherer.type = InvalidOid;
+		SPIExecuteOptions options{};
+		options.params = bound;
+		options.dest = &gatherer.receiver;
+		/* a plan of its own, not kept: the parameters' types go to its parse analysis */
+		SPIPlanPtr plan = SPI_prepare(sql.c_str(), nargs, types);
+		if (plan == nullptr)
+			elog(ERROR, "pg_retention: SPI_prepare failed (%s) for: %s",
+			     SPI_result_code_string(SPI_result), sql.c_str());
+		int rc = SPI_execute_plan_extended(plan, &options);
+		if (rc < 0)
+			elog(ERROR, "pg_retention: SPI failed (%s) running: %s", SPI_result_code_string(rc),
+			     sql.c_str());
+		result.processed = static_cast<int64_t>(SPI_processed);
+		result.types = {INT8OID, get_array_type(gatherer.type)};
+		result.cells = {Int64GetDatum(result.processed), (Datum)0};
+		result.nulls = {false, gatherer.state == nullptr};
+		if (gatherer.state != nullptr)
+			result.cells[1] = makeArrayResult(gatherer.state, memory);
 		SPI_finish();
 	});
 	return result;

@@ -115,6 +115,15 @@ SqlResult ExecutePrepared(const std::string &sql, const std::vector<SqlValue> &p
 DatumResult ExecuteDatums(const std::string &sql, const std::vector<SqlValue> &params,
                           const std::vector<unsigned int> &param_types,
                           const DatumParams &datums = {});
+/*
+ * Runs a statement that returns one column (UPDATE ... RETURNING k, say)
+ * and gathers its values into one array as they come, with no tuplestore:
+ * one row, the rows processed (bigint) and the array of the column's type
+ * (NULL when no row came).
+ */
+DatumResult ExecuteGathered(const std::string &sql, const std::vector<SqlValue> &params,
+                            const std::vector<unsigned int> &param_types,
+                            const DatumParams &datums = {});
 } // namespace detail
 
 } // namespace pg_retention::pg

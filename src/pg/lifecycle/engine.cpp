@@ -37,6 +37,7 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "boundary/compat.hpp"
 #include "utils/timestamp.h"
 }
 
@@ -189,12 +190,11 @@ void Engine::RequireRunLock()
 {
 	if (options_.dry_run || !run_lock_held)
 		return;
-	bool held = Sql("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = "
-	                "'advisory' AND pid = pg_catalog.pg_backend_pid() AND classid = $1::oid "
-	                "AND objid = $2::oid AND objsubid = 2 AND granted)",
-	                {Str(static_cast<uint32_t>(kRunLockClass)), Str(MyDatabaseId)})
-	                .Scalar() == SqlValue("t");
-	if (held)
+	/* the lock pg_try_advisory_lock(int4, int4) takes: no pg_locks read per batch */
+	LOCKTAG tag;
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(kRunLockClass),
+	                     static_cast<uint32>(MyDatabaseId), 2);
+	if (PgCall([&] { return compat::LockHeldByMe(&tag, ExclusiveLock); }))
 		return;
 	run_lock_held = false; /* nothing left to release */
 	PgCall([] {

@@ -65,8 +65,9 @@ void Engine::WriteDetail(const DetailRecord &d, bool insert)
 		    "VALUES ($1::bigint, $2::oid::regclass, $3, $4, $5, $6::bigint, $7::bigint, "
 		    "$8::bigint, $9, $10::int, $11, $12, $13::boolean, $14)",
 		    p);
-	else
-		Sql("UPDATE retention.run_detail SET due = $6::bigint, done = $7::bigint, blocked = "
+	else /* after every batch: the plan is kept */
+		PreparedSql(
+		    "UPDATE retention.run_detail SET due = $6::bigint, done = $7::bigint, blocked = "
 		    "$8::bigint, blocked_by = $9, batches = $10::int, status = $11, error = $12, "
 		    "vacuum_pending = $13::boolean, access_path = $14, updated_at = clock_timestamp() "
 		    "WHERE run_id = $1::bigint AND table_name = $2::oid AND table_text = $3 "

@@ -287,6 +287,27 @@ std::optional<int64_t> IntegerKey(std::string_view key)
 	return value;
 }
 
+/* The non-NULL elements of a bigint[]. */
+std::vector<int64_t> Int8Elements(ArrayType *array)
+{
+	if (ARR_ELEMTYPE(array) != INT8OID)
+		throw Error(ErrorKind::InvalidParameterValue,
+		            "retention._key_unkept takes a bigint[] of row keys");
+	int n = PgCall([&] { return ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array)); });
+	if (!ARR_HASNULL(array)) {
+		const auto *first = reinterpret_cast<const int64_t *>(ARR_DATA_PTR(array));
+		return std::vector<int64_t>(first, first + n);
+	}
+	std::vector<int64_t> ids;
+	ArrayIterator it = PgCall([&] { return array_create_iterator(array, 0, nullptr); });
+	Datum value;
+	bool isnull;
+	while (PgCall([&] { return array_iterate(it, &value, &isnull); }))
+		if (!isnull)
+			ids.push_back(DatumGetInt64(value));
+	return ids;
+}
+
 } // namespace
 
 /*
@@ -355,6 +376,24 @@ PGR_FUNCTION(retention_key_unkept_int)
 	return BoolGetDatum(!keys.Contains(key));
 }
 
+/*
+ * retention._key_unkept(row_key bigint, kept bigint[]): the same for a key
+ * of one integer column against the keys a pass kept as integers (the
+ * ranges of a table with such a key keep them so: no text per row).
+ */
+PGR_FUNCTION(retention_key_unkept_ids)
+{
+	int64_t key = DatumGetInt64(PG_GETARG_DATUM(0));
+	Datum kept = PG_GETARG_DATUM(1);
+	if (!get_fn_expr_arg_stable(fcinfo->flinfo, 1)) {
+		std::vector<int64_t> ids = Int8Elements(PgCall([&] { return DatumGetArrayTypeP(kept); }));
+		return BoolGetDatum(std::find(ids.begin(), ids.end(), key) == ids.end());
+	}
+	const IntSet &keys = SiteKeys<IntSet>(
+	    fcinfo, kept, [&](IntSet &set, ArrayType *array) { set.Build(Int8Elements(array)); });
+	return BoolGetDatum(!keys.Contains(key));
+}
+
 namespace lifecycle
 {
 
@@ -394,40 +433,71 @@ std::string PassKey(const Target &t, const std::string &alias)
 }
 
 /*
- * The keys every batch of the pass kept, as one text[] in `done`'s memory:
- * the arrays of value_pass_done's rows joined element by element, with no
- * executor step per key (array_agg over unnest costs a quarter of a second
- * for half a million).  Null when nothing was kept.
+ * The keys every batch of the pass kept, as one array in `done`'s memory
+ * (value_pass_done's row_keys and row_ids columns): for a key of one
+ * integer column a bigint[] (the ranges keep such keys as integers, a
+ * sweep as '{k}' texts), else a text[]; the arrays joined element by
+ * element, with no executor step per key (array_agg over unnest costs a
+ * quarter of a second for half a million).  Null when nothing was kept.
  */
-std::optional<DatumParam> AllKeptKeys(const DatumResult &done)
+std::optional<DatumParam> AllKeptKeys(const DatumResult &done, bool integer)
 {
-	std::vector<Datum> keys;
+	auto in_memory = [&](auto &&fn) {
+		return PgCall([&] {
+			MemoryContext old = MemoryContextSwitchTo(static_cast<MemoryContext>(done.memory));
+			auto result = fn();
+			MemoryContextSwitchTo(old);
+			return result;
+		});
+	};
+	std::vector<Datum> keys; /* the text keys, or the integers' Datums */
+	std::vector<int64_t> ids;
 	for (size_t i = 0; i < done.Rows(); i++) {
+		if (!done.IsNull(i, 1)) {
+			std::vector<int64_t> batch =
+			    Int8Elements(DatumGetArrayTypeP(static_cast<Datum>(done.Cell(i, 1))));
+			if (integer)
+				ids.insert(ids.end(), batch.begin(), batch.end());
+			else /* the key's column is no longer an integer: its keys as texts */
+				for (int64_t id : batch)
+					keys.push_back(in_memory([&] {
+						return CStringGetTextDatum(("{" + std::to_string(id) + "}").c_str());
+					}));
+		}
 		if (done.IsNull(i, 0))
 			continue;
 		Datum *elements = nullptr;
 		bool *nulls = nullptr;
 		int n = 0;
-		PgCall([&] {
-			MemoryContext old = MemoryContextSwitchTo(static_cast<MemoryContext>(done.memory));
+		in_memory([&] {
 			deconstruct_array(DatumGetArrayTypeP(static_cast<Datum>(done.Cell(i, 0))), TEXTOID, -1,
 			                  false, TYPALIGN_INT, &elements, &nulls, &n);
-			MemoryContextSwitchTo(old);
+			return 0;
 		});
-		for (int j = 0; j < n; j++)
-			if (!nulls[j])
+		for (int j = 0; j < n; j++) {
+			if (nulls[j])
+				continue;
+			if (!integer)
 				keys.push_back(elements[j]);
+			else if (std::optional<int64_t> id = IntegerKey(TextView(elements[j])))
+				ids.push_back(*id);
+		}
 	}
-	if (keys.empty())
+	if (integer ? ids.empty() : keys.empty())
 		return std::nullopt;
-	Datum all = PgCall([&] {
-		MemoryContext old = MemoryContextSwitchTo(static_cast<MemoryContext>(done.memory));
-		ArrayType *a = construct_array(keys.data(), static_cast<int>(keys.size()), TEXTOID, -1,
-		                               false, TYPALIGN_INT);
-		MemoryContextSwitchTo(old);
+	if (integer)
+		for (int64_t id : ids)
+			keys.push_back(Int64GetDatum(id)); /* by value: no allocation */
+	Datum all = in_memory([&] {
+		ArrayType *a = integer
+		                   ? construct_array(keys.data(), static_cast<int>(keys.size()), INT8OID,
+		                                     sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)
+		                   : construct_array(keys.data(), static_cast<int>(keys.size()), TEXTOID,
+		                                     -1, false, TYPALIGN_INT);
 		return PointerGetDatum(a);
 	});
-	return DatumParam{TEXTARRAYOID, static_cast<uintptr_t>(all)};
+	Oid type = integer ? INT8ARRAYOID : TEXTARRAYOID;
+	return DatumParam{type, static_cast<uintptr_t>(all)};
 }
 
 /* The rows of a text[] literal of late_row.row_key texts, as key columns. */
@@ -468,14 +538,15 @@ bool Engine::PlainUpdates(const Target &t)
 	if (t.citus != CitusKind::None || t.by_key)
 		return false;
 	/* tgtype bits: ROW 1, BEFORE 2, UPDATE 16; rules: ev_type '2' is UPDATE */
-	return Sql("SELECT (NOT (c.relrowsecurity OR c.relforcerowsecurity"
-	           " OR EXISTS (SELECT FROM pg_catalog.pg_rewrite w"
-	           " WHERE w.ev_class = c.oid AND w.ev_type = '2')"
-	           " OR EXISTS (SELECT FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid"
-	           " AND g.tgenabled <> 'D' AND (g.tgtype::int & 19) = 19"
-	           " AND g.tgname NOT IN ('retention_write', 'retention_minimize'))))::text"
-	           " FROM pg_catalog.pg_class c WHERE c.oid = $1::oid",
-	           {Str(t.leaf.relid)})
+	/* before every range: the plan is kept */
+	return PreparedSql("SELECT (NOT (c.relrowsecurity OR c.relforcerowsecurity"
+	                   " OR EXISTS (SELECT FROM pg_catalog.pg_rewrite w"
+	                   " WHERE w.ev_class = c.oid AND w.ev_type = '2')"
+	                   " OR EXISTS (SELECT FROM pg_catalog.pg_trigger g WHERE g.tgrelid = c.oid"
+	                   " AND g.tgenabled <> 'D' AND (g.tgtype::int & 19) = 19"
+	                   " AND g.tgname NOT IN ('retention_write', 'retention_minimize'))))::text"
+	                   " FROM pg_catalog.pg_class c WHERE c.oid = $1::oid",
+	                   {Str(t.leaf.relid)})
 	           .Scalar() == SqlValue("true");
 }
 
@@ -494,31 +565,43 @@ ValuePass Engine::BeginValuePass(const Target &t, const std::string &attnum, con
 
 /*
  * Keeps what one batch of the pass changed: its keys (late_row.row_key
- * texts), a text[] literal or, from a range, the text[] Datum itself (no
- * text round trip for a range's tens of thousands of keys); the late-row
- * queue entries of those rows go, processed now.
+ * texts), a text[] literal or, from a range, the array Datum itself (no
+ * text round trip for a range's tens of thousands of keys): a text[], or
+ * a bigint[] of the keys of a table keyed by one integer column.  The
+ * late-row queue entries of those rows go, processed now.
  */
 void Engine::KeepPassKeys(const Target &t, const std::string &attnum, const char *action,
                           const SqlValue &row_keys, const std::optional<DatumParam> &binary)
 {
 	if (!row_keys && !binary)
 		return;
-	TypedSql("INSERT INTO retention.value_pass_done (relid, attnum, action, row_keys) VALUES "
-	         "($1::oid, $2::int2, $3, $4)",
-	         {Str(t.leaf.relid), attnum, std::string(action), row_keys},
-	         {TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID},
-	         {std::nullopt, std::nullopt, std::nullopt, binary});
+	bool ids = binary && binary->type == INT8ARRAYOID;
+	TypedSql(
+	    "INSERT INTO retention.value_pass_done (relid, attnum, action, row_keys, row_ids) "
+	    "VALUES ($1::oid, $2::int2, $3, $4, $5)",
+	    {Str(t.leaf.relid), attnum, std::string(action), ids ? SqlValue() : row_keys, SqlValue()},
+	    {TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, INT8ARRAYOID},
+	    {std::nullopt, std::nullopt, std::nullopt, ids ? std::nullopt : binary,
+	     ids ? binary : std::nullopt});
 	/* entries queued before the pass began name rows the batch processed */
-	if (Sql("SELECT EXISTS (SELECT FROM retention.late_row WHERE relid = $1::oid "
-	        "AND attnum = $2::int2)::text",
-	        {Str(t.leaf.relid), attnum})
+	if (PreparedSql("SELECT EXISTS (SELECT FROM retention.late_row WHERE relid = $1::oid "
+	                "AND attnum = $2::int2)::text",
+	                {Str(t.leaf.relid), attnum})
 	        .Scalar() != SqlValue("true"))
 		return;
 	SqlValue keys = row_keys;
 	if (!keys)
 		keys =
-		    TypedSql("SELECT $1::pg_catalog.text", {SqlValue()}, {TEXTARRAYOID}, {binary}).Scalar();
-	ForgetQueued(t, attnum, KeyRows(*keys));
+		    TypedSql("SELECT $1::pg_catalog.text", {SqlValue()}, {binary->type}, {binary}).Scalar();
+	if (!ids) {
+		ForgetQueued(t, attnum, KeyRows(*keys));
+		return;
+	}
+	SqlResult rows; /* "{1,2}": each element the one column of a key */
+	for (SqlValue &id : ParseTextArray(*keys))
+		rows.rows.push_back({std::move(id)});
+	rows.processed = static_cast<int64_t>(rows.rows.size());
+	ForgetQueued(t, attnum, rows);
 }
 
 /*
@@ -542,6 +625,10 @@ bool Engine::RunValuePass(const Target &t, const ColumnInfo &column, const char 
 	    "retention._untouched_since(xmin, $" + Str(snapshot_param) + "::pg_catalog.pg_snapshot)";
 	std::string set = QuoteIdent(column.facts.name) + " = " + expression;
 	std::string key = PassKey(t, "");
+	/* a range keeps a key of one integer column as an integer: no text per row */
+	bool integer = IntegerKeyed(t);
+	std::string range_key = integer ? QuoteIdent(t.key[0]) + "::pg_catalog.int8" : key;
+	Oid range_keys_type = integer ? INT8ARRAYOID : TEXTARRAYOID;
 	bool too_old = Sql("SELECT (pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())"
 	                   "::text::bigint - pg_catalog.pg_snapshot_xmax($1::pg_catalog.pg_snapshot)"
 	                   "::text::bigint > $2::bigint)::text",
@@ -569,24 +656,23 @@ bool Engine::RunValuePass(const Target &t, const ColumnInfo &column, const char 
 				    if (skip_locked)
 					    which = "ctid = ANY (ARRAY(SELECT ctid FROM " + t.leaf.qualified +
 					            " WHERE " + rows + " FOR UPDATE SKIP LOCKED)) AND " + rows;
-				    return OwnerDatumSql(t.leaf.relid,
-				                         "WITH u AS (UPDATE " + t.leaf.qualified + " SET " + set +
-				                             " WHERE " + which + " RETURNING " + key +
-				                             " AS pgr_key) SELECT count(*), "
-				                             "array_agg(u.pgr_key) FROM u",
-				                         p, types);
+				    /* the keys gathered as the rows come: no CTE, no aggregate */
+				    return OwnerGatheredSql(t.leaf.relid,
+				                            "UPDATE " + t.leaf.qualified + " SET " + set +
+				                                " WHERE " + which + " RETURNING " + range_key,
+				                            p, types);
 			    },
 			    skipped_locked);
-			if (r.Rows() != 1 || r.types != std::vector<unsigned int>{INT8OID, TEXTARRAYOID})
+			if (r.Rows() != 1 || r.types != std::vector<unsigned int>{INT8OID, range_keys_type})
 				throw Error(ErrorKind::Internal, "a range of the pass returned no count and keys");
 			int64_t changed = DatumGetInt64(static_cast<Datum>(r.Cell(0, 0)));
 			std::optional<DatumParam> keys;
 			if (!r.IsNull(0, 1))
-				keys = DatumParam{TEXTARRAYOID, r.Cell(0, 1)};
+				keys = DatumParam{range_keys_type, r.Cell(0, 1)};
 			KeepPassKeys(t, attnum, action, SqlValue(), keys);
-			Sql("UPDATE retention.value_pass SET next_block = $4::bigint WHERE relid = $1::oid "
-			    "AND attnum = $2::int2 AND action = $3",
-			    {Str(t.leaf.relid), attnum, std::string(action), Str(end)});
+			PreparedSql("UPDATE retention.value_pass SET next_block = $4::bigint WHERE relid = "
+			            "$1::oid AND attnum = $2::int2 AND action = $3",
+			            {Str(t.leaf.relid), attnum, std::string(action), Str(end)});
 			o.done += changed;
 			o.batches++;
 			(std::string(action) == "anonymize" ? summary_.rows_anonymized
@@ -613,23 +699,21 @@ bool Engine::RunValuePass(const Target &t, const ColumnInfo &column, const char 
 	for (int sweep = 1;; sweep++) {
 		/* in binary, from value_pass_done to the sweep's parameter */
 		DatumResult done =
-		    DatumSql("SELECT d.row_keys FROM retention.value_pass_done d "
+		    DatumSql("SELECT d.row_keys, d.row_ids FROM retention.value_pass_done d "
 		             "WHERE d.relid = $1::oid AND d.attnum = $2::int2 AND "
 		             "d.action = $3",
 		             {Str(t.leaf.relid), attnum, std::string(action)}, {TEXTOID, TEXTOID, TEXTOID});
-		std::optional<DatumParam> kept = AllKeptKeys(done);
+		std::optional<DatumParam> kept = AllKeptKeys(done, integer);
 		std::vector<SqlValue> sp = keyset.params();
 		std::vector<Oid> sweep_types = keyset.types();
 		DatumParams binary(sp.size());
 		std::string not_done;
 		if (kept) {
 			sp.push_back(SqlValue());
-			sweep_types.push_back(TEXTARRAYOID);
+			sweep_types.push_back(kept->type);
 			binary.push_back(*kept);
 			/* a key of one integer column is tested as an integer: no text per row */
-			not_done = " AND retention._key_unkept(" +
-			           (IntegerKeyed(t) ? QuoteIdent(t.key[0]) + "::pg_catalog.int8" : key) +
-			           ", $" + Str(sp.size()) + ")";
+			not_done = " AND retention._key_unkept(" + range_key + ", $" + Str(sp.size()) + ")";
 		}
 		std::vector<SqlRow> todo =
 		    OwnerTypedSql(t.leaf.relid,
