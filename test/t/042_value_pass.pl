@@ -85,6 +85,25 @@ sub run_lifecycle
 		  . "AND d.action = 'anonymize' ORDER BY h.run_id DESC LIMIT 1");
 }
 
+# A trap on vp.TABLE: an AFTER UPDATE trigger that fails the batch updating
+# the row whose KEY (a column name, quoted as needed) the query PICK selects
+# (as k), with the message "TABLE trap".
+sub set_trap
+{
+	my ($table, $key, $pick) = @_;
+	$node->safe_psql($db, qq{
+CREATE TABLE vp.${table}_trap AS $pick;
+CREATE FUNCTION vp.${table}_trap() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN
+    IF NEW.$key IN (SELECT k FROM vp.${table}_trap) THEN
+        RAISE EXCEPTION '$table trap';
+    END IF;
+    RETURN NULL;
+END \$\$;
+CREATE TRIGGER ${table}_trap AFTER UPDATE ON vp.$table FOR EACH ROW EXECUTE FUNCTION vp.${table}_trap();
+});
+}
+
 # ---- the first run: stopped by the trap, the pass open ----------------------
 # nothing the run or the application deletes from now on can be pruned: a new
 # version goes where the free space map points, never to its old page
@@ -215,19 +234,9 @@ SELECT count(*) FILTER (WHERE o.seen < current_date - 1095 AND m.email = retenti
        count(*) FILTER (WHERE o.seen < current_date - 1095)
 FROM vp.member_original o JOIN vp.member m USING (club, "Nick ""name""")};
 # the first run fails in its second range (an AFTER UPDATE trigger raises on one row)
-$node->safe_psql($db, q{
-CREATE TABLE vp.member_trap AS
-SELECT min("Nick ""name""") AS nick FROM vp.member
-WHERE club = 'club 3' AND seen < current_date - 1095 AND (ctid::text::point)[0] > 40;
-CREATE FUNCTION vp.member_trap() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW."Nick ""name""" IN (SELECT nick FROM vp.member_trap) THEN
-        RAISE EXCEPTION 'member trap';
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER member_trap AFTER UPDATE ON vp.member FOR EACH ROW EXECUTE FUNCTION vp.member_trap();
-});
+set_trap('member', '"Nick ""name"""', q{
+SELECT min("Nick ""name""") AS k FROM vp.member
+WHERE club = 'club 3' AND seen < current_date - 1095 AND (ctid::text::point)[0] > 40});
 my $stopped = run_lifecycle("SET retention.batch_max_rows = 100;");
 like($stopped, qr/^partial\|heap\|.*member trap/, 'the first member run stops at its trap')
   or diag($stopped);
@@ -259,17 +268,9 @@ ANALYZE vp.tag;
 CREATE TABLE vp.tag_original AS SELECT * FROM vp.tag;
 SECURITY LABEL FOR retention ON TABLE vp.tag IS 'age from seen';
 SECURITY LABEL FOR retention ON COLUMN vp.tag.email IS 'anonymize after 3 years using hash';
-CREATE TABLE vp.tag_trap AS
-SELECT min(id) AS id FROM vp.tag WHERE seen < current_date - 1095 AND (ctid::text::point)[0] > 30;
-CREATE FUNCTION vp.tag_trap() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.id IN (SELECT id FROM vp.tag_trap) THEN
-        RAISE EXCEPTION 'tag trap';
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER tag_trap AFTER UPDATE ON vp.tag FOR EACH ROW EXECUTE FUNCTION vp.tag_trap();
 });
+set_trap('tag', 'id', q{
+SELECT min(id) AS k FROM vp.tag WHERE seen < current_date - 1095 AND (ctid::text::point)[0] > 30});
 my $tag_stopped = run_lifecycle("SET retention.batch_max_rows = 100;");
 like($tag_stopped, qr/^partial\|heap\|.*tag trap/, 'the first tag run stops at its trap')
   or diag($tag_stopped);

@@ -70,12 +70,18 @@ void BindParams(const std::vector<SqlValue> &params, const Oid *types, const Dat
 	(*nulls)[nargs] = '\0';
 }
 
-/* Copies SPI's result into `caller` and finishes SPI; runs inside PgCall. */
-RawResult CopyOutAndFinish(int rc, const std::string &sql, MemoryContext caller)
+/* Fails unless SPI ran the statement; inside PgCall. */
+void FailUnlessRan(int rc, const std::string &sql)
 {
 	if (rc < 0)
 		elog(ERROR, "pg_retention: SPI failed (%s) running: %s", SPI_result_code_string(rc),
 		     sql.c_str());
+}
+
+/* Copies SPI's result into `caller` and finishes SPI; runs inside PgCall. */
+RawResult CopyOutAndFinish(int rc, const std::string &sql, MemoryContext caller)
+{
+	FailUnlessRan(rc, sql);
 	RawResult r{SPI_processed, 0, 0, nullptr};
 	if (SPI_tuptable != NULL) {
 		r.nrows = (int)SPI_processed;
@@ -187,13 +193,15 @@ Oid *ParamTypes(const std::vector<SqlValue> &params, const std::vector<Oid> &par
 }
 
 /*
- * SPI_connect, then the statement with its parameters (text unless typed).
- * Never read_only: that would reuse the current snapshot and miss this
- * transaction's own earlier changes (a dry run makes them all in one
- * transaction), so every statement takes a fresh one.  Inside PgCall.
+ * SPI_connect, then the statement with its parameters (text unless typed),
+ * its rows to `dest` when given (SPI_tuptable otherwise).  Never read_only:
+ * that would reuse the current snapshot and miss this transaction's own
+ * earlier changes (a dry run makes them all in one transaction), so every
+ * statement takes a fresh one.  Inside PgCall.
  */
 int ConnectAndExecute(const std::string &sql, const std::vector<SqlValue> &params,
-                      const std::vector<Oid> &param_types, const DatumParams &datums)
+                      const std::vector<Oid> &param_types, const DatumParams &datums,
+                      DestReceiver *dest = nullptr)
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -202,7 +210,32 @@ int ConnectAndExecute(const std::string &sql, const std::vector<SqlValue> &param
 	Datum *values;
 	char *nulls;
 	BindParams(params, types, datums, &values, &nulls);
-	return SPI_execute_with_args(sql.c_str(), nargs, types, values, nulls, false, 0);
+	if (dest == nullptr)
+		return SPI_execute_with_args(sql.c_str(), nargs, types, values, nulls, false, 0);
+	/* a plan of its own, not kept: the parameters' types go to its parse analysis */
+	SPIPlanPtr plan = SPI_prepare(sql.c_str(), nargs, types);
+	if (plan == nullptr)
+		elog(ERROR, "pg_retention: SPI_prepare failed (%s) for: %s",
+		     SPI_result_code_string(SPI_result), sql.c_str());
+	ParamListInfo bound = makeParamList(nargs);
+	for (int i = 0; i < nargs; i++) {
+		bound->params[i].value = values[i];
+		bound->params[i].isnull = nulls[i] == 'n';
+		bound->params[i].pflags = PARAM_FLAG_CONST;
+		bound->params[i].ptype = types[i];
+	}
+	SPIExecuteOptions options{};
+	options.params = bound;
+	options.dest = dest;
+	return SPI_execute_plan_extended(plan, &options);
+}
+
+/* The memory context of a DatumResult's cells, in the caller's context; inside PgCall. */
+MemoryContext ResultMemory(DatumResult &result)
+{
+	result.memory =
+	    AllocSetContextCreate(CurrentMemoryContext, "pg_retention result", ALLOCSET_DEFAULT_SIZES);
+	return static_cast<MemoryContext>(result.memory);
 }
 
 /*
@@ -299,13 +332,8 @@ DatumResult ExecuteDatums(const std::string &sql, const std::vector<SqlValue> &p
 {
 	DatumResult result;
 	PgCall([&] {
-		MemoryContext memory = AllocSetContextCreate(CurrentMemoryContext, "pg_retention result",
-		                                             ALLOCSET_DEFAULT_SIZES);
-		result.memory = memory;
-		int rc = ConnectAndExecute(sql, params, param_types, datums);
-		if (rc < 0)
-			elog(ERROR, "pg_retention: SPI failed (%s) running: %s", SPI_result_code_string(rc),
-			     sql.c_str());
+		MemoryContext memory = ResultMemory(result);
+		FailUnlessRan(ConnectAndExecute(sql, params, param_types, datums), sql);
 		result.processed = static_cast<int64_t>(SPI_processed);
 		if (SPI_tuptable != NULL) {
 			TupleDesc desc = SPI_tuptable->tupdesc;
@@ -340,49 +368,20 @@ DatumResult ExecuteGathered(const std::string &sql, const std::vector<SqlValue> 
 {
 	DatumResult result;
 	PgCall([&] {
-		MemoryContext memory = AllocSetContextCreate(CurrentMemoryContext, "pg_retention result",
-		                                             ALLOCSET_DEFAULT_SIZES);
-		result.memory = memory;
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		int nargs = static_cast<int>(params.size());
-		Oid *types = ParamTypes(params, param_types, datums);
-		Datum *values;
-		char *nulls;
-		BindParams(params, types, datums, &values, &nulls);
-		ParamListInfo bound = makeParamList(nargs);
-		for (int i = 0; i < nargs; i++) {
-			bound->params[i].value = values[i];
-			bound->params[i].isnull = nulls[i] == 'n';
-			bound->params[i].pflags = PARAM_FLAG_CONST;
-			bound->params[i].ptype = types[i];
-		}
 		Gatherer gatherer{};
 		gatherer.receiver.receiveSlot = GatherRow;
 		gatherer.receiver.rStartup = GatherStartup;
 		gatherer.receiver.rShutdown = GatherNothing;
 		gatherer.receiver.rDestroy = GatherNothing;
 		gatherer.receiver.mydest = DestNone;
-		gatherer.memory = memory;
-		gatherer.type = InvalidOid;
-		SPIExecuteOptions options{};
-		options.params = bound;
-		options.dest = &gatherer.receiver;
-		/* a plan of its own, not kept: the parameters' types go to its parse analysis */
-		SPIPlanPtr plan = SPI_prepare(sql.c_str(), nargs, types);
-		if (plan == nullptr)
-			elog(ERROR, "pg_retention: SPI_prepare failed (%s) for: %s",
-			     SPI_result_code_string(SPI_result), sql.c_str());
-		int rc = SPI_execute_plan_extended(plan, &options);
-		if (rc < 0)
-			elog(ERROR, "pg_retention: SPI failed (%s) running: %s", SPI_result_code_string(rc),
-			     sql.c_str());
+		gatherer.memory = ResultMemory(result);
+		FailUnlessRan(ConnectAndExecute(sql, params, param_types, datums, &gatherer.receiver), sql);
 		result.processed = static_cast<int64_t>(SPI_processed);
 		result.types = {INT8OID, get_array_type(gatherer.type)};
 		result.cells = {Int64GetDatum(result.processed), (Datum)0};
 		result.nulls = {false, gatherer.state == nullptr};
 		if (gatherer.state != nullptr)
-			result.cells[1] = makeArrayResult(gatherer.state, memory);
+			result.cells[1] = makeArrayResult(gatherer.state, gatherer.memory);
 		SPI_finish();
 	});
 	return result;
