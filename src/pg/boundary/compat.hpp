@@ -86,7 +86,7 @@ inline void RestrictSearchPath()
 }
 
 /* Whether this backend holds the lock in `mode` (17 added "or stronger"). */
-inline bool LockHeldByMe(const LOCKTAG *tag, LOCKMODE mode)
+inline bool HoldsLock(const LOCKTAG *tag, LOCKMODE mode)
 {
 #if PG_VERSION_NUM >= 170000
 	return ::LockHeldByMe(tag, mode, false);

@@ -194,7 +194,7 @@ void Engine::RequireRunLock()
 	LOCKTAG tag;
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(kRunLockClass),
 	                     static_cast<uint32>(MyDatabaseId), 2);
-	if (PgCall([&] { return compat::LockHeldByMe(&tag, ExclusiveLock); }))
+	if (PgCall([&] { return compat::HoldsLock(&tag, ExclusiveLock); }))
 		return;
 	run_lock_held = false; /* nothing left to release */
 	PgCall([] {
