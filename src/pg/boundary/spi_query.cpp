@@ -331,33 +331,42 @@ DatumResult ExecuteDatums(const std::string &sql, const std::vector<SqlValue> &p
                           const std::vector<Oid> &param_types, const DatumParams &datums)
 {
 	DatumResult result;
+	SPITupleTable *table = nullptr;
 	PgCall([&] {
-		MemoryContext memory = ResultMemory(result);
+		ResultMemory(result);
 		FailUnlessRan(ConnectAndExecute(sql, params, param_types, datums), sql);
 		result.processed = static_cast<int64_t>(SPI_processed);
-		if (SPI_tuptable != NULL) {
-			TupleDesc desc = SPI_tuptable->tupdesc;
-			uint64 rows = SPI_processed;
-			int ncols = desc->natts;
-			for (int j = 0; j < ncols; j++)
-				result.types.push_back(TupleDescAttr(desc, j)->atttypid);
-			result.cells.resize(rows * ncols);
-			result.nulls.resize(rows * ncols);
-			MemoryContext spi = MemoryContextSwitchTo(memory);
-			for (uint64 i = 0; i < rows; i++)
-				for (int j = 0; j < ncols; j++) {
-					Form_pg_attribute a = TupleDescAttr(desc, j);
-					bool isnull;
-					Datum d = SPI_getbinval(SPI_tuptable->vals[i], desc, j + 1, &isnull);
-					/* a column returned as stored may be compressed or toasted */
-					if (!isnull && a->attlen == -1)
-						d = PointerGetDatum(PG_DETOAST_DATUM_PACKED(d));
-					result.nulls[i * ncols + j] = isnull;
-					result.cells[i * ncols + j] =
-					    isnull ? (Datum)0 : datumCopy(d, a->attbyval, a->attlen);
-				}
-			MemoryContextSwitchTo(spi);
-		}
+		table = SPI_tuptable;
+	});
+	/* sized outside PgCall (a std::vector may throw), filled inside it */
+	size_t rows = table != nullptr ? static_cast<size_t>(result.processed) : 0;
+	size_t ncols = table != nullptr ? static_cast<size_t>(table->tupdesc->natts) : 0;
+	try {
+		result.types.resize(ncols);
+		result.cells.resize(rows * ncols);
+		result.nulls.resize(rows * ncols);
+	} catch (...) {
+		PgCall([] { SPI_finish(); });
+		throw;
+	}
+	PgCall([&] {
+		TupleDesc desc = table != nullptr ? table->tupdesc : nullptr;
+		for (size_t j = 0; j < ncols; j++)
+			result.types[j] = TupleDescAttr(desc, j)->atttypid;
+		MemoryContext spi = MemoryContextSwitchTo(static_cast<MemoryContext>(result.memory));
+		for (size_t i = 0; i < rows; i++)
+			for (size_t j = 0; j < ncols; j++) {
+				Form_pg_attribute a = TupleDescAttr(desc, j);
+				bool isnull;
+				Datum d = SPI_getbinval(table->vals[i], desc, static_cast<int>(j) + 1, &isnull);
+				/* a column returned as stored may be compressed or toasted */
+				if (!isnull && a->attlen == -1)
+					d = PointerGetDatum(PG_DETOAST_DATUM_PACKED(d));
+				result.nulls[i * ncols + j] = isnull;
+				result.cells[i * ncols + j] =
+				    isnull ? (Datum)0 : datumCopy(d, a->attbyval, a->attlen);
+			}
+		MemoryContextSwitchTo(spi);
 		SPI_finish();
 	});
 	return result;
@@ -367,8 +376,10 @@ DatumResult ExecuteGathered(const std::string &sql, const std::vector<SqlValue> 
                             const std::vector<Oid> &param_types, const DatumParams &datums)
 {
 	DatumResult result;
+	Gatherer gatherer{};
+	Oid array_type = InvalidOid;
+	Datum array = (Datum)0;
 	PgCall([&] {
-		Gatherer gatherer{};
 		gatherer.receiver.receiveSlot = GatherRow;
 		gatherer.receiver.rStartup = GatherStartup;
 		gatherer.receiver.rShutdown = GatherNothing;
@@ -377,13 +388,15 @@ DatumResult ExecuteGathered(const std::string &sql, const std::vector<SqlValue> 
 		gatherer.memory = ResultMemory(result);
 		FailUnlessRan(ConnectAndExecute(sql, params, param_types, datums, &gatherer.receiver), sql);
 		result.processed = static_cast<int64_t>(SPI_processed);
-		result.types = {INT8OID, get_array_type(gatherer.type)};
-		result.cells = {Int64GetDatum(result.processed), (Datum)0};
-		result.nulls = {false, gatherer.state == nullptr};
+		array_type = get_array_type(gatherer.type);
 		if (gatherer.state != nullptr)
-			result.cells[1] = makeArrayResult(gatherer.state, gatherer.memory);
+			array = makeArrayResult(gatherer.state, gatherer.memory);
 		SPI_finish();
 	});
+	/* outside PgCall: a std::vector may throw */
+	result.types = {INT8OID, array_type};
+	result.cells = {Int64GetDatum(result.processed), array};
+	result.nulls = {false, gatherer.state == nullptr};
 	return result;
 }
 

@@ -454,15 +454,15 @@ std::optional<DatumParam> AllKeptKeys(const DatumResult &done, bool integer)
 	std::vector<int64_t> ids;
 	for (size_t i = 0; i < done.Rows(); i++) {
 		if (!done.IsNull(i, 1)) {
-			std::vector<int64_t> batch =
-			    Int8Elements(DatumGetArrayTypeP(static_cast<Datum>(done.Cell(i, 1))));
+			std::vector<int64_t> batch = Int8Elements(
+			    PgCall([&] { return DatumGetArrayTypeP(static_cast<Datum>(done.Cell(i, 1))); }));
 			if (integer)
 				ids.insert(ids.end(), batch.begin(), batch.end());
 			else /* the key's column is no longer an integer: its keys as texts */
-				for (int64_t id : batch)
-					keys.push_back(in_memory([&] {
-						return CStringGetTextDatum(("{" + std::to_string(id) + "}").c_str());
-					}));
+				for (int64_t id : batch) {
+					std::string text = "{" + std::to_string(id) + "}";
+					keys.push_back(in_memory([&] { return CStringGetTextDatum(text.c_str()); }));
+				}
 		}
 		if (done.IsNull(i, 0))
 			continue;
