@@ -34,10 +34,10 @@
 #include "rights/subject_path.hpp"
 #include "catalog/table_order.hpp"
 #include "catalog/citus_checks.hpp"
+#include "boundary/compat.hpp"
 
 extern "C" {
 #include "access/xact.h"
-#include "boundary/compat.hpp"
 #include "utils/timestamp.h"
 }
 
